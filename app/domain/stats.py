@@ -1,0 +1,111 @@
+"""Small statistics: rates with their sample size, Wilson intervals, Poisson quantiles."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A share ``numerator / denominator``; ``value`` is None when the denominator is 0."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return None if self.denominator == 0 else self.numerator / self.denominator
+
+    def wilson(self, z: float = Z95) -> tuple[float, float] | None:
+        """The Wilson score interval (95% by default), or None without a sample."""
+        return wilson_interval(self.numerator, self.denominator, z)
+
+    def format(self) -> str:
+        """``"87.5%"``, or ``"—"`` when there is no denominator (never 0% or 100%)."""
+        return format_share(self.value)
+
+
+def format_share(value: float | None) -> str:
+    """A share as a percentage with one decimal, ``"—"`` when undefined."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval for a binomial proportion.
+
+    Parameters
+    ----------
+    successes, n : int
+        Successes and trials, ``0 <= successes <= n``.
+    z : float
+        Normal quantile; 1.96 gives a 95% interval.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(low, high)`` within [0, 1], or None when ``n == 0``.
+    """
+    if n < 0 or successes < 0 or successes > n:
+        raise ValueError(f"need 0 <= successes <= n, got {successes} of {n}")
+    if n == 0:
+        return None
+    p = successes / n
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def poisson_quantile(q: float, lam: float) -> int:
+    """Smallest ``k`` with ``P(X <= k) >= q`` for ``X ~ Poisson(lam)``.
+
+    Exact summation of the distribution up to a mean of 10,000; beyond that
+    the normal approximation with continuity correction, whose error there is
+    far below one outcome in a thousand.
+    """
+    if not 0 < q < 1:
+        raise ValueError(f"q must be in (0, 1), got {q}")
+    if lam < 0:
+        raise ValueError(f"lam must not be negative, got {lam}")
+    if lam == 0:
+        return 0
+    if lam > 10_000:
+        z = _normal_ppf(q)
+        return max(0, math.ceil(lam + z * math.sqrt(lam) - 0.5))
+    # Track the pmf in log space: exp(-lam) underflows to 0 for large means, its log does not.
+    k = 0
+    log_pmf = -lam
+    cdf = math.exp(log_pmf)
+    while cdf < q:
+        k += 1
+        log_pmf += math.log(lam) - math.log(k)
+        cdf += math.exp(log_pmf)
+        if k > lam + 50 * math.sqrt(lam) + 50:  # numerical guard; unreachable for q < 1 - 1e-12
+            break
+    return k
+
+
+def _normal_ppf(q: float) -> float:
+    """Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9)."""
+    a = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,
+         1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
+    b = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02,
+         6.680131188771972e01, -1.328068155288572e01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
+         -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+    low = 0.02425
+    if q < low:
+        r = math.sqrt(-2 * math.log(q))
+        return (((((c[0] * r + c[1]) * r + c[2]) * r + c[3]) * r + c[4]) * r + c[5]) / (
+            (((d[0] * r + d[1]) * r + d[2]) * r + d[3]) * r + 1)
+    if q > 1 - low:
+        return -_normal_ppf(1 - q)
+    r = q - 0.5
+    s = r * r
+    return (((((a[0] * s + a[1]) * s + a[2]) * s + a[3]) * s + a[4]) * s + a[5]) * r / (
+        ((((b[0] * s + b[1]) * s + b[2]) * s + b[3]) * s + b[4]) * s + 1)

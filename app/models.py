@@ -1,0 +1,153 @@
+"""SQLModel tables.
+
+All times are timezone-aware UTC datetimes (SQLModel refuses naive ones).
+Money is stored exactly: NUMERIC on PostgreSQL, text on SQLite (whose NUMERIC
+is a float).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import JSON, Column, Index, Numeric, String, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Current time as an aware UTC datetime (the storage convention)."""
+    return datetime.now(timezone.utc)
+
+
+class ExactDecimal(TypeDecorator):
+    """A Decimal column that never passes through a float."""
+
+    impl = Numeric(18, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(18, 6))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(str(value))
+
+
+def money_field(default=None, nullable: bool = False):
+    return Field(default=default, sa_column=Column(ExactDecimal(), nullable=nullable))
+
+
+class Account(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(64), unique=True, nullable=False, index=True))
+    name: str = Field(max_length=200)
+    currency: str = Field(default="USD", max_length=3)
+    hourly_cost: Decimal = money_field(Decimal("40.00"))
+    monthly_budget: Decimal | None = money_field(None, nullable=True)
+    target_completion_rate: Decimal | None = money_field(None, nullable=True)
+    target_accuracy: Decimal | None = money_field(None, nullable=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Plan(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    currency: str = Field(default="USD", max_length=3)
+    free_outcomes: int = 0
+    base_fee: Decimal = money_field(Decimal(0))
+    included_outcomes: int = 0
+    outcome_price: Decimal = money_field(Decimal(0))
+    tiers: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    tiers_mode: str = Field(default="graduated", max_length=16)
+    seat_price: Decimal = money_field(Decimal(0))
+    task_price: Decimal = money_field(Decimal(0))
+
+
+class Subscription(SQLModel, table=True):
+    """An account on a plan. One per account: a plan change replaces ``plan_id``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", unique=True, ondelete="CASCADE")
+    plan_id: int = Field(foreign_key="plan.id")
+    started_on: date
+    converted_on: date | None = None
+    seats: int = 0
+
+
+class Job(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("account_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    slug: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    outcome_unit: str = Field(max_length=100)
+    template: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class JobStep(SQLModel, table=True):
+    __tablename__ = "job_step"
+    __table_args__ = (UniqueConstraint("job_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id", index=True, ondelete="CASCADE")
+    step: str = Field(max_length=16)
+    position: int
+    description: str = Field(default="", max_length=2000)
+    coverage: str = Field(default="manual", max_length=16)
+    manual_minutes: Decimal = money_field(Decimal(0))
+
+
+class Outcome(SQLModel, table=True):
+    """One instance of a job, keyed by ``(account, job, outcome_id)``.
+
+    ``verdict`` and ``reviewed_at`` mirror the latest :class:`Review`; the
+    ``step_*`` columns say who performed each step (``ai``, ``human`` or NULL).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "outcome_id"),
+        Index("ix_outcome_account_completed", "account_id", "completed_at"),
+        Index("ix_outcome_account_started", "account_id", "started_at"),
+        Index("ix_outcome_job_completed", "job_id", "completed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", ondelete="CASCADE")
+    job_id: int = Field(foreign_key="job.id", ondelete="CASCADE")
+    outcome_id: str = Field(max_length=200)
+    started_at: datetime
+    completed_at: datetime | None = None
+    status: str = Field(max_length=16)
+    verdict: str = Field(default="unreviewed", max_length=16)
+    reviewed_at: datetime | None = None
+    handoff_step: str | None = Field(default=None, max_length=16)
+    step_define: str | None = Field(default=None, max_length=8)
+    step_locate: str | None = Field(default=None, max_length=8)
+    step_prepare: str | None = Field(default=None, max_length=8)
+    step_confirm: str | None = Field(default=None, max_length=8)
+    step_execute: str | None = Field(default=None, max_length=8)
+    step_monitor: str | None = Field(default=None, max_length=8)
+    step_modify: str | None = Field(default=None, max_length=8)
+    step_conclude: str | None = Field(default=None, max_length=8)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Review(SQLModel, table=True):
+    """A human verdict on an outcome. Every review is kept; the latest wins."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    outcome_pk: int = Field(foreign_key="outcome.id", index=True, ondelete="CASCADE")
+    reviewer: str = Field(max_length=200)
+    reviewed_at: datetime = Field(default_factory=utcnow)
+    verdict: str = Field(max_length=16)
+    comment: str = Field(default="", max_length=5000)

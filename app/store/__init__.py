@@ -1,0 +1,1 @@
+"""Database-facing domain: reads and writes through SQLModel, never imports Streamlit."""

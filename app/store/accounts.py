@@ -1,0 +1,191 @@
+"""Accounts, their plans, subscriptions and jobs."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from app.domain.errors import NotFound, OverseerError
+from app.domain.plans import PlanSpec, Tier, parse_plan
+from app.domain.steps import STEPS
+from app.domain.templates import get_template
+from app.models import Account, Job, JobStep, Plan, Subscription, utcnow
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def check_slug(slug: str, what: str = "account slug") -> str:
+    """Return ``slug`` if it is 1-63 lowercase letters, digits and dashes, else raise."""
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        raise OverseerError(
+            f"{what} {slug!r} is not valid: use 1-63 lowercase letters, digits and dashes, starting with a letter or digit"
+        )
+    return slug
+
+
+def plan_row(spec: PlanSpec) -> Plan:
+    """A new :class:`Plan` row holding ``spec``."""
+    data = spec.to_json()
+    return Plan(
+        name=spec.name,
+        currency=spec.currency,
+        free_outcomes=spec.free_outcomes,
+        base_fee=spec.base_fee,
+        included_outcomes=spec.included_outcomes,
+        outcome_price=spec.outcome_price,
+        tiers=data["tiers"],
+        tiers_mode=spec.tiers_mode,
+        seat_price=spec.seat_price,
+        task_price=spec.task_price,
+    )
+
+
+def plan_spec(plan: Plan) -> PlanSpec:
+    """The validated :class:`PlanSpec` stored in a :class:`Plan` row."""
+    return PlanSpec(
+        name=plan.name,
+        currency=plan.currency,
+        free_outcomes=plan.free_outcomes,
+        base_fee=Decimal(plan.base_fee),
+        included_outcomes=plan.included_outcomes,
+        outcome_price=Decimal(plan.outcome_price),
+        tiers=None
+        if plan.tiers is None
+        else tuple(Tier(t["up_to"], Decimal(t["unit_price"]), Decimal(t.get("flat_fee") or 0)) for t in plan.tiers),
+        tiers_mode=plan.tiers_mode,
+        seat_price=Decimal(plan.seat_price),
+        task_price=Decimal(plan.task_price),
+    )
+
+
+def create_job(session: Session, account: Account, template: str = "customer-support") -> Job:
+    """Add a job made from ``template`` to ``account``; the job's slug is the template's."""
+    tpl = get_template(template)
+    existing = session.exec(select(Job).where(Job.account_id == account.id, Job.slug == tpl.slug)).first()
+    if existing is not None:
+        raise OverseerError(f"account {account.slug!r} already has a job {tpl.slug!r}")
+    job = Job(account_id=account.id, slug=tpl.slug, name=tpl.name, outcome_unit=tpl.outcome_unit, template=tpl.slug)
+    session.add(job)
+    session.flush()
+    for position, step in enumerate(STEPS):
+        st = tpl.steps[step]
+        session.add(
+            JobStep(
+                job_id=job.id,
+                step=step,
+                position=position,
+                description=st.description,
+                coverage=st.coverage,
+                manual_minutes=Decimal(st.manual_minutes),
+            )
+        )
+    session.flush()
+    return job
+
+
+def create_account(
+    session: Session,
+    slug: str,
+    name: str,
+    plan: PlanSpec | dict,
+    *,
+    template: str | None = "customer-support",
+    since: date | None = None,
+    converted_on: date | None = None,
+    seats: int = 0,
+    hourly_cost: Decimal | None = None,
+    monthly_budget: Decimal | None = None,
+    target_completion_rate: Decimal | None = None,
+    target_accuracy: Decimal | None = None,
+) -> Account:
+    """Create an account subscribed to ``plan`` from ``since`` (default: today, UTC).
+
+    The account's currency is the plan's. With a ``template`` the account gets
+    one job made from it. Nothing is committed: the caller owns the transaction.
+
+    Raises
+    ------
+    OverseerError
+        Invalid slug or name, a slug already taken, an invalid plan or template.
+    """
+    check_slug(slug)
+    if not isinstance(name, str) or not name.strip():
+        raise OverseerError("an account needs a name")
+    if len(name) > 200:
+        raise OverseerError("an account name has at most 200 characters")
+    spec = plan if isinstance(plan, PlanSpec) else parse_plan(plan)
+    if template is not None:
+        get_template(template)  # fail before writing anything
+    if session.exec(select(Account).where(Account.slug == slug)).first() is not None:
+        raise OverseerError(f"an account {slug!r} already exists")
+    if seats < 0:
+        raise OverseerError("seats must not be negative")
+    account = Account(
+        slug=slug,
+        name=name.strip(),
+        currency=spec.currency,
+        hourly_cost=Decimal("40.00") if hourly_cost is None else hourly_cost,
+        monthly_budget=monthly_budget,
+        target_completion_rate=target_completion_rate,
+        target_accuracy=target_accuracy,
+    )
+    session.add(account)
+    plan_obj = plan_row(spec)
+    session.add(plan_obj)
+    session.flush()
+    session.add(
+        Subscription(
+            account_id=account.id,
+            plan_id=plan_obj.id,
+            started_on=since or utcnow().date(),
+            converted_on=converted_on,
+            seats=seats,
+        )
+    )
+    if template is not None:
+        create_job(session, account, template)
+    session.flush()
+    return account
+
+
+def get_account(session: Session, slug: str) -> Account:
+    """The account called ``slug``, or :class:`NotFound`."""
+    account = session.exec(select(Account).where(Account.slug == slug)).first()
+    if account is None:
+        raise NotFound(f"no account {slug!r}")
+    return account
+
+
+def list_accounts(session: Session) -> list[Account]:
+    """Every account, by name."""
+    return list(session.exec(select(Account).order_by(Account.name)))
+
+
+def get_subscription(session: Session, account: Account) -> tuple[Subscription, PlanSpec]:
+    """The account's subscription and its plan."""
+    sub = session.exec(select(Subscription).where(Subscription.account_id == account.id)).first()
+    if sub is None:
+        raise NotFound(f"account {account.slug!r} has no subscription")
+    plan = session.get(Plan, sub.plan_id)
+    return sub, plan_spec(plan)
+
+
+def list_jobs(session: Session, account: Account) -> list[Job]:
+    """The account's jobs, by name."""
+    return list(session.exec(select(Job).where(Job.account_id == account.id).order_by(Job.name)))
+
+
+def get_job(session: Session, account: Account, slug: str) -> Job:
+    """The account's job called ``slug``, or :class:`NotFound`."""
+    job = session.exec(select(Job).where(Job.account_id == account.id, Job.slug == slug)).first()
+    if job is None:
+        raise NotFound(f"account {account.slug!r} has no job {slug!r}")
+    return job
+
+
+def job_steps(session: Session, job: Job) -> list[JobStep]:
+    """The job map's eight steps, in order."""
+    return list(session.exec(select(JobStep).where(JobStep.job_id == job.id).order_by(JobStep.position)))
