@@ -1,0 +1,286 @@
+"""Command line: ``python -m app …`` or ``overseer …``.
+
+Every command refuses bad input with exit status 2 and one line on standard
+error, having written nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import os
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from app.core.config import REPO_ROOT
+from app.domain.errors import OverseerError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2), like every other refusal."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise OverseerError(f"{message} (see '{self.prog} --help')")
+
+
+def _month(text: str) -> tuple[int, int]:
+    try:
+        parsed = datetime.strptime(text, "%Y-%m")
+    except ValueError:
+        raise OverseerError(f"month must be YYYY-MM, got {text!r}") from None
+    return parsed.year, parsed.month
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise OverseerError(f"date must be YYYY-MM-DD, got {text!r}") from None
+
+
+def _as_of(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise OverseerError(f"--as-of must be an ISO 8601 time such as 2026-11-24T12:00:00Z, got {text!r}") from None
+    # A time without an offset is UTC, as everywhere in Overseer.
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _count(value: int | None, what: str) -> int | None:
+    if value is not None and value < 0:
+        raise OverseerError(f"{what} must not be negative, got {value}")
+    return value
+
+
+def _print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _print_invoice_text(invoice) -> None:
+    from app.domain.money import money_str
+
+    width = max([len(line.description) for line in invoice.lines] + [20])
+    for line in invoice.lines:
+        print(f"{line.description:<{width}}  {line.quantity:>8}  {str(line.unit_price):>10}  {money_str(line.amount):>12}")
+    print(f"{'Total':<{width}}  {'':>8}  {'':>10}  {money_str(invoice.total):>12} {invoice.currency}")
+    print(f"Free outcomes used {invoice.free_used}, remaining {invoice.free_remaining}")
+    if invoice.projected is not None:
+        p = invoice.projected
+        print(
+            f"Projected: {p.outcomes} outcomes, {money_str(p.total)} {invoice.currency} "
+            f"(80% range {money_str(p.low)}–{money_str(p.high)})"
+            + (f", free allowance runs out {p.allowance_runs_out.isoformat()}" if p.allowance_runs_out else "")
+        )
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_demo(args) -> int:
+    from app.core.db import session_scope
+    from app.store.demo import load_demo
+
+    with session_scope() as session:
+        accounts = load_demo(session, reset=args.reset)
+        names = ", ".join(a.slug for a in accounts)
+    print(f"{'Reset' if args.reset else 'Loaded'} the demo: {names}")
+    return 0
+
+
+def cmd_account_add(args) -> int:
+    from app.core.db import session_scope
+    from app.domain.plans import load_plan_file
+    from app.store.accounts import create_account
+
+    plan = load_plan_file(args.plan)
+    since = _date(args.since) if args.since else None
+    with session_scope() as session:
+        account = create_account(session, args.slug, args.name, plan, template=args.template, since=since)
+        slug = account.slug
+    print(f"Created account {slug} on plan {plan.name!r} with job {args.template}")
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from app.core.db import session_scope
+    from app.store.accounts import get_account
+    from app.store.ingest import ingest_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise OverseerError(f"cannot read {args.file}: no such file")
+    with session_scope() as session:
+        account = get_account(session, args.account)
+        report = ingest_file(session, account, path, valid_only=args.valid_only, dry_run=args.dry_run)
+    _print_json(report.to_json())
+    if report.rejected and not args.valid_only:
+        print(
+            f"overseer: error: {len(report.rejected)} invalid row(s), first at line {report.rejected[0].line}: "
+            f"{report.rejected[0].reason}; nothing was imported (use --valid-only to import the valid rows)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def cmd_invoice(args) -> int:
+    from app.core.db import session_scope
+    from app.store.accounts import get_account
+    from app.store.billing import invoice_for_month
+
+    year, month = _month(args.month)
+    as_of = _as_of(args.as_of)
+    with session_scope() as session:
+        account = get_account(session, args.account)
+        invoice = invoice_for_month(session, account, year, month, as_of=as_of)
+    if args.json:
+        _print_json(invoice.to_json())
+    else:
+        _print_invoice_text(invoice)
+    return 0
+
+
+def cmd_quote(args) -> int:
+    from app.domain.invoice import quote
+    from app.domain.plans import load_plan_file
+
+    plan = load_plan_file(args.plan)
+    for value, what in (
+        (args.outcomes, "--outcomes"),
+        (args.free_remaining, "--free-remaining"),
+        (args.active_days, "--active-days"),
+        (args.seats, "--seats"),
+        (args.tasks, "--tasks"),
+    ):
+        _count(value, what)
+    if args.month:
+        year, month = _month(args.month)
+    else:
+        today = datetime.now(timezone.utc).date()
+        year, month = today.year, today.month
+    invoice = quote(
+        plan,
+        args.outcomes,
+        free_remaining=args.free_remaining,
+        active_days=args.active_days,
+        year=year,
+        month=month,
+        seats=args.seats or 0,
+        tasks=args.tasks or 0,
+    )
+    if args.json:
+        _print_json(invoice.to_json())
+    else:
+        _print_invoice_text(invoice)
+    return 0
+
+
+def cmd_migrate(_args) -> int:
+    from app.core.db import get_engine
+
+    engine = get_engine()
+    print(f"Database is at the newest schema: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_start(args) -> int:
+    """Load the demo into an empty database, then hand the process over to ``streamlit run``."""
+    from sqlmodel import select
+
+    from app.core.db import session_scope
+    from app.models import Account
+    from app.store.demo import load_demo
+
+    with session_scope() as session:
+        if not args.no_demo and session.exec(select(Account.id).limit(1)).first() is None:
+            load_demo(session)
+            print("Loaded the demo data into the empty database.")
+    entry = REPO_ROOT / "app" / "streamlit_app.py"
+    argv = [
+        sys.executable, "-m", "streamlit", "run", str(entry),
+        "--server.port", str(args.port),
+        "--server.headless", "true" if args.headless else "false",
+        "--browser.gatherUsageStats", "false",
+    ]
+    print(f"Starting Overseer on http://localhost:{args.port}", flush=True)
+    os.execv(sys.executable, argv)
+    return 0  # pragma: no cover - execv does not return
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="overseer", description="Overseer: outcomes, accuracy and the bill of AI products.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("start", help="load the demo into an empty database and start the dashboard")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--headless", action="store_true", help="do not open a browser")
+    p.add_argument("--no-demo", action="store_true", help="start on an empty database")
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("migrate", help="bring the database to the newest schema")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("demo", help="load the demo accounts")
+    p.add_argument("--reset", action="store_true", help="delete and regenerate the demo accounts")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("account", help="manage accounts")
+    account_sub = p.add_subparsers(dest="account_command", required=True, parser_class=_Parser)
+    p = account_sub.add_parser("add", help="create an account on a plan with one job")
+    p.add_argument("slug")
+    p.add_argument("--name", required=True)
+    p.add_argument("--plan", required=True, help="plan JSON file (see data/plans/)")
+    p.add_argument("--template", default="customer-support",
+                   help="job template: customer-support, data-analysis or report-generation")
+    p.add_argument("--since", help="subscription start, YYYY-MM-DD (default: today)")
+    p.set_defaults(func=cmd_account_add)
+
+    p = sub.add_parser("ingest", help="import outcomes from a CSV or JSON Lines file")
+    p.add_argument("file")
+    p.add_argument("--account", required=True)
+    p.add_argument("--valid-only", action="store_true", help="import the valid rows and report the rest")
+    p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("invoice", help="an account's invoice for a month")
+    p.add_argument("--account", required=True)
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--as-of", help="ISO 8601 time (default: now)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_invoice)
+
+    p = sub.add_parser("quote", help="price N billable outcomes in one month under a plan")
+    p.add_argument("--plan", required=True)
+    p.add_argument("--outcomes", type=int, required=True)
+    p.add_argument("--free-remaining", type=int)
+    p.add_argument("--active-days", type=int)
+    p.add_argument("--month", help="YYYY-MM (default: this month)")
+    p.add_argument("--seats", type=int)
+    p.add_argument("--tasks", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quote)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except OverseerError as exc:
+        print(f"overseer: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OperationalError as exc:
+        print(f"overseer: error: the database cannot be used: {exc.orig}".splitlines()[0], file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return 0
