@@ -122,8 +122,9 @@ def cmd_ingest(args) -> int:
         report = ingest_file(session, account, path, valid_only=args.valid_only, dry_run=args.dry_run)
     _print_json(report.to_json())
     if report.rejected and not args.valid_only:
+        lines = len({error.line for error in report.rejected})
         print(
-            f"overseer: error: {len(report.rejected)} invalid row(s), first at line {report.rejected[0].line}: "
+            f"overseer: error: {lines} invalid row(s), first at line {report.rejected[0].line}: "
             f"{report.rejected[0].reason}; nothing was imported (use --valid-only to import the valid rows)",
             file=sys.stderr,
         )

@@ -119,6 +119,8 @@ class Outcome(SQLModel, table=True):
         Index("ix_outcome_account_completed", "account_id", "completed_at"),
         Index("ix_outcome_account_started", "account_id", "started_at"),
         Index("ix_outcome_job_completed", "job_id", "completed_at"),
+        # Credits look up outcomes reviewed incorrect within a month.
+        Index("ix_outcome_account_reviewed", "account_id", "reviewed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,3 +153,5 @@ class Review(SQLModel, table=True):
     reviewed_at: datetime = Field(default_factory=utcnow)
     verdict: str = Field(max_length=16)
     comment: str = Field(default="", max_length=5000)
+    # "app" for a person in Overseer, "import" for a verdict carried by an imported file.
+    source: str = Field(default="app", max_length=16)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.domain.errors import OverseerError
 from app.domain.steps import STEPS
 
 
@@ -85,8 +86,8 @@ TEMPLATES: dict[str, JobTemplate] = {
 
 
 def get_template(slug: str) -> JobTemplate:
-    """Return the template called ``slug`` or raise ``ValueError`` naming the known ones."""
+    """Return the template called ``slug`` or raise :class:`OverseerError` naming the known ones."""
     try:
         return TEMPLATES[slug]
     except KeyError:
-        raise ValueError(f"unknown template {slug!r}; expected one of {', '.join(TEMPLATES)}") from None
+        raise OverseerError(f"unknown template {slug!r}; expected one of {', '.join(TEMPLATES)}") from None

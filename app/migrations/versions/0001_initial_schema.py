@@ -118,6 +118,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_outcome_account_completed', ['account_id', 'completed_at'], unique=False)
         batch_op.create_index('ix_outcome_account_started', ['account_id', 'started_at'], unique=False)
         batch_op.create_index('ix_outcome_job_completed', ['job_id', 'completed_at'], unique=False)
+        batch_op.create_index('ix_outcome_account_reviewed', ['account_id', 'reviewed_at'], unique=False)
 
     op.create_table('review',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -126,6 +127,7 @@ def upgrade() -> None:
     sa.Column('reviewed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('verdict', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('comment', sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.ForeignKeyConstraint(['outcome_pk'], ['outcome.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -142,6 +144,7 @@ def downgrade() -> None:
 
     op.drop_table('review')
     with op.batch_alter_table('outcome', schema=None) as batch_op:
+        batch_op.drop_index('ix_outcome_account_reviewed')
         batch_op.drop_index('ix_outcome_job_completed')
         batch_op.drop_index('ix_outcome_account_started')
         batch_op.drop_index('ix_outcome_account_completed')

@@ -1,0 +1,289 @@
+"""Parse and validate one imported outcome row.
+
+Pure functions: no database, no files. :func:`check_header` checks a CSV
+header once; :func:`parse_row` turns one row (a mapping of column name to raw
+value, from CSV or JSON Lines) into an :class:`OutcomeRecord`, or into the list
+of :class:`RowError` that say what is wrong with it.
+
+Rules (SPEC "Data in"): times are ISO 8601 and a time without an offset is
+UTC; a closed outcome has a ``completed_at`` and an open one has none; only a
+closed outcome carries a verdict; step values are ``ai``, ``human`` or empty.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from app.domain.steps import CLOSED_STATUSES, PERFORMERS, STATUSES, STEPS, VERDICTS
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "outcome_id",
+    "job",
+    "started_at",
+    "completed_at",
+    "status",
+    "verdict",
+    "handoff_step",
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = STEPS
+#: JSON Lines records may leave these keys out (absent means empty, or "keep the stored value" for steps).
+JSONL_REQUIRED_KEYS: tuple[str, ...] = ("outcome_id", "job", "started_at", "status")
+MAX_OUTCOME_ID = 200
+#: Years outside this range are typos (a two-digit year, a swapped field), not real outcomes.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem found in an imported file.
+
+    Attributes
+    ----------
+    line : int
+        1-based physical line of the file where the row starts (the CSV header
+        is line 1; the first JSON Lines record is line 1).
+    column : str or None
+        The column at fault, or None when the whole row or file is at fault.
+    reason : str
+        What is wrong, in words a user can act on.
+    """
+
+    line: int
+    column: str | None
+    reason: str
+
+    def to_json(self) -> dict:
+        """The error as a JSON-ready dict."""
+        return {"line": self.line, "column": self.column, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class OutcomeRecord:
+    """One valid imported row.
+
+    Attributes
+    ----------
+    line : int
+        Physical line where the row starts.
+    outcome_id, job : str
+        The key within the account (``job`` is the job's slug).
+    started_at, completed_at : datetime
+        Aware UTC times; ``completed_at`` is None for an open outcome.
+    status : str
+        One of :data:`app.domain.steps.STATUSES`.
+    verdict : str or None
+        ``correct`` or ``incorrect``; None when the row says nothing
+        (empty or ``unreviewed``), which never clears a stored review.
+    handoff_step : str or None
+        The step where a human took over.
+    handoff_given : bool
+        False when the row has no ``handoff_step`` field at all (JSON Lines
+        only), so an update keeps the stored value.
+    steps : mapping of str to str or None
+        Who performed each step, only for the steps the row mentions: a step
+        the file does not mention keeps its stored value on update.
+    """
+
+    line: int
+    outcome_id: str
+    job: str
+    started_at: datetime
+    completed_at: datetime | None
+    status: str
+    verdict: str | None
+    handoff_step: str | None
+    handoff_given: bool = True
+    steps: Mapping[str, str | None] = field(default_factory=dict, hash=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(job, outcome_id)``: what identifies the outcome within the account."""
+        return (self.job, self.outcome_id)
+
+
+def normalize_column(name: str) -> str:
+    """Column name as matched against the expected ones (trimmed, lower case)."""
+    return name.strip().lower()
+
+
+def check_header(columns: Sequence[str]) -> list[RowError]:
+    """Check a CSV header; every error is on line 1.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The header's column names, as read.
+
+    Returns
+    -------
+    list of RowError
+        Missing required columns and repeated columns; empty when the header is usable.
+        Unknown columns are ignored, so exports with extra fields still load.
+    """
+    names = [normalize_column(c) for c in columns]
+    errors = [
+        RowError(1, col, f"required column {col!r} is missing from the header")
+        for col in REQUIRED_COLUMNS
+        if col not in names
+    ]
+    seen: set[str] = set()
+    for name in names:
+        if name and name in seen and (name in REQUIRED_COLUMNS or name in OPTIONAL_COLUMNS):
+            errors.append(RowError(1, name, f"column {name!r} appears more than once in the header"))
+        seen.add(name)
+    return errors
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an ISO 8601 time into an aware UTC datetime.
+
+    A time without an offset is UTC; a date alone means midnight UTC.
+
+    Raises
+    ------
+    ValueError
+        Not ISO 8601, an impossible date (such as 30 February), or a year
+        outside 1970-2100. The message is meant for users.
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        detail = str(exc)
+        if "out of range" in detail or "must be in" in detail:
+            raise ValueError(f"{text!r} is not a real date or time ({detail})") from None
+        raise ValueError(f"{text!r} is not an ISO 8601 time such as 2026-11-03T14:05:00Z") from None
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValueError(f"{text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    return moment
+
+
+def check_jsonl_keys(values: Mapping[str, object], line: int) -> list[RowError]:
+    """Errors for a JSON Lines record that lacks a key every outcome needs."""
+    return [RowError(line, key, f"the record has no {key!r} field") for key in JSONL_REQUIRED_KEYS if key not in values]
+
+
+def _text(value: object, column: str, line: int, errors: list[RowError]) -> str:
+    # JSON may carry numbers or null where CSV only has text; an integer id is
+    # accepted as its digits so the same data gives the same rows in both formats.
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        errors.append(RowError(line, column, f"{column} must be text, got {type(value).__name__}"))
+        return ""
+    return str(value).strip()
+
+
+def _choice(raw: str, allowed: Sequence[str], column: str, line: int, errors: list[RowError]) -> str | None:
+    value = raw.lower()
+    if value not in allowed:
+        errors.append(RowError(line, column, f"{column} {raw!r} is not one of {', '.join(allowed)}"))
+        return None
+    return value
+
+
+def parse_row(
+    values: Mapping[str, object], line: int, jobs: Collection[str]
+) -> OutcomeRecord | list[RowError]:
+    """Validate one row.
+
+    Parameters
+    ----------
+    values : mapping of str to object
+        Column name (normalized, see :func:`normalize_column`) to raw value:
+        strings from CSV; strings, numbers or None from JSON. A step or
+        ``handoff_step`` missing from the mapping is "not given" (the stored
+        value is kept on update); a present but empty one means "none".
+    line : int
+        Physical line where the row starts, for the errors.
+    jobs : collection of str
+        Slugs of the account's jobs.
+
+    Returns
+    -------
+    OutcomeRecord or list of RowError
+        The record, or every problem found in the row (never an empty list).
+    """
+    errors: list[RowError] = []
+    get = lambda col: _text(values.get(col), col, line, errors)  # noqa: E731 - local shorthand
+
+    outcome_id = get("outcome_id")
+    if not outcome_id:
+        if not errors:  # a wrong type was already reported
+            errors.append(RowError(line, "outcome_id", "outcome_id is empty"))
+    elif len(outcome_id) > MAX_OUTCOME_ID:
+        errors.append(
+            RowError(line, "outcome_id", f"outcome_id has {len(outcome_id)} characters; at most {MAX_OUTCOME_ID} are allowed")
+        )
+    else:
+        bad = next((ch for ch in outcome_id if unicodedata.category(ch) == "Cc"), None)
+        if bad is not None:
+            errors.append(RowError(line, "outcome_id", f"outcome_id contains the control character U+{ord(bad):04X}"))
+
+    job = get("job")
+    if not job:
+        if not any(e.column == "job" for e in errors):
+            errors.append(RowError(line, "job", "job is empty"))
+    elif job not in jobs:
+        known = ", ".join(sorted(jobs)) or "none"
+        errors.append(RowError(line, "job", f"unknown job {job!r} (this account's jobs: {known})"))
+
+    raw_status = get("status")
+    status = _choice(raw_status, STATUSES, "status", line, errors) if raw_status else None
+    if not raw_status and not any(e.column == "status" for e in errors):
+        errors.append(RowError(line, "status", "status is empty"))
+
+    times: dict[str, datetime | None] = {}
+    raw_times = {col: get(col) for col in ("started_at", "completed_at")}
+    for col, raw in raw_times.items():
+        times[col] = None
+        if raw:
+            try:
+                times[col] = parse_time(raw)
+            except ValueError as exc:
+                errors.append(RowError(line, col, f"{col} {exc}"))
+        elif col == "started_at" and not any(e.column == col for e in errors):
+            errors.append(RowError(line, col, "started_at is empty"))
+    started_at, completed_at = times["started_at"], times["completed_at"]
+    raw_completed = raw_times["completed_at"]
+    if status in CLOSED_STATUSES and not raw_completed and not any(e.column == "completed_at" for e in errors):
+        errors.append(RowError(line, "completed_at", f"completed_at is required for a {status} outcome"))
+    if status == "open" and raw_completed:
+        errors.append(RowError(line, "completed_at", "an open outcome has no completed_at"))
+    if started_at and completed_at and completed_at < started_at:
+        errors.append(RowError(line, "completed_at", "completed_at is before started_at"))
+
+    raw_verdict = get("verdict")
+    verdict = _choice(raw_verdict, VERDICTS, "verdict", line, errors) if raw_verdict else None
+    if verdict == "unreviewed":
+        verdict = None
+    if verdict is not None and status == "open":
+        errors.append(RowError(line, "verdict", "an open outcome cannot have a verdict; only closed outcomes are reviewed"))
+
+    handoff_given = "handoff_step" in values
+    raw_handoff = get("handoff_step")
+    handoff_step = _choice(raw_handoff, STEPS, "handoff_step", line, errors) if raw_handoff else None
+
+    steps: dict[str, str | None] = {}
+    for step in STEPS:
+        if step in values:
+            raw = get(step)
+            steps[step] = _choice(raw, PERFORMERS, step, line, errors) if raw else None
+
+    if errors:
+        return errors
+    return OutcomeRecord(
+        line=line,
+        outcome_id=outcome_id,
+        job=job,
+        started_at=started_at,
+        completed_at=completed_at,
+        status=status,
+        verdict=verdict,
+        handoff_step=handoff_step,
+        handoff_given=handoff_given,
+        steps=steps,
+    )

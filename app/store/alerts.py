@@ -1,0 +1,125 @@
+"""Alerts an overseer should see, most urgent first (SPEC "Projection").
+
+Rules chosen where SPEC is silent:
+
+- allowance alerts fire at 80% and at 100% of the free outcomes used (only the
+  higher of the two is shown);
+- quality alerts compare the last 30 days (up to ``as_of``) with the account's
+  targets, so that they do not go quiet on the first day of a month; a rate
+  with no denominator raises nothing;
+- the budget alert compares the current month's projected bill with the
+  account's monthly budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from app.domain.money import format_money
+from app.domain.stats import format_share
+from app.models import Account
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1}
+QUALITY_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert: ``severity`` is ``critical`` or ``warning``; ``code`` is stable for tests and links."""
+
+    severity: str
+    code: str
+    message: str
+
+
+def alerts_for(session: Session, account: Account, *, as_of: datetime) -> list[Alert]:
+    """Every alert that holds for ``account`` at ``as_of``, most urgent first.
+
+    Parameters
+    ----------
+    session : Session
+    account : Account
+    as_of : datetime
+        Aware UTC time the alerts are evaluated at.
+
+    Returns
+    -------
+    list of Alert
+        Critical before warning; within a severity, budget, allowance, accuracy, completion.
+    """
+    from app.store.billing import billing_state
+    from app.store.metrics import summary
+    from app.store.projection import project_month
+
+    alerts: list[Alert] = []
+    projection = project_month(session, account, as_of=as_of)
+    if account.monthly_budget is not None and projection.total > account.monthly_budget:
+        alerts.append(
+            Alert(
+                "critical",
+                "budget",
+                f"The projected bill for this month, {format_money(projection.total, account.currency)}, "
+                f"is above the budget of {format_money(account.monthly_budget, account.currency)}.",
+            )
+        )
+
+    state = billing_state(session, account, as_of=as_of)
+    if state.free_total > 0:
+        used_share = state.free_used / state.free_total
+        if state.free_remaining == 0:
+            since = f" on {state.activated_on.isoformat()}" if state.activated_on else ""
+            alerts.append(
+                Alert(
+                    "critical",
+                    "allowance-100",
+                    f"All {state.free_total} free outcomes are used; the paid plan is active{since}.",
+                )
+            )
+        elif used_share >= 0.8:
+            runs_out = (
+                f" At the current pace they run out on {projection.allowance_runs_out.isoformat()}."
+                if projection.allowance_runs_out
+                else ""
+            )
+            alerts.append(
+                Alert(
+                    "warning",
+                    "allowance-80",
+                    f"{state.free_used} of {state.free_total} free outcomes used ({format_share(used_share)}).{runs_out}",
+                )
+            )
+
+    end = as_of.date()
+    start = end - timedelta(days=QUALITY_WINDOW_DAYS - 1)
+    recent = summary(session, account.id, start, end)
+    accuracy = recent.accuracy
+    if account.target_accuracy is not None and accuracy.value is not None and accuracy.value < account.target_accuracy:
+        alerts.append(
+            Alert(
+                "critical",
+                "accuracy",
+                f"Accuracy over the last {QUALITY_WINDOW_DAYS} days is {accuracy.format()} "
+                f"({accuracy.numerator} of {accuracy.denominator} reviewed outcomes correct), "
+                f"below the target of {format_share(float(account.target_accuracy))}.",
+            )
+        )
+    completion = recent.completion_rate
+    if (
+        account.target_completion_rate is not None
+        and completion.value is not None
+        and completion.value < account.target_completion_rate
+    ):
+        alerts.append(
+            Alert(
+                "warning",
+                "completion",
+                f"Completion rate over the last {QUALITY_WINDOW_DAYS} days is {completion.format()} "
+                f"({completion.numerator} of {completion.denominator} closed outcomes), "
+                f"below the target of {format_share(float(account.target_completion_rate))}.",
+            )
+        )
+    alerts.sort(key=lambda a: SEVERITY_ORDER[a.severity])
+    return alerts

@@ -1,0 +1,396 @@
+"""Outcome metrics of an account or a job over a date range (SPEC "Metrics").
+
+Every figure is aggregated in the database (``count``/``sum(case ...)``/``group by``);
+only small aggregate rows come back to Python.
+
+Rules chosen where SPEC is silent:
+
+- an outcome belongs to a day by its ``completed_at``, or its ``started_at``
+  while it has none (open outcomes) — the same rule as the outcome listing, so a
+  count on the dashboard matches the rows it links to; a range ``[start, end]``
+  holds both of its days, in UTC;
+- ``tasks`` (what usage-based pricing charges for) counts outcomes *started* in
+  the range, whatever their status or completion date;
+- step statistics count every outcome dated in the range, open ones included: a
+  hand-off happens, and is worth seeing, before the outcome closes;
+- an outcome *reached* a step when the step was performed (by the AI or a
+  human) or when it was handed off there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta, timezone
+
+import pandas as pd
+from sqlalchemy import and_, case, func, or_, select
+from sqlmodel import Session
+
+from app.domain.errors import OverseerError
+from app.domain.stats import Rate
+from app.domain.steps import STEPS, step_column
+from app.models import Job, JobStep, Outcome
+
+DAILY_COLUMNS: tuple[str, ...] = (
+    "day",
+    "open",
+    "completed",
+    "escalated",
+    "failed",
+    "closed",
+    "autonomous",
+    "correct",
+    "incorrect",
+    "billable",
+)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Outcome counts over a date range; the rates are properties returning :class:`Rate`.
+
+    Attributes
+    ----------
+    outcomes : int
+        Outcomes dated in the range, any status.
+    open, closed, completed, escalated, failed : int
+        By status; ``closed`` is completed + escalated + failed.
+    autonomous : int
+        Completed with no step performed by a human.
+    reviewed : int
+        Completed with verdict ``correct`` or ``incorrect``.
+    correct, incorrect : int
+        Verdicts among completed outcomes.
+    billable : int
+        Completed and not reviewed ``incorrect``.
+    tasks : int
+        Outcomes *started* in the range, any status.
+    """
+
+    outcomes: int = 0
+    open: int = 0
+    closed: int = 0
+    completed: int = 0
+    escalated: int = 0
+    failed: int = 0
+    autonomous: int = 0
+    reviewed: int = 0
+    correct: int = 0
+    incorrect: int = 0
+    billable: int = 0
+    tasks: int = 0
+
+    @property
+    def completion_rate(self) -> Rate:
+        """Completed / closed."""
+        return Rate(self.completed, self.closed)
+
+    @property
+    def autonomous_rate(self) -> Rate:
+        """Completed with no human step / closed."""
+        return Rate(self.autonomous, self.closed)
+
+    @property
+    def escalation_rate(self) -> Rate:
+        """Escalated / closed."""
+        return Rate(self.escalated, self.closed)
+
+    @property
+    def accuracy(self) -> Rate:
+        """Correct / (correct + incorrect) among completed; unreviewed outcomes never count."""
+        return Rate(self.correct, self.correct + self.incorrect)
+
+    @property
+    def review_coverage(self) -> Rate:
+        """Reviewed completed / completed."""
+        return Rate(self.reviewed, self.completed)
+
+
+_SUMMARY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Summary))
+
+
+@dataclass(frozen=True)
+class StepStat:
+    """Who performed one job-map step, and how often outcomes were handed off there.
+
+    Attributes
+    ----------
+    step : str
+        One of :data:`app.domain.steps.STEPS`.
+    coverage : str or None
+        The job's configured coverage level; None across several jobs.
+    ai_runs, human_runs : int
+        Outcomes in which the AI, or a human, performed the step.
+    reached : int
+        Outcomes in which the step was performed or handed off.
+    handoffs : int
+        Outcomes handed off to a human at this step.
+    """
+
+    step: str
+    coverage: str | None
+    ai_runs: int
+    human_runs: int
+    reached: int
+    handoffs: int
+
+    @property
+    def runs(self) -> int:
+        """Outcomes in which the step was performed at all."""
+        return self.ai_runs + self.human_runs
+
+    @property
+    def ai_share(self) -> Rate:
+        """Observed AI share: runs by the AI / runs at all."""
+        return Rate(self.ai_runs, self.ai_runs + self.human_runs)
+
+    @property
+    def handoff_rate(self) -> Rate:
+        """Outcomes handed off at this step / outcomes that reached it."""
+        return Rate(self.handoffs, self.reached)
+
+
+# --- SQL building blocks, shared with app.store.portfolio -------------------------------------
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """Half-open UTC bounds ``[start 00:00, end+1 00:00)`` of the inclusive range ``[start, end]``.
+
+    Raises
+    ------
+    OverseerError
+        When ``end`` is before ``start``.
+    """
+    if end < start:
+        raise OverseerError(f"the date range ends ({end}) before it starts ({start})")
+    return (
+        datetime.combine(start, time.min, tzinfo=timezone.utc),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc),
+    )
+
+
+def dated_in(start: date, end: date):
+    """SQL condition: the outcome's date (completed_at, else started_at) lies in ``[start, end]``.
+
+    Written as two range tests rather than ``coalesce(...)`` so that the
+    ``(account_id, completed_at)`` and ``(account_id, started_at)`` indexes apply.
+    """
+    lo, hi = day_bounds(start, end)
+    return or_(
+        and_(Outcome.completed_at >= lo, Outcome.completed_at < hi),
+        and_(Outcome.completed_at.is_(None), Outcome.started_at >= lo, Outcome.started_at < hi),
+    )
+
+
+def started_in(start: date, end: date):
+    """SQL condition: the outcome started within ``[start, end]``."""
+    lo, hi = day_bounds(start, end)
+    return and_(Outcome.started_at >= lo, Outcome.started_at < hi)
+
+
+def outcome_date():
+    """SQL expression: the outcome's date as a datetime (completed_at, else started_at)."""
+    return func.coalesce(Outcome.completed_at, Outcome.started_at)
+
+
+def _count(condition):
+    # sum() over no rows is NULL; callers read it through _int, which maps that to 0.
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _no_human_step():
+    # A step column is NULL when nobody performed the step; "!= 'human'" alone would drop those rows.
+    return and_(*(func.coalesce(getattr(Outcome, step_column(s)), "") != "human" for s in STEPS))
+
+
+def status_counts() -> list:
+    """Labelled aggregate columns counting the outcomes a query selects, by status and verdict.
+
+    The date range belongs in the query's WHERE (or an outer join's ON) clause,
+    where the indexes can serve it. Labels: ``outcomes, open, closed, completed,
+    escalated, failed, autonomous, reviewed, correct, incorrect, billable``.
+    """
+    completed = Outcome.status == "completed"
+    return [
+        # count(id), not count(*): an outer join's unmatched row must count as no outcome.
+        func.count(Outcome.id).label("outcomes"),
+        _count(Outcome.status == "open").label("open"),
+        _count(Outcome.status.in_(("completed", "escalated", "failed"))).label("closed"),
+        _count(completed).label("completed"),
+        _count(Outcome.status == "escalated").label("escalated"),
+        _count(Outcome.status == "failed").label("failed"),
+        _count(and_(completed, _no_human_step())).label("autonomous"),
+        _count(and_(completed, Outcome.verdict.in_(("correct", "incorrect")))).label("reviewed"),
+        _count(and_(completed, Outcome.verdict == "correct")).label("correct"),
+        _count(and_(completed, Outcome.verdict == "incorrect")).label("incorrect"),
+        _count(and_(completed, Outcome.verdict != "incorrect")).label("billable"),
+    ]
+
+
+def summary_from_row(row: Mapping | None) -> Summary:
+    """A :class:`Summary` from a row labelled as :func:`status_counts` plus ``tasks`` (None → all zero)."""
+    if row is None:
+        return Summary()
+    return Summary(**{name: _int(row[name]) for name in _SUMMARY_FIELDS})
+
+
+def step_counts() -> list:
+    """Labelled columns ``<step>_ai, <step>_human, <step>_reached, <step>_handoffs`` for every step."""
+    columns = []
+    for step in STEPS:
+        performer = getattr(Outcome, step_column(step))
+        handed_off = Outcome.handoff_step == step
+        columns += [
+            _count(performer == "ai").label(f"{step}_ai"),
+            _count(performer == "human").label(f"{step}_human"),
+            _count(or_(performer.in_(("ai", "human")), handed_off)).label(f"{step}_reached"),
+            _count(handed_off).label(f"{step}_handoffs"),
+        ]
+    return columns
+
+
+def step_stats_from_row(row: Mapping | None, coverage: Mapping[str, str] | None = None) -> list[StepStat]:
+    """The eight :class:`StepStat` of a row labelled as in :func:`step_counts` (None → all zero)."""
+    coverage = coverage or {}
+
+    def get(label: str) -> int:
+        return 0 if row is None else _int(row[label])
+
+    return [
+        StepStat(
+            step=step,
+            coverage=coverage.get(step),
+            ai_runs=get(f"{step}_ai"),
+            human_runs=get(f"{step}_human"),
+            reached=get(f"{step}_reached"),
+            handoffs=get(f"{step}_handoffs"),
+        )
+        for step in STEPS
+    ]
+
+
+def _int(value) -> int:
+    # PostgreSQL returns sum() of integers as a numeric/bigint, and NULL over no rows.
+    return 0 if value is None else int(value)
+
+
+def _scope(account_id: int, job_id: int | None) -> list:
+    conditions = [Outcome.account_id == account_id]
+    if job_id is not None:
+        conditions.append(Outcome.job_id == job_id)
+    return conditions
+
+
+def as_date(value) -> date:
+    """A ``date(...)`` result as a :class:`datetime.date` (PostgreSQL returns a date, SQLite a string)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# --- Public queries ---------------------------------------------------------------------------
+
+
+def summary(session: Session, account_id: int, start: date, end: date, *, job_id: int | None = None) -> Summary:
+    """Counts and rates of the account's (or one job's) outcomes over ``[start, end]``.
+
+    Parameters
+    ----------
+    session : Session
+    account_id : int
+    start, end : date
+        Inclusive UTC days.
+    job_id : int, optional
+        Restrict to one job of the account.
+
+    Returns
+    -------
+    Summary
+
+    Raises
+    ------
+    OverseerError
+        When ``end`` is before ``start``.
+    """
+    scope = _scope(account_id, job_id)
+    # Tasks are dated by started_at, the rest by completion: two filters, each served by its own index.
+    tasks = select(func.count()).select_from(Outcome).where(*scope, started_in(start, end)).scalar_subquery()
+    stmt = select(*status_counts(), tasks.label("tasks")).where(*scope, dated_in(start, end))
+    return summary_from_row(session.execute(stmt).mappings().first())
+
+
+def daily(session: Session, account_id: int, start: date, end: date, *, job_id: int | None = None) -> pd.DataFrame:
+    """Per-day outcome counts over ``[start, end]``, one row per day, days without outcomes as zeros.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`DAILY_COLUMNS`: ``day`` (:class:`datetime.date`) then integer counts
+        ``open, completed, escalated, failed, closed, autonomous, correct, incorrect, billable``.
+    """
+    day = func.date(outcome_date()).label("day")
+    counts = {c.name: c for c in status_counts()}
+    stmt = (
+        select(day, *(counts[name] for name in DAILY_COLUMNS[1:]))
+        .where(*_scope(account_id, job_id), dated_in(start, end))
+        .group_by(day)
+    )
+    found = {as_date(row["day"]): row for row in session.execute(stmt).mappings()}
+    records = []
+    for offset in range((end - start).days + 1):
+        d = start + timedelta(days=offset)
+        row = found.get(d)
+        records.append({"day": d, **{name: 0 if row is None else _int(row[name]) for name in DAILY_COLUMNS[1:]}})
+    frame = pd.DataFrame.from_records(records, columns=list(DAILY_COLUMNS))
+    # Keep plain dates (object dtype): pandas would otherwise be free to turn them into Timestamps.
+    frame["day"] = pd.Series([r["day"] for r in records], dtype=object)
+    return frame.astype({name: "int64" for name in DAILY_COLUMNS[1:]})
+
+
+def step_stats(
+    session: Session, account_id: int, start: date, end: date, *, job_id: int | None = None
+) -> list[StepStat]:
+    """AI share and hand-offs of each of the eight steps over ``[start, end]``, in job-map order.
+
+    Parameters
+    ----------
+    job_id : int, optional
+        Restrict to one job; its configured coverage then fills ``StepStat.coverage``
+        (None otherwise, as coverage is set per job).
+    """
+    stmt = select(*step_counts()).where(*_scope(account_id, job_id), dated_in(start, end))
+    row = session.execute(stmt).mappings().first()
+    coverage: dict[str, str] = {}
+    if job_id is not None:
+        coverage = dict(session.execute(select(JobStep.step, JobStep.coverage).where(JobStep.job_id == job_id)).all())
+    return step_stats_from_row(row, coverage)
+
+
+def job_summaries(session: Session, account_id: int, start: date, end: date) -> list[tuple[Job, Summary]]:
+    """Every job of the account with its :class:`Summary` over ``[start, end]``, by job name.
+
+    One grouped query; jobs without outcomes in the range get an all-zero summary.
+    """
+    per_job = (
+        select(Outcome.job_id.label("job_id"), *status_counts())
+        .where(Outcome.account_id == account_id, dated_in(start, end))
+        .group_by(Outcome.job_id)
+        .subquery()
+    )
+    tasks = (
+        select(Outcome.job_id.label("job_id"), func.count().label("tasks"))
+        .where(Outcome.account_id == account_id, started_in(start, end))
+        .group_by(Outcome.job_id)
+        .subquery()
+    )
+    stmt = (
+        select(Job, *(per_job.c[name] for name in _SUMMARY_FIELDS if name != "tasks"), tasks.c.tasks)
+        .outerjoin(per_job, per_job.c.job_id == Job.id)
+        .outerjoin(tasks, tasks.c.job_id == Job.id)
+        .where(Job.account_id == account_id)
+        .order_by(Job.name, Job.id)
+    )
+    return [(row[0], summary_from_row(row._mapping)) for row in session.execute(stmt)]

@@ -1,0 +1,217 @@
+"""Views for the product team, across every account: coverage, hand-offs, quality.
+
+Built on the SQL building blocks of :mod:`app.store.metrics`, so a figure here
+always equals the same figure on a customer's own dashboard. Queries return one
+aggregate row per job; only the unpivot to one row per step happens in Python.
+
+Undefined rates (no denominator) are None in object-dtype columns, never NaN,
+0 or 1, so that :func:`app.domain.stats.format_share` shows them as "—".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import and_, select
+from sqlmodel import Session
+
+from app.domain.errors import OverseerError
+from app.domain.stats import Rate
+from app.domain.steps import STEPS
+from app.models import Account, Job, JobStep, Outcome
+from app.store.metrics import dated_in, status_counts, step_counts, step_stats_from_row
+
+COVERAGE_WEIGHT: dict[str, float] = {"automated": 1.0, "assisted": 0.5, "manual": 0.0}
+
+COVERAGE_COLUMNS: tuple[str, ...] = (
+    "account_slug",
+    "account_name",
+    "job_slug",
+    "job_name",
+    "step",
+    "position",
+    "coverage",
+    "configured_weight",
+    "observed_ai_share",
+    "runs",
+)
+HANDOFF_COLUMNS: tuple[str, ...] = ("account_slug", "job_slug", "step", "handoffs", "reached", "handoff_rate")
+QUALITY_COLUMNS: tuple[str, ...] = (
+    "account_slug",
+    "job_slug",
+    "job_name",
+    "closed",
+    "completion_rate",
+    "accuracy",
+    "accuracy_n",
+    "completed",
+    "accuracy_low",
+    "accuracy_high",
+)
+_SHARE_COLUMNS = ("observed_ai_share", "handoff_rate", "completion_rate", "accuracy", "accuracy_low", "accuracy_high")
+
+
+def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=list(columns))
+    for name in columns:
+        if name in _SHARE_COLUMNS:
+            # pandas would turn None into NaN in a float column; NaN formats as "nan%", not "—".
+            frame[name] = pd.Series([r[name] for r in records], dtype=object)
+    return frame
+
+
+def _step_rows_by_job(session: Session, start: date, end: date) -> dict[int, list]:
+    """Per job with outcomes in the range: its eight :class:`~app.store.metrics.StepStat`."""
+    stmt = select(Outcome.job_id.label("job_id"), *step_counts()).where(dated_in(start, end)).group_by(Outcome.job_id)
+    return {row["job_id"]: step_stats_from_row(row) for row in session.execute(stmt).mappings()}
+
+
+def coverage_matrix(session: Session, start: date, end: date) -> pd.DataFrame:
+    """Configured coverage against the AI share observed, per account, job and step.
+
+    Parameters
+    ----------
+    session : Session
+    start, end : date
+        Inclusive UTC days; an outcome is dated by its ``completed_at``, else ``started_at``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (account, job, step), ordered by account slug, job slug and step position:
+        ``account_slug, account_name, job_slug, job_name, step, position, coverage,
+        configured_weight`` (1, 0.5 or 0), ``observed_ai_share`` (AI runs / runs, None
+        without runs) and ``runs`` (outcomes in which the step was performed at all).
+    """
+    observed = _step_rows_by_job(session, start, end)
+    stmt = (
+        select(Account.slug, Account.name, Job.id, Job.slug, Job.name, JobStep.step, JobStep.position, JobStep.coverage)
+        .join(Job, Job.account_id == Account.id)
+        .join(JobStep, JobStep.job_id == Job.id)
+        .order_by(Account.slug, Job.slug, JobStep.position)
+    )
+    records = []
+    for account_slug, account_name, job_id, job_slug, job_name, step, position, coverage in session.execute(stmt):
+        stat = observed[job_id][STEPS.index(step)] if job_id in observed and step in STEPS else None
+        records.append(
+            {
+                "account_slug": account_slug,
+                "account_name": account_name,
+                "job_slug": job_slug,
+                "job_name": job_name,
+                "step": step,
+                "position": position,
+                "coverage": coverage,
+                "configured_weight": COVERAGE_WEIGHT.get(coverage, 0.0),
+                "observed_ai_share": None if stat is None else stat.ai_share.value,
+                "runs": 0 if stat is None else stat.runs,
+            }
+        )
+    return _frame(records, COVERAGE_COLUMNS)
+
+
+def top_handoff_steps(session: Session, start: date, end: date, limit: int = 10) -> pd.DataFrame:
+    """The (account, job, step) triples where outcomes are most often handed off to a human.
+
+    Parameters
+    ----------
+    limit : int
+        How many rows at most (1 or more).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``account_slug, job_slug, step, handoffs, reached, handoff_rate``; only steps some
+        outcome reached; highest rate first, ties by more hand-offs, then by account, job
+        and step order (so the list is stable).
+
+    Raises
+    ------
+    OverseerError
+        When ``limit`` is below 1.
+    """
+    if limit < 1:
+        raise OverseerError(f"the list needs room for at least one step, asked for {limit}")
+    stmt = (
+        select(Account.slug.label("account_slug"), Job.slug.label("job_slug"), *step_counts())
+        .select_from(Outcome)
+        .join(Job, Job.id == Outcome.job_id)
+        .join(Account, Account.id == Outcome.account_id)
+        .where(dated_in(start, end))
+        .group_by(Account.slug, Job.slug)
+    )
+    records = []
+    for row in session.execute(stmt).mappings():
+        for position, stat in enumerate(step_stats_from_row(row)):
+            if stat.reached == 0:
+                continue
+            records.append(
+                {
+                    "account_slug": row["account_slug"],
+                    "job_slug": row["job_slug"],
+                    "step": stat.step,
+                    "handoffs": stat.handoffs,
+                    "reached": stat.reached,
+                    "handoff_rate": stat.handoff_rate.value,
+                    "_position": position,
+                }
+            )
+    records.sort(
+        key=lambda r: (-r["handoff_rate"], -r["handoffs"], r["account_slug"], r["job_slug"], r["_position"])
+    )
+    for r in records:
+        del r["_position"]
+    return _frame(records[:limit], HANDOFF_COLUMNS)
+
+
+def job_quality(session: Session, start: date, end: date) -> pd.DataFrame:
+    """Completion rate and accuracy of every job of every account over ``[start, end]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per job, by account slug then job slug: ``account_slug, job_slug, job_name,
+        closed, completion_rate`` (completed / closed), ``accuracy`` (correct / reviewed
+        completed), ``accuracy_n`` (that denominator), then ``completed`` and the 95% Wilson
+        interval of the accuracy, ``accuracy_low, accuracy_high``. Rates without a
+        denominator are None; jobs without outcomes are listed with zeros.
+    """
+    counts = {c.name: c for c in status_counts()}
+    stmt = (
+        select(
+            Account.slug,
+            Job.slug,
+            Job.name,
+            counts["closed"],
+            counts["completed"],
+            counts["correct"],
+            counts["incorrect"],
+        )
+        .select_from(Job)
+        .join(Account, Account.id == Job.account_id)
+        # The range goes in the join, not the WHERE, so jobs without outcomes in it still get a row.
+        .outerjoin(Outcome, and_(Outcome.job_id == Job.id, dated_in(start, end)))
+        .group_by(Job.id, Account.slug, Job.slug, Job.name)
+        .order_by(Account.slug, Job.slug)
+    )
+    records = []
+    for account_slug, job_slug, job_name, closed, completed, correct, incorrect in session.execute(stmt):
+        closed, completed, correct, incorrect = (int(v or 0) for v in (closed, completed, correct, incorrect))
+        accuracy = Rate(correct, correct + incorrect)
+        interval = accuracy.wilson()
+        records.append(
+            {
+                "account_slug": account_slug,
+                "job_slug": job_slug,
+                "job_name": job_name,
+                "closed": closed,
+                "completion_rate": Rate(completed, closed).value,
+                "accuracy": accuracy.value,
+                "accuracy_n": accuracy.denominator,
+                "completed": completed,
+                "accuracy_low": None if interval is None else interval[0],
+                "accuracy_high": None if interval is None else interval[1],
+            }
+        )
+    return _frame(records, QUALITY_COLUMNS)

@@ -1,0 +1,171 @@
+"""The command line, end to end in-process: exit codes, JSON and SPEC's worked checks."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from app.cli import main
+from app.core.config import REPO_ROOT
+from app.domain.plans import SEED_PLANS
+from app.models import Account, Outcome
+from app.store.accounts import create_account, get_account, list_jobs
+from tests.factories import add_outcomes, at
+
+PLANS = REPO_ROOT / "data" / "plans"
+
+
+def stored_outcomes(session) -> int:
+    # End the test's own read transaction first: the command wrote through another connection.
+    session.rollback()
+    return session.exec(select(func.count()).select_from(Outcome)).one()
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def quote(capsys, plan, *args):
+    code, out, err = run(capsys, "quote", "--plan", PLANS / f"{plan}.json", *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_quote_worked_checks(capsys):
+    first = quote(capsys, "freemium", "--outcomes", 25, "--month", "2026-11")
+    assert (first["total"], first["free_remaining"], first["free_used"]) == ("0.00", 5, 25)
+    assert quote(capsys, "freemium", "--outcomes", 42, "--free-remaining", 0, "--month", "2026-11")["total"] == "142.00"
+    assert quote(capsys, "hybrid", "--outcomes", 150, "--month", "2026-11")["total"] == "200.00"
+    assert quote(capsys, "hybrid", "--outcomes", 260, "--month", "2026-11")["total"] == "320.00"
+    prorated = quote(capsys, "freemium", "--outcomes", 12, "--free-remaining", 0, "--active-days", 10, "--month", "2026-11")
+    assert prorated["total"] == "45.33"
+    assert sum(float(line["amount"]) for line in prorated["lines"]) == pytest.approx(45.33)
+
+
+def test_quote_json_shape(capsys):
+    data = quote(capsys, "hybrid", "--outcomes", 260, "--month", "2026-11")
+    assert set(data) == {"currency", "lines", "total", "free_used", "free_remaining"}
+    assert data["currency"] == "USD"
+    for line in data["lines"]:
+        assert set(line) == {"description", "quantity", "unit_price", "amount"}
+        assert isinstance(line["amount"], str) and len(line["amount"].split(".")[1]) == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--outcomes", "-1"], "must not be negative"),
+        (["--outcomes", "3", "--seats", "-2"], "must not be negative"),
+        (["--outcomes", "3", "--month", "2026-13"], "YYYY-MM"),
+        (["--outcomes", "lots"], "invalid int"),
+    ],
+)
+def test_quote_bad_input(capsys, args, message):
+    code, out, err = run(capsys, "quote", "--plan", PLANS / "freemium.json", *args, "--json")
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_quote_invalid_plan(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "Bad", "currency": "USD", "base_fee": "-1"}))
+    code, _, err = run(capsys, "quote", "--plan", bad, "--outcomes", 1, "--json")
+    assert code == 2 and "base_fee must not be negative" in err
+    code, _, err = run(capsys, "quote", "--plan", tmp_path / "missing.json", "--outcomes", 1)
+    assert code == 2 and "cannot read plan file" in err
+
+
+def test_account_add_and_invoice_worked_check(engine, session, capsys):
+    code, out, err = run(
+        capsys, "account", "add", "acme", "--name", "Acme Support", "--plan", PLANS / "freemium.json",
+        "--since", "2026-11-01",
+    )
+    assert code == 0, err
+    account = get_account(session, "acme")
+    (job,) = list_jobs(session, account)
+    # 30 free outcomes before the 21st, then the 31st on 2026-11-21 and 11 more after it.
+    add_outcomes(session, account, job, [at("2026-11-02T09:00") + timedelta(hours=12 * i) for i in range(30)])
+    add_outcomes(session, account, job, [at("2026-11-21T10:00") + timedelta(hours=10 * i) for i in range(12)])
+    code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11", "--as-of", "2026-12-01T00:00:00Z", "--json")
+    assert code == 0, err
+    invoice = json.loads(out)
+    assert invoice["total"] == "45.33"
+    assert (invoice["free_used"], invoice["free_remaining"]) == (30, 0)
+    assert "projected" not in invoice
+
+
+def test_invoice_current_month_has_projection(engine, session, capsys):
+    create_account(session, "acme", "Acme", SEED_PLANS["hybrid"], since=at("2026-11-01T00:00").date())
+    session.commit()
+    account = get_account(session, "acme")
+    (job,) = list_jobs(session, account)
+    add_outcomes(session, account, job, [at("2026-11-01T08:00") + timedelta(hours=6 * i) for i in range(80)])
+    code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11", "--as-of", "2026-11-21T00:00:00", "--json")
+    assert code == 0, err
+    projected = json.loads(out)["projected"]
+    assert set(projected) == {"outcomes", "total", "low", "high", "allowance_runs_out"}
+    assert float(projected["low"]) <= float(projected["total"]) <= float(projected["high"])
+    assert projected["outcomes"] >= 80
+
+
+def test_unknown_account_and_bad_month(engine, capsys):
+    code, out, err = run(capsys, "invoice", "--account", "nobody", "--month", "2026-11", "--json")
+    assert code == 2 and out == "" and "no account 'nobody'" in err
+    code, _, err = run(capsys, "ingest", REPO_ROOT / "data" / "samples" / "outcomes.csv", "--account", "nobody")
+    assert code == 2 and "no account" in err
+
+
+def test_account_add_bad_input_writes_nothing(engine, session, capsys, tmp_path):
+    bad = tmp_path / "plan.json"
+    bad.write_text('{"name": "X", "currency": "XYZ"}')
+    code, _, err = run(capsys, "account", "add", "acme", "--name", "Acme", "--plan", bad)
+    assert code == 2 and "unknown currency code" in err
+    code, _, err = run(capsys, "account", "add", "acme", "--name", "Acme", "--plan", PLANS / "hybrid.json", "--template", "nope")
+    assert code == 2 and "unknown template" in err
+    assert session.exec(select(func.count()).select_from(Account)).one() == 0
+
+
+def test_ingest_all_or_nothing_then_valid_only(engine, session, capsys):
+    create_account(session, "acme", "Acme", SEED_PLANS["freemium"], since=at("2026-11-01T00:00").date())
+    session.commit()
+    bad = REPO_ROOT / "data" / "samples" / "bad_row.csv"
+    code, out, err = run(capsys, "ingest", bad, "--account", "acme")
+    assert code == 2
+    report = json.loads(out)
+    assert report["inserted"] == 0 and len(report["rejected"]) == 1
+    assert f"line {report['rejected'][0]['line']}" in err
+    assert stored_outcomes(session) == 0
+
+    code, out, err = run(capsys, "ingest", bad, "--account", "acme", "--valid-only")
+    assert code == 0, err
+    report = json.loads(out)
+    stored = stored_outcomes(session)
+    assert report["inserted"] == stored > 0
+
+    code, out, _ = run(capsys, "ingest", bad, "--account", "acme", "--valid-only")
+    again = json.loads(out)
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, stored)
+
+
+def test_ingest_dry_run_writes_nothing(engine, session, capsys):
+    create_account(session, "acme", "Acme", SEED_PLANS["freemium"], since=at("2026-11-01T00:00").date())
+    session.commit()
+    code, out, err = run(capsys, "ingest", REPO_ROOT / "data" / "samples" / "outcomes.csv", "--account", "acme", "--dry-run")
+    assert code == 0, err
+    assert json.loads(out)["inserted"] > 0
+    assert stored_outcomes(session) == 0
+
+
+def test_demo_loads_and_resets(engine, session, capsys):
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    first = stored_outcomes(session)
+    assert first > 0
+    code, out, err = run(capsys, "demo", "--reset")
+    assert code == 0, err
+    assert stored_outcomes(session) == first

@@ -1,0 +1,172 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from app.domain.ingest_rows import OutcomeRecord, RowError, check_header, check_jsonl_keys, parse_row, parse_time
+
+JOBS = {"customer-support"}
+UTC = timezone.utc
+
+
+def row(**overrides):
+    values = {
+        "outcome_id": "TCK-10452",
+        "job": "customer-support",
+        "started_at": "2026-11-05T09:10:00Z",
+        "completed_at": "2026-11-05T14:28:00Z",
+        "status": "completed",
+        "verdict": "correct",
+        "handoff_step": "",
+    }
+    values.update(overrides)
+    return values
+
+
+def errors_of(values, line=2):
+    result = parse_row(values, line, JOBS)
+    assert isinstance(result, list), result
+    return result
+
+
+def only_error(values, column, reason_part):
+    errors = errors_of(values)
+    assert [e.column for e in errors] == [column], errors
+    assert reason_part in errors[0].reason
+    assert errors[0].line == 2
+
+
+def test_valid_row_parses():
+    rec = parse_row(row(define="ai", confirm="HUMAN", conclude=""), 2, JOBS)
+    assert isinstance(rec, OutcomeRecord)
+    assert rec.key == ("customer-support", "TCK-10452")
+    assert rec.started_at == datetime(2026, 11, 5, 9, 10, tzinfo=UTC)
+    assert rec.verdict == "correct"
+    assert rec.steps == {"define": "ai", "confirm": "human", "conclude": None}
+    assert rec.handoff_given and rec.handoff_step is None
+
+
+def test_times_without_offset_are_utc_and_offsets_are_converted():
+    assert parse_time("2026-11-05 09:10:00") == datetime(2026, 11, 5, 9, 10, tzinfo=UTC)
+    moment = parse_time("2026-11-05T10:10:00+01:00")
+    assert moment == datetime(2026, 11, 5, 9, 10, tzinfo=UTC) and moment.tzinfo == UTC
+
+
+@pytest.mark.parametrize("verdict", ["", "unreviewed", "Unreviewed"])
+def test_empty_or_unreviewed_verdict_says_nothing(verdict):
+    assert parse_row(row(verdict=verdict), 2, JOBS).verdict is None
+
+
+def test_empty_outcome_id():
+    only_error(row(outcome_id="  "), "outcome_id", "empty")
+
+
+def test_overlong_outcome_id():
+    only_error(row(outcome_id="X" * 201), "outcome_id", "at most 200")
+    assert isinstance(parse_row(row(outcome_id="X" * 200), 2, JOBS), OutcomeRecord)
+
+
+@pytest.mark.parametrize("bad", ["TCK\t1", "TCK\x001", "TCK\x1b1", "TCK\x7f1"])
+def test_control_characters_in_outcome_id(bad):
+    only_error(row(outcome_id=bad), "outcome_id", "control character")
+
+
+def test_unknown_job():
+    only_error(row(job="billing"), "job", "unknown job 'billing'")
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z", "05/11/2026"])
+def test_unparseable_dates(value):
+    only_error(row(started_at=value), "started_at", "started_at")
+
+
+@pytest.mark.parametrize("value", ["2026-02-30T10:00:00Z", "2026-11-05T25:00:00Z", "1899-01-01T00:00:00Z"])
+def test_impossible_dates(value):
+    errors = errors_of(row(started_at=value, completed_at="2026-11-30T00:00:00Z"))
+    assert [e.column for e in errors] == ["started_at"]
+
+
+def test_missing_started_at():
+    only_error(row(started_at=""), "started_at", "empty")
+
+
+def test_completed_before_started():
+    only_error(row(completed_at="2026-11-05T09:00:00Z"), "completed_at", "before started_at")
+
+
+@pytest.mark.parametrize("status", ["completed", "escalated", "failed"])
+def test_closed_outcome_needs_completed_at(status):
+    only_error(row(status=status, completed_at="", verdict=""), "completed_at", f"required for a {status}")
+
+
+def test_open_outcome_has_no_completed_at():
+    only_error(row(status="open", verdict=""), "completed_at", "open outcome has no completed_at")
+
+
+def test_unknown_status():
+    only_error(row(status="done"), "status", "not one of open, completed, escalated, failed")
+
+
+def test_empty_status():
+    errors = errors_of(row(status="", completed_at="", verdict=""))
+    assert [e.column for e in errors] == ["status"]
+
+
+def test_unknown_verdict():
+    only_error(row(verdict="maybe"), "verdict", "not one of")
+
+
+def test_verdict_only_on_closed_outcomes():
+    only_error(row(status="open", completed_at=""), "verdict", "open outcome cannot have a verdict")
+    assert parse_row(row(status="failed", verdict="incorrect"), 2, JOBS).verdict == "incorrect"
+
+
+def test_unknown_handoff_step():
+    only_error(row(handoff_step="escalate"), "handoff_step", "not one of define")
+
+
+def test_bad_step_value():
+    only_error(row(execute="robot"), "execute", "not one of ai, human")
+
+
+def test_json_values_must_be_text():
+    only_error(row(status=3.5), "status", "must be text")
+    only_error(row(completed_at=["x"]), "completed_at", "must be text")
+    assert parse_row(row(outcome_id=10452), 2, JOBS).outcome_id == "10452"
+
+
+def test_every_problem_of_a_row_is_reported():
+    errors = errors_of(row(outcome_id="", job="x", status="nope"), line=9)
+    assert {e.column for e in errors} == {"outcome_id", "job", "status"}
+    assert all(e.line == 9 for e in errors)
+
+
+def test_absent_steps_and_handoff_are_not_given():
+    values = row()
+    del values["handoff_step"]
+    rec = parse_row(values, 1, JOBS)
+    assert rec.steps == {} and not rec.handoff_given
+
+
+def test_header_missing_columns_reported_on_line_1():
+    errors = check_header(["outcome_id", "job", "started_at", "status", "verdict"])
+    assert errors == [
+        RowError(1, "completed_at", "required column 'completed_at' is missing from the header"),
+        RowError(1, "handoff_step", "required column 'handoff_step' is missing from the header"),
+    ]
+
+
+def test_header_is_case_and_space_insensitive_and_ignores_extra_columns():
+    assert check_header([" Outcome_ID", "JOB", "started_at", "completed_at", "status", "verdict", "handoff_step", "notes"]) == []
+
+
+def test_repeated_header_column():
+    errors = check_header(["outcome_id", "job", "started_at", "completed_at", "status", "verdict", "handoff_step", "define", "define"])
+    assert [(e.line, e.column) for e in errors] == [(1, "define")]
+
+
+def test_jsonl_required_keys():
+    assert [e.column for e in check_jsonl_keys({"job": "x", "status": "open"}, 4)] == ["outcome_id", "started_at"]
+
+
+def test_row_error_json():
+    assert RowError(3, None, "bad").to_json() == {"line": 3, "column": None, "reason": "bad"}
