@@ -169,3 +169,44 @@ def test_demo_loads_and_resets(engine, session, capsys):
     code, out, err = run(capsys, "demo", "--reset")
     assert code == 0, err
     assert stored_outcomes(session) == first
+
+
+def invoice_total(capsys, slug, month, as_of="2026-12-01T00:00:00Z"):
+    code, out, err = run(capsys, "invoice", "--account", slug, "--month", month, "--as-of", as_of, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def new_account(session, slug, plan, since="2026-10-01"):
+    create_account(session, slug, slug.title(), SEED_PLANS[plan], since=at(f"{since}T00:00").date())
+    session.commit()
+    account = get_account(session, slug)
+    (job,) = list_jobs(session, account)
+    return account, job
+
+
+def every(n, start, hours):
+    return [at(start) + timedelta(hours=hours * i) for i in range(n)]
+
+
+def test_invoice_worked_checks_through_the_command(engine, session, capsys):
+    # freemium, 25 billable outcomes in the first month -> 0.00, 5 free left
+    trial, job = new_account(session, "trial", "freemium", since="2026-11-01")
+    add_outcomes(session, trial, job, every(25, "2026-11-02T09:00", 20))
+    first = invoice_total(capsys, "trial", "2026-11")
+    assert (first["total"], first["free_used"], first["free_remaining"]) == ("0.00", 25, 5)
+
+    # freemium, 30 free used in October, 42 billable outcomes in the full month of November -> 142.00
+    # (the 31st outcome comes on 1 November, so the plan is active every day of it)
+    paid, job = new_account(session, "paid", "freemium", since="2026-10-01")
+    add_outcomes(session, paid, job, every(30, "2026-10-05T09:00", 12))
+    add_outcomes(session, paid, job, every(42, "2026-11-01T09:00", 16))
+    november = invoice_total(capsys, "paid", "2026-11")
+    assert (november["total"], november["free_used"], november["free_remaining"]) == ("142.00", 0, 0)
+
+    # hybrid, 150 outcomes -> 200.00; 260 outcomes -> 320.00
+    hybrid, job = new_account(session, "hybrid", "hybrid", since="2026-10-01")
+    add_outcomes(session, hybrid, job, every(150, "2026-10-01T06:00", 4))
+    add_outcomes(session, hybrid, job, every(260, "2026-11-01T06:00", 2))
+    assert invoice_total(capsys, "hybrid", "2026-10")["total"] == "200.00"
+    assert invoice_total(capsys, "hybrid", "2026-11")["total"] == "320.00"
