@@ -18,9 +18,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from app.domain.invoice import Projection
 from app.domain.money import format_money
 from app.domain.stats import format_share
 from app.models import Account
+from app.store.billing import BillingState, billing_state
+from app.store.metrics import Summary, summary
+from app.store.projection import project_month
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
 QUALITY_WINDOW_DAYS = 30
@@ -50,12 +54,23 @@ def alerts_for(session: Session, account: Account, *, as_of: datetime) -> list[A
     list of Alert
         Critical before warning; within a severity, budget, allowance, accuracy, completion.
     """
-    from app.store.billing import billing_state
-    from app.store.metrics import summary
-    from app.store.projection import project_month
+    return evaluate_alerts(
+        account,
+        state=billing_state(session, account, as_of=as_of),
+        projection=project_month(session, account, as_of=as_of),
+        recent=recent_quality(session, account, as_of=as_of),
+    )
 
+
+def recent_quality(session: Session, account: Account, *, as_of: datetime) -> Summary:
+    """The summary of the last ``QUALITY_WINDOW_DAYS`` days up to ``as_of``, which quality alerts judge."""
+    end = as_of.date()
+    return summary(session, account.id, end - timedelta(days=QUALITY_WINDOW_DAYS - 1), end)
+
+
+def evaluate_alerts(account: Account, *, state: BillingState, projection: Projection, recent: Summary) -> list[Alert]:
+    """The alerts implied by figures already computed (see :func:`alerts_for`)."""
     alerts: list[Alert] = []
-    projection = project_month(session, account, as_of=as_of)
     if account.monthly_budget is not None and projection.total > account.monthly_budget:
         alerts.append(
             Alert(
@@ -66,7 +81,6 @@ def alerts_for(session: Session, account: Account, *, as_of: datetime) -> list[A
             )
         )
 
-    state = billing_state(session, account, as_of=as_of)
     if state.free_total > 0:
         used_share = state.free_used / state.free_total
         if state.free_remaining == 0:
@@ -92,9 +106,6 @@ def alerts_for(session: Session, account: Account, *, as_of: datetime) -> list[A
                 )
             )
 
-    end = as_of.date()
-    start = end - timedelta(days=QUALITY_WINDOW_DAYS - 1)
-    recent = summary(session, account.id, start, end)
     accuracy = recent.accuracy
     if account.target_accuracy is not None and accuracy.value is not None and accuracy.value < account.target_accuracy:
         alerts.append(

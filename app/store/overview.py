@@ -1,0 +1,63 @@
+"""Every figure and trend of the Overview page, computed in one call.
+
+The page and the benchmark (``overseer bench``) both use :func:`overview_figures`,
+so what is measured is what a customer waits for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+from sqlmodel import Session
+
+from app.domain.invoice import Invoice
+from app.models import Account
+from app.store.alerts import Alert, evaluate_alerts, recent_quality
+from app.store.billing import BillingState, billing_state, invoice_for_month
+from app.store.metrics import StepStat, Summary, daily, step_stats, summary
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    """This period's results, the allowance, the bill so far with its projection, trends and alerts."""
+
+    summary: Summary
+    daily: pd.DataFrame
+    steps: list[StepStat]
+    billing: BillingState
+    invoice: Invoice
+    alerts: list[Alert]
+
+
+def overview_figures(session: Session, account: Account, start: date, end: date, *, as_of: datetime) -> OverviewFigures:
+    """Compute the Overview page's figures for ``account``.
+
+    Parameters
+    ----------
+    session : Session
+    account : Account
+    start, end : date
+        The period shown (both days included, UTC).
+    as_of : datetime
+        Aware UTC "now": the invoice is the one of the month containing it,
+        with its projection.
+
+    Returns
+    -------
+    OverviewFigures
+    """
+    state = billing_state(session, account, as_of=as_of)
+    # The current month's invoice carries the projection; the alerts reuse both.
+    invoice = invoice_for_month(session, account, as_of.year, as_of.month, as_of=as_of)
+    return OverviewFigures(
+        summary=summary(session, account.id, start, end),
+        daily=daily(session, account.id, start, end),
+        steps=step_stats(session, account.id, start, end),
+        billing=state,
+        invoice=invoice,
+        alerts=evaluate_alerts(
+            account, state=state, projection=invoice.projected, recent=recent_quality(session, account, as_of=as_of)
+        ),
+    )
