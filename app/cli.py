@@ -216,6 +216,23 @@ def cmd_start(args) -> int:
     return 0  # pragma: no cover - execv does not return
 
 
+def cmd_bench(args) -> int:
+    from app import bench
+
+    try:
+        sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
+    except ValueError:
+        raise OverseerError(f"--sizes must be whole numbers separated by commas, got {args.sizes!r}") from None
+    if any(s <= 0 for s in sizes) or args.import_rows < 0:
+        raise OverseerError("sizes must be positive and --import-rows must not be negative")
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        raise OverseerError("the benchmark compares with DuckDB: install it with pip install -e '.[bench]'") from None
+    bench.run(sizes, args.import_rows, Path(args.workdir) if args.workdir else None)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="overseer", description="Overseer: outcomes, accuracy and the bill of AI products.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -225,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="do not open a browser")
     p.add_argument("--no-demo", action="store_true", help="start on an empty database")
     p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("bench", help="measure page and import cost as the stored outcomes grow")
+    p.add_argument("--sizes", default=",".join(str(s) for s in (10_000, 100_000, 1_000_000, 5_000_000)),
+                   help="outcomes per benchmark account, comma-separated")
+    p.add_argument("--import-rows", type=int, default=1_000_000, help="rows of the imported CSV (0: skip)")
+    p.add_argument("--workdir", help="folder for the SQLite database and CSV files (default: a temporary one)")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("migrate", help="bring the database to the newest schema")
     p.set_defaults(func=cmd_migrate)

@@ -1,0 +1,378 @@
+"""``overseer bench``: what a page and an import cost as the stored outcomes grow.
+
+Builds one account per size with the demo generator, then prints one table:
+
+- the time to compute every figure and trend of the Overview page
+  (:func:`app.store.overview.overview_figures`) for the current month, cold (the
+  first call in a fresh process) and warm (median of the next five), beside
+  DuckDB computing the same aggregates from the same rows;
+- import throughput of a CSV file through ``ingest_file``, beside plain
+  ``sqlite3`` ``executemany`` inserting the same rows into an equivalent table;
+- the peak memory (maximum resident set size) of each measured step, each run
+  in a process of its own so that one step's memory does not hide another's.
+
+The database is ``DATABASE_URL`` when it is set (PostgreSQL included), else a
+fresh SQLite file in the work folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from pathlib import Path
+
+from app.domain.steps import STEPS
+
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000, 5_000_000)
+DEFAULT_IMPORT_ROWS = 1_000_000
+HISTORY_DAYS = 180
+WARM_RUNS = 5
+INSERT_BATCH = 10_000
+CSV_COLUMNS = ["outcome_id", "job", "started_at", "completed_at", "status", "verdict", "handoff_step", *STEPS]
+OUTCOME_COLUMNS = [
+    "account_id", "job_id", "outcome_id", "started_at", "completed_at", "status", "verdict", "reviewed_at",
+    "handoff_step", *[f"step_{s}" for s in STEPS], "updated_at",
+]
+
+
+# --- measured steps, each run in a fresh process -------------------------------------------------
+
+
+def _peak_mib() -> float:
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _in_child(func, *args):
+    """Run ``func(*args)`` in a fresh (spawned) process and return its result."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1, maxtasksperchild=1) as pool:
+        return pool.apply(func, args)
+
+
+def _overview_step(url: str, slug: str, as_of_iso: str) -> dict:
+    from sqlmodel import Session
+
+    from app.core.db import make_engine
+    from app.store.accounts import get_account
+    from app.store.overview import overview_figures
+
+    as_of = datetime.fromisoformat(as_of_iso)
+    engine = make_engine(url)
+    start, end = as_of.date().replace(day=1), as_of.date()
+    timings = []
+    for _ in range(1 + WARM_RUNS):
+        with Session(engine) as session:
+            began = time.perf_counter()
+            account = get_account(session, slug)
+            overview_figures(session, account, start, end, as_of=as_of)
+            timings.append(time.perf_counter() - began)
+    engine.dispose()
+    return {"cold": timings[0], "warm": statistics.median(timings[1:]), "peak_mib": _peak_mib()}
+
+
+_DUCKDB_QUERIES = {
+    # The Overview's aggregates over the raw rows: the month's summary, its daily series,
+    # the step statistics, tasks, and billed outcomes per month for the invoice.
+    "summary": """
+        select count(*) filter (where status = 'open'), count(*) filter (where status = 'completed'),
+               count(*) filter (where status = 'escalated'), count(*) filter (where status = 'failed'),
+               count(*) filter (where status = 'completed' and {no_human}),
+               count(*) filter (where status = 'completed' and verdict = 'correct'),
+               count(*) filter (where status = 'completed' and verdict = 'incorrect')
+        from outcome where coalesce(completed_at, started_at) >= $start and coalesce(completed_at, started_at) < $stop""",
+    "daily": """
+        select cast(coalesce(completed_at, started_at) as date) as day, status, verdict, count(*)
+        from outcome where coalesce(completed_at, started_at) >= $start and coalesce(completed_at, started_at) < $stop
+        group by all""",
+    "steps": "select " + ", ".join(
+        f"count(*) filter (where step_{s} = 'ai'), count(*) filter (where step_{s} = 'human'), "
+        f"count(*) filter (where handoff_step = '{s}')"
+        for s in STEPS
+    ) + " from outcome where coalesce(completed_at, started_at) >= $start and coalesce(completed_at, started_at) < $stop",
+    "tasks": "select count(*) from outcome where started_at >= $start and started_at < $stop",
+    "billed_by_month": """
+        select date_trunc('month', completed_at), count(*) from outcome
+        where status = 'completed' and verdict <> 'incorrect' and completed_at < $stop group by 1""",
+}
+
+
+def _duckdb_step(csv_path: str, as_of_iso: str) -> dict:
+    import duckdb
+
+    as_of = datetime.fromisoformat(as_of_iso)
+    start = datetime.combine(as_of.date().replace(day=1), dtime(), tzinfo=timezone.utc)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    steps = ", ".join(f'"{s}" as step_{s}' for s in STEPS)
+    con.execute(
+        "create table outcome as select outcome_id, job, cast(started_at as timestamptz) as started_at, "
+        f"cast(completed_at as timestamptz) as completed_at, status, verdict, handoff_step, {steps} "
+        f"from read_csv('{csv_path}', header = true, all_varchar = true)"
+    )
+    no_human = " and ".join(f"coalesce(step_{s}, '') <> 'human'" for s in STEPS)
+    params = {"start": start, "stop": as_of}
+    timings = []
+    for _ in range(1 + WARM_RUNS):
+        began = time.perf_counter()
+        for sql in _DUCKDB_QUERIES.values():
+            used = {name: value for name, value in params.items() if f"${name}" in sql}
+            con.execute(sql.format(no_human=no_human), used).fetchall()
+        timings.append(time.perf_counter() - began)
+    con.close()
+    return {"cold": timings[0], "warm": statistics.median(timings[1:]), "peak_mib": _peak_mib()}
+
+
+def _ingest_step(url: str, slug: str, csv_path: str) -> dict:
+    from sqlmodel import Session
+
+    from app.core.db import make_engine
+    from app.store.accounts import get_account
+    from app.store.ingest import ingest_file
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        account = get_account(session, slug)
+        began = time.perf_counter()
+        report = ingest_file(session, account, csv_path)
+        seconds = time.perf_counter() - began
+    engine.dispose()
+    if report.rejected or not report.written:
+        raise RuntimeError(f"the benchmark file was refused: {report.rejected[:3]}")
+    return {"rows": report.inserted, "seconds": seconds, "peak_mib": _peak_mib()}
+
+
+def _executemany_step(csv_path: str, db_path: str) -> dict:
+    con = sqlite3.connect(db_path)
+    con.execute("pragma journal_mode = wal")
+    con.execute("pragma synchronous = normal")
+    columns = ", ".join(f"{c} text" for c in CSV_COLUMNS if c != "job")
+    con.execute(f"create table outcome (id integer primary key, account_id integer, job_id integer, {columns})")
+    con.execute("create unique index ux_outcome on outcome (job_id, outcome_id)")
+    names = [c for c in CSV_COLUMNS if c != "job"]
+    sql = f"insert into outcome (account_id, job_id, {', '.join(names)}) values (1, 1, {', '.join('?' * len(names))})"
+    began = time.perf_counter()
+    rows = 0
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        batch = []
+        for record in reader:
+            batch.append([record[c] or None for c in names])
+            if len(batch) >= INSERT_BATCH:
+                con.executemany(sql, batch)
+                rows += len(batch)
+                batch.clear()
+        con.executemany(sql, batch)
+        rows += len(batch)
+    con.commit()
+    seconds = time.perf_counter() - began
+    con.close()
+    return {"rows": rows, "seconds": seconds, "peak_mib": _peak_mib()}
+
+
+# --- building the data -----------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rows(account_id: int, job_id: int, size: int, since: date, until: datetime, seed: int, prefix: str):
+    """About ``size`` generated outcomes over the history, calibrated on a small draw first."""
+    from app.store.demo import Profile, generate_outcomes
+
+    profile = Profile.for_template("customer-support", id_prefix=prefix, ramp_days=0)
+    end = until.date()
+    probe = sum(1 for _ in generate_outcomes(job_id, account_id, start=since, end=end, daily_mean=20.0,
+                                             growth=1.5, rng=random.Random(seed), profile=profile, until=until))
+    mean = 20.0 * size / max(probe, 1)
+    return generate_outcomes(job_id, account_id, start=since, end=end, daily_mean=mean, growth=1.5,
+                             rng=random.Random(seed), profile=profile, until=until)
+
+
+def _build(url: str, slug: str, size: int, since: date, until: datetime, csv_path: Path, *, insert: bool) -> tuple[int, float]:
+    """Create account ``slug`` and ~``size`` outcomes; write them to ``csv_path`` (import format).
+
+    With ``insert`` the rows are also bulk-inserted and the rollups rebuilt.
+    Returns the row count and the seconds spent.
+    """
+    from sqlalchemy import insert as sql_insert
+    from sqlmodel import Session
+
+    from app.core.db import make_engine
+    from app.domain.plans import SEED_PLANS
+    from app.models import Outcome
+    from app.store.accounts import create_account, list_jobs
+
+    engine = make_engine(url)
+    began = time.perf_counter()
+    count = 0
+    with Session(engine) as session, open(csv_path, "w", newline="", encoding="utf-8") as handle:
+        account = create_account(session, slug, f"Benchmark {slug}", SEED_PLANS["hybrid"], since=since,
+                                 template="customer-support")
+        (job,) = list_jobs(session, account)
+        session.commit()
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        batch: list[dict] = []
+        for row in _rows(account.id, job.id, size, since, until, seed=size, prefix=slug.upper()):
+            writer.writerow([row["outcome_id"], job.slug, _iso(row["started_at"]), _iso(row["completed_at"]),
+                             row["status"], row["verdict"], row["handoff_step"] or "",
+                             *[row[f"step_{s}"] or "" for s in STEPS]])
+            count += 1
+            if insert:
+                batch.append(row)
+                if len(batch) >= INSERT_BATCH:
+                    session.execute(sql_insert(Outcome.__table__), batch)
+                    batch.clear()
+        if insert:
+            if batch:
+                session.execute(sql_insert(Outcome.__table__), batch)
+            session.commit()
+            _rebuild_rollups(session, account.id)
+    engine.dispose()
+    return count, time.perf_counter() - began
+
+
+def _rebuild_rollups(session, account_id: int) -> None:
+    try:
+        from app.store.rollups import rebuild_rollups
+    except ImportError:  # rollups not in this version
+        return
+    rebuild_rollups(session, account_id=account_id)
+    session.commit()
+
+
+def _delete_bench_accounts(url: str) -> None:
+    from sqlmodel import Session, select
+
+    from app.core.db import make_engine
+    from app.models import Account
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        for account in session.exec(select(Account).where(Account.slug.like("bench-%"))):
+            session.delete(account)
+        session.commit()
+    engine.dispose()
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    """One line naming the machine the figures come from."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kib = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        memory = f"{mem_kib / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration):
+        memory = "unknown memory"
+    return f"{cpu}, {os.cpu_count()} cores, {memory}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}"
+
+
+def run(sizes=DEFAULT_SIZES, import_rows: int = DEFAULT_IMPORT_ROWS, workdir: Path | None = None,
+        url: str | None = None, out=sys.stdout) -> dict:
+    """Run the benchmark and print its table to ``out``; return the figures.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Outcomes stored in each benchmark account.
+    import_rows : int
+        Rows of the CSV file imported (0 skips the import measurement).
+    workdir : Path, optional
+        Where the SQLite database (when ``url`` is None) and the CSV files go;
+        default a temporary folder removed afterwards.
+    url : str, optional
+        Database URL; default ``DATABASE_URL`` or a fresh SQLite file.
+    """
+    from app.core.db import make_engine, migrate
+
+    owned = workdir is None
+    workdir = Path(tempfile.mkdtemp(prefix="overseer-bench-")) if owned else Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    url = url or os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.db'}"
+    if url.startswith("sqlite:///") and not os.environ.get("DATABASE_URL"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(workdir / "bench.db") + suffix).unlink(missing_ok=True)
+    engine = make_engine(url)
+    migrate(engine)
+    backend = engine.dialect.name
+    engine.dispose()
+    _delete_bench_accounts(url)
+
+    today = datetime.now(timezone.utc).date()
+    until = datetime.combine(today, dtime(12, 0), tzinfo=timezone.utc)
+    since = today - timedelta(days=HISTORY_DAYS)
+    results: dict = {"machine": machine(), "backend": backend, "sizes": [], "import": None}
+    print(f"Overseer benchmark on {backend}; {results['machine']}", file=out, flush=True)
+    try:
+        for size in sizes:
+            slug = f"bench-{size}"
+            csv_path = workdir / f"{slug}.csv"
+            rows, build_s = _build(url, slug, size, since, until, csv_path, insert=True)
+            overview = _in_child(_overview_step, url, slug, until.isoformat())
+            duck = _in_child(_duckdb_step, str(csv_path), until.isoformat())
+            results["sizes"].append({"outcomes": rows, "build_s": build_s, "overview": overview, "duckdb": duck})
+            print(f"  {rows:>10,} outcomes: built in {build_s:,.1f} s; Overview cold {_ms(overview['cold'])} ms, "
+                  f"warm {_ms(overview['warm'])} ms; DuckDB cold {_ms(duck['cold'])} ms, warm {_ms(duck['warm'])} ms",
+                  file=out, flush=True)
+            csv_path.unlink(missing_ok=True)
+        if import_rows:
+            slug = "bench-import"
+            csv_path = workdir / f"{slug}.csv"
+            rows, _ = _build(url, slug, import_rows, since, until, csv_path, insert=False)
+            ingest = _in_child(_ingest_step, url, slug, str(csv_path))
+            baseline_db = workdir / "executemany.db"
+            baseline_db.unlink(missing_ok=True)
+            plain = _in_child(_executemany_step, str(csv_path), str(baseline_db))
+            results["import"] = {"rows": rows, "ingest": ingest, "executemany": plain}
+            csv_path.unlink(missing_ok=True)
+    finally:
+        _delete_bench_accounts(url)
+        if owned:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print_table(results, out)
+    return results
+
+
+def print_table(results: dict, out=sys.stdout) -> None:
+    """The benchmark's figures as one Markdown table (as kept in the README)."""
+    print(f"\nMachine: {results['machine']}. Database: {results['backend']}.\n", file=out)
+    print("| step | outcomes | cold | warm | DuckDB cold | DuckDB warm | peak memory |", file=out)
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |", file=out)
+    for entry in results["sizes"]:
+        o, d = entry["overview"], entry["duckdb"]
+        print(f"| Overview figures, one month | {entry['outcomes']:,} | {_ms(o['cold'])} ms | {_ms(o['warm'])} ms "
+              f"| {_ms(d['cold'])} ms | {_ms(d['warm'])} ms | {o['peak_mib']:,.0f} MiB (DuckDB {d['peak_mib']:,.0f} MiB) |",
+              file=out)
+    imp = results.get("import")
+    if imp:
+        for name, label in (("ingest", "Import CSV (`ingest_file`)"), ("executemany", "plain `sqlite3` `executemany`")):
+            step = imp[name]
+            rate = step["rows"] / step["seconds"] if step["seconds"] else 0
+            print(f"| {label} | {step['rows']:,} | {step['seconds']:,.1f} s | {rate:,.0f} outcomes/s | | "
+                  f"| {step['peak_mib']:,.0f} MiB |", file=out)

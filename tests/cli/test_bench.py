@@ -1,0 +1,25 @@
+"""The benchmark runs end to end at a tiny size and prints its table."""
+
+import pytest
+
+from app.cli import main
+
+pytest.importorskip("duckdb", reason="the benchmark's DuckDB reference is an optional extra")
+
+
+def test_bench_prints_one_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    code = main(["bench", "--sizes", "300,1200", "--import-rows", "500", "--workdir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    table = [line for line in out.splitlines() if line.startswith("| ")]
+    assert table[0].startswith("| step | outcomes | cold | warm | DuckDB cold")
+    overview = [line for line in table if line.startswith("| Overview figures")]
+    assert len(overview) == 2
+    assert any("`ingest_file`" in line and "outcomes/s" in line for line in table)
+    assert any("executemany" in line for line in table)
+
+
+def test_bench_refuses_bad_sizes(capsys):
+    assert main(["bench", "--sizes", "10,lots"]) == 2
+    assert "--sizes must be whole numbers" in capsys.readouterr().err
