@@ -2,8 +2,9 @@
 
 Rules chosen where SPEC is silent:
 
-- allowance alerts fire at 80% and at 100% of the free outcomes used (only the
-  higher of the two is shown);
+- allowance alerts fire at 80% of the free outcomes used, and at 100% in the
+  month the allowance ran out (an account that converted months ago is not
+  alarmed about it forever);
 - quality alerts compare the last 30 days (up to ``as_of``) with the account's
   targets, so that they do not go quiet on the first day of a month; a rate
   with no denominator raises nothing;
@@ -59,6 +60,7 @@ def alerts_for(session: Session, account: Account, *, as_of: datetime) -> list[A
         state=billing_state(session, account, as_of=as_of),
         projection=project_month(session, account, as_of=as_of),
         recent=recent_quality(session, account, as_of=as_of),
+        as_of=as_of,
     )
 
 
@@ -68,7 +70,9 @@ def recent_quality(session: Session, account: Account, *, as_of: datetime) -> Su
     return summary(session, account.id, end - timedelta(days=QUALITY_WINDOW_DAYS - 1), end)
 
 
-def evaluate_alerts(account: Account, *, state: BillingState, projection: Projection, recent: Summary) -> list[Alert]:
+def evaluate_alerts(
+    account: Account, *, state: BillingState, projection: Projection, recent: Summary, as_of: datetime
+) -> list[Alert]:
     """The alerts implied by figures already computed (see :func:`alerts_for`)."""
     alerts: list[Alert] = []
     if account.monthly_budget is not None and projection.total > account.monthly_budget:
@@ -83,14 +87,18 @@ def evaluate_alerts(account: Account, *, state: BillingState, projection: Projec
 
     if state.free_total > 0:
         used_share = state.free_used / state.free_total
-        if state.free_remaining == 0:
-            since = f" on {state.activated_on.isoformat()}" if state.activated_on else ""
+        ran_out_now = state.activated_on is None or (state.activated_on.year, state.activated_on.month) == (
+            as_of.year,
+            as_of.month,
+        )
+        if state.free_remaining == 0 and ran_out_now:
+            then = (
+                f"the paid plan is active since {state.activated_on.isoformat()}"
+                if state.activated_on
+                else "the next billable outcome starts the paid plan"
+            )
             alerts.append(
-                Alert(
-                    "critical",
-                    "allowance-100",
-                    f"All {state.free_total} free outcomes are used; the paid plan is active{since}.",
-                )
+                Alert("critical", "allowance-100", f"All {state.free_total} free outcomes are used; {then}.")
             )
         elif used_share >= 0.8:
             runs_out = (

@@ -58,6 +58,7 @@ def overview_figures(session: Session, account: Account, start: date, end: date,
         billing=state,
         invoice=invoice,
         alerts=evaluate_alerts(
-            account, state=state, projection=invoice.projected, recent=recent_quality(session, account, as_of=as_of)
+            account, state=state, projection=invoice.projected, recent=recent_quality(session, account, as_of=as_of),
+            as_of=as_of,
         ),
     )

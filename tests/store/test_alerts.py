@@ -37,6 +37,10 @@ def test_allowance_80_then_100(session):
     assert codes(session, account) == ["allowance-100"]
     (alert,) = alerts_for(session, account, as_of=AS_OF)
     assert alert.severity == "critical" and "All 30 free outcomes are used" in alert.message
+    assert "the next billable outcome starts the paid plan" in alert.message
+    add_outcomes(session, account, job, [at("2026-11-20T08:00")])
+    (alert,) = alerts_for(session, account, as_of=AS_OF)
+    assert "the paid plan is active since 2026-11-20" in alert.message
 
 
 def test_quality_alerts_against_targets(session):
@@ -57,3 +61,11 @@ def test_budget_alert_comes_first(session):
     found = alerts_for(session, account, as_of=AS_OF)
     assert [a.code for a in found] == ["budget", "accuracy"]
     assert "above the budget of 240.00 USD" in found[0].message
+
+
+def test_allowance_used_up_in_an_earlier_month_is_not_alarmed_again(session):
+    account, job = make(session)
+    add_outcomes(session, account, job, spread(32, start="2026-11-02T09:00", hours=2))
+    assert codes(session, account) == ["allowance-100"]
+    december = alerts_for(session, account, as_of=at("2026-12-03T12:00"))
+    assert "allowance-100" not in [a.code for a in december]
