@@ -100,7 +100,7 @@ def evaluate_alerts(
             alerts.append(
                 Alert("critical", "allowance-100", f"All {state.free_total} free outcomes are used; {then}.")
             )
-        elif used_share >= 0.8:
+        elif state.free_remaining > 0 and used_share >= 0.8:
             runs_out = (
                 f" At the current pace they run out on {projection.allowance_runs_out.isoformat()}."
                 if projection.allowance_runs_out
