@@ -212,6 +212,8 @@ def cmd_start(args) -> int:
         "--browser.gatherUsageStats", "false",
     ]
     print(f"Starting Overseer on http://localhost:{args.port}", flush=True)
+    # Streamlit reads .streamlit/config.toml (theme, upload limit) from the working directory.
+    os.chdir(REPO_ROOT)
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover - execv does not return
 
