@@ -1,0 +1,56 @@
+"""An account's budget and targets, edited by its admin on the Billing page.
+
+Targets are shares in [0, 1] (``0.9`` = 90%); the budget is a non-negative
+amount in the account's currency, rounded to cents. ``None`` removes a budget
+or a target (its alert then never fires). Nothing is committed here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session
+
+from app.domain.errors import OverseerError
+from app.domain.money import round_cents
+from app.models import Account
+
+
+def _share(value, what: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        share = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise OverseerError(f"the {what} target is not a number: {value!r}") from None
+    if not share.is_finite() or not Decimal(0) <= share <= Decimal(1):
+        raise OverseerError(f"the {what} target must be between 0% and 100%, got {value}")
+    return share
+
+
+def update_settings(
+    session: Session,
+    account: Account,
+    *,
+    monthly_budget: Decimal | None,
+    target_completion_rate: Decimal | None,
+    target_accuracy: Decimal | None,
+) -> Account:
+    """Set the account's monthly budget and quality targets (all three at once)."""
+    budget = None
+    if monthly_budget is not None:
+        try:
+            budget = Decimal(str(monthly_budget))
+        except (InvalidOperation, ValueError):
+            raise OverseerError(f"the monthly budget is not a number: {monthly_budget!r}") from None
+        if not budget.is_finite() or budget < 0:
+            raise OverseerError(f"the monthly budget must not be negative, got {monthly_budget}")
+        budget = round_cents(budget)
+    completion = _share(target_completion_rate, "completion rate")
+    accuracy = _share(target_accuracy, "accuracy")
+    account.monthly_budget = budget
+    account.target_completion_rate = completion
+    account.target_accuracy = accuracy
+    session.add(account)
+    session.flush()
+    return account

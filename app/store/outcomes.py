@@ -1,0 +1,291 @@
+"""Outcome listings for the dashboard: filtered and paginated in SQL, the review queue, counts.
+
+Rules chosen where SPEC is silent:
+
+- an outcome belongs to a date range by its ``completed_at``, or its
+  ``started_at`` while it is open (the same rule as the metrics);
+- listings are newest first (by that date, then by arrival);
+- the review queue holds the exceptions that nobody has reviewed yet —
+  escalated and failed outcomes — followed by a deterministic sample of
+  unreviewed completed outcomes: those whose id falls in the first
+  ``SAMPLE_PERCENT`` buckets of a multiplicative hash. The sample is the same
+  on every page load and on every backend, and an outcome leaves the queue as
+  soon as it is reviewed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, case, func, literal, or_
+from sqlmodel import Session, select
+
+from app.domain.errors import OverseerError
+from app.domain.steps import STATUSES, STEPS, VERDICTS
+from app.models import Account, Job, Outcome
+
+SAMPLE_PERCENT = 10
+MAX_PAGE_SIZE = 500
+_HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash: spreads consecutive ids over the buckets
+
+
+@dataclass(frozen=True)
+class OutcomeFilter:
+    """What the outcome table shows. Empty tuples mean "any"."""
+
+    start: date
+    end: date
+    statuses: tuple[str, ...] = ()
+    verdicts: tuple[str, ...] = ()
+    job_slug: str | None = None
+    handoff_step: str | None = None
+    search: str = ""
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise OverseerError(f"the date range ends ({self.end}) before it starts ({self.start})")
+        bad = [s for s in self.statuses if s not in STATUSES]
+        if bad:
+            raise OverseerError(f"unknown status {bad[0]!r}; expected one of {', '.join(STATUSES)}")
+        bad = [v for v in self.verdicts if v not in VERDICTS]
+        if bad:
+            raise OverseerError(f"unknown verdict {bad[0]!r}; expected one of {', '.join(VERDICTS)}")
+        if self.handoff_step is not None and self.handoff_step not in STEPS:
+            raise OverseerError(f"unknown step {self.handoff_step!r}; expected one of {', '.join(STEPS)}")
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """One outcome as listed (no review history; see ``app.store.reviews``)."""
+
+    job_slug: str
+    job_name: str
+    outcome_id: str
+    status: str
+    verdict: str
+    started_at: datetime
+    completed_at: datetime | None
+    handoff_step: str | None
+    reviewed_at: datetime | None
+    steps: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def day(self) -> date:
+        return (self.completed_at or self.started_at).date()
+
+    @property
+    def performed_by_ai(self) -> int:
+        return sum(1 for v in self.steps.values() if v == "ai")
+
+    @property
+    def performed_by_human(self) -> int:
+        return sum(1 for v in self.steps.values() if v == "human")
+
+
+@dataclass(frozen=True)
+class OutcomePage:
+    rows: list[OutcomeRow]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    escalated: int
+    failed: int
+    sampled: int
+
+    @property
+    def total(self) -> int:
+        return self.escalated + self.failed + self.sampled
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    if t is None:
+        return None
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(start, time.min, tzinfo=timezone.utc),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc),
+    )
+
+
+def _in_range(start: date, end: date):
+    lo, hi = _bounds(start, end)
+    return or_(
+        and_(Outcome.completed_at >= lo, Outcome.completed_at < hi),
+        and_(Outcome.completed_at.is_(None), Outcome.started_at >= lo, Outcome.started_at < hi),
+    )
+
+
+def _conditions(account: Account, flt: OutcomeFilter) -> list:
+    conds = [Outcome.account_id == account.id, _in_range(flt.start, flt.end)]
+    if flt.statuses:
+        conds.append(Outcome.status.in_(flt.statuses))
+    if flt.verdicts:
+        conds.append(Outcome.verdict.in_(flt.verdicts))
+    if flt.job_slug:
+        conds.append(Job.slug == flt.job_slug)
+    if flt.handoff_step:
+        conds.append(Outcome.handoff_step == flt.handoff_step)
+    text = (flt.search or "").strip()
+    if text:
+        conds.append(func.lower(Outcome.outcome_id).contains(text.lower(), autoescape=True))
+    return conds
+
+
+def _order():
+    return (func.coalesce(Outcome.completed_at, Outcome.started_at).desc(), Outcome.id.desc())
+
+
+def _row(outcome: Outcome, job_slug: str, job_name: str) -> OutcomeRow:
+    return OutcomeRow(
+        job_slug=job_slug,
+        job_name=job_name,
+        outcome_id=outcome.outcome_id,
+        status=outcome.status,
+        verdict=outcome.verdict,
+        started_at=_utc(outcome.started_at),
+        completed_at=_utc(outcome.completed_at),
+        handoff_step=outcome.handoff_step,
+        reviewed_at=_utc(outcome.reviewed_at),
+        steps={s: getattr(outcome, f"step_{s}") for s in STEPS},
+    )
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise OverseerError(f"a page holds 1 to {MAX_PAGE_SIZE} outcomes, asked for {limit}")
+    if offset < 0:
+        raise OverseerError(f"the page offset must not be negative, got {offset}")
+
+
+def count_outcomes(session: Session, account: Account, flt: OutcomeFilter) -> int:
+    """How many outcomes match ``flt``."""
+    stmt = select(func.count()).select_from(Outcome).join(Job, Job.id == Outcome.job_id).where(*_conditions(account, flt))
+    return int(session.exec(stmt).one())
+
+
+def list_outcomes(
+    session: Session, account: Account, flt: OutcomeFilter, *, limit: int = 50, offset: int = 0
+) -> OutcomePage:
+    """One page of the outcomes matching ``flt``, newest first, and how many match in all."""
+    _check_page(limit, offset)
+    stmt = (
+        select(Outcome, Job.slug, Job.name)
+        .join(Job, Job.id == Outcome.job_id)
+        .where(*_conditions(account, flt))
+        .order_by(*_order())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [_row(o, slug, name) for o, slug, name in session.exec(stmt)]
+    return OutcomePage(rows=rows, total=count_outcomes(session, account, flt), offset=offset, limit=limit)
+
+
+def iter_outcomes(session: Session, account: Account, flt: OutcomeFilter, *, batch: int = 1000) -> Iterator[OutcomeRow]:
+    """Every outcome matching ``flt``, newest first, read from the database in batches (for exports)."""
+    stmt = (
+        select(Outcome, Job.slug, Job.name)
+        .join(Job, Job.id == Outcome.job_id)
+        .where(*_conditions(account, flt))
+        .order_by(*_order())
+        .execution_options(yield_per=batch)
+    )
+    for o, slug, name in session.exec(stmt):
+        yield _row(o, slug, name)
+
+
+def _sampled():
+    return (Outcome.id * literal(_HASH_MULTIPLIER)) % 100 < SAMPLE_PERCENT
+
+
+def _queue_condition():
+    return and_(
+        Outcome.verdict == "unreviewed",
+        or_(
+            Outcome.status.in_(("escalated", "failed")),
+            and_(Outcome.status == "completed", _sampled()),
+        ),
+    )
+
+
+QUEUE_KINDS: tuple[str, ...] = ("escalated", "failed", "completed")
+
+
+def review_queue(
+    session: Session,
+    account: Account,
+    start: date,
+    end: date,
+    *,
+    job_slug: str | None = None,
+    kind: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> OutcomePage:
+    """Outcomes waiting for a review in the range: escalated and failed first, then the sample of completed.
+
+    ``kind`` keeps one part of the queue: ``escalated``, ``failed`` or ``completed`` (the sample).
+    ``total`` counts the queue as filtered.
+    """
+    _check_page(limit, offset)
+    if kind is not None and kind not in QUEUE_KINDS:
+        raise OverseerError(f"unknown part of the review queue {kind!r}; expected one of {', '.join(QUEUE_KINDS)}")
+    conds = [Outcome.account_id == account.id, _in_range(start, end), _queue_condition()]
+    if job_slug:
+        conds.append(Job.slug == job_slug)
+    if kind is not None:
+        conds.append(Outcome.status == kind)
+    priority = case((Outcome.status == "escalated", 0), (Outcome.status == "failed", 1), else_=2)
+    stmt = (
+        select(Outcome, Job.slug, Job.name)
+        .join(Job, Job.id == Outcome.job_id)
+        .where(*conds)
+        .order_by(priority, *_order())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [_row(o, slug, name) for o, slug, name in session.exec(stmt)]
+    counts = queue_counts(session, account, start, end, job_slug=job_slug)
+    total = counts.total if kind is None else getattr(counts, "sampled" if kind == "completed" else kind)
+    return OutcomePage(rows=rows, total=total, offset=offset, limit=limit)
+
+
+def queue_counts(session: Session, account: Account, start: date, end: date, *, job_slug: str | None = None) -> QueueCounts:
+    """How many outcomes wait in the review queue, by kind."""
+    conds = [Outcome.account_id == account.id, _in_range(start, end), _queue_condition()]
+    if job_slug:
+        conds.append(Job.slug == job_slug)
+    stmt = (
+        select(Outcome.status, func.count())
+        .select_from(Outcome)
+        .join(Job, Job.id == Outcome.job_id)
+        .where(*conds)
+        .group_by(Outcome.status)
+    )
+    by_status = {status: int(n) for status, n in session.exec(stmt)}
+    return QueueCounts(
+        escalated=by_status.get("escalated", 0),
+        failed=by_status.get("failed", 0),
+        sampled=by_status.get("completed", 0),
+    )
+
+
+def status_counts(session: Session, account: Account, flt: OutcomeFilter) -> dict[str, int]:
+    """Matching outcomes by status (every status present, zeros included)."""
+    stmt = (
+        select(Outcome.status, func.count())
+        .select_from(Outcome)
+        .join(Job, Job.id == Outcome.job_id)
+        .where(*_conditions(account, flt))
+        .group_by(Outcome.status)
+    )
+    found = {status: int(n) for status, n in session.exec(stmt)}
+    return {s: found.get(s, 0) for s in STATUSES}

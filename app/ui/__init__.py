@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: pages, the cached data layer and presentation helpers."""

@@ -1,0 +1,368 @@
+"""Plotly figure builders: every chart has a title, axis labels and hover text a customer understands.
+
+Builders take figures the domain already computed (counts, rates, invoices)
+and only lay them out. Colours come from :mod:`app.ui.theme`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from app.domain.steps import STEPS
+from app.ui import format as fmt
+from app.ui import theme
+
+PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False}
+FONT = dict(family="Source Sans Pro, Helvetica, Arial, sans-serif", size=13, color=theme.TARGET)
+
+
+def _layout(fig: go.Figure, title: str, *, height: int = 340, xtitle: str | None = None, ytitle: str | None = None) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", y=0.98, yanchor="top", yref="container", font=dict(size=16)),
+        template="plotly_white",
+        font=FONT,
+        height=height,
+        margin=dict(l=10, r=10, t=84, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0, title=None),
+        hoverlabel=dict(bgcolor="white", font_size=13),
+    )
+    if xtitle is not None:
+        fig.update_xaxes(title_text=xtitle)
+    if ytitle is not None:
+        fig.update_yaxes(title_text=ytitle)
+    return fig
+
+
+def _days(values) -> list[str]:
+    return [fmt.day(d) for d in values]
+
+
+def daily_outcomes(frame: pd.DataFrame, unit: str = "outcomes") -> go.Figure:
+    """Stacked bars: outcomes per day by status (``metrics.daily`` columns)."""
+    fig = go.Figure()
+    labels = _days(frame["day"])
+    for status in ("completed", "escalated", "failed", "open"):
+        fig.add_bar(
+            x=list(frame["day"]),
+            y=list(frame[status]),
+            name=theme.STATUS_LABELS[status],
+            marker_color=theme.STATUS_COLORS[status],
+            customdata=labels,
+            hovertemplate="%{customdata}<br>" + theme.STATUS_LABELS[status] + ": %{y:,}<extra></extra>",
+        )
+    fig.update_layout(barmode="stack", bargap=0.15, legend_traceorder="normal")
+    fig.update_xaxes(tickformat="%d %b", showgrid=False)
+    fig.update_yaxes(rangemode="tozero", tickformat=",d")
+    return _layout(fig, "Outcomes per day, by status", xtitle="Day (UTC)", ytitle="Outcomes")
+
+
+def rates_over_time(rates: pd.DataFrame, target_completion: Decimal | None, target_accuracy: Decimal | None) -> go.Figure:
+    """Completion rate and accuracy per period, with the account's targets as dashed lines."""
+    weekly = bool(len(rates) and rates["weekly"].iloc[0])
+    period = "Week starting" if weekly else "Day"
+    fig = go.Figure()
+    series = (
+        ("completion", "Completion rate", theme.STATUS_COLORS["completed"], "completed of", "closed"),
+        ("accuracy", "Accuracy", theme.PRIMARY, "correct of", "reviewed"),
+    )
+    for col, name, colour, k_word, n_word in series:
+        sub = rates[rates[col].notna()] if len(rates) else rates
+        fig.add_scatter(
+            x=list(sub["period"]) if len(sub) else [],
+            y=[float(v) for v in sub[col]] if len(sub) else [],
+            name=name,
+            mode="lines+markers",
+            line=dict(color=colour, width=2),
+            marker=dict(size=6),
+            customdata=[
+                [fmt.day(p), fmt.share(v), int(k), int(n)]
+                for p, v, k, n in zip(sub["period"], sub[col], sub[f"{col}_k"], sub[f"{col}_n"], strict=True)
+            ]
+            if len(sub)
+            else [],
+            hovertemplate=f"{period} %{{customdata[0]}}<br>{name}: %{{customdata[1]}}"
+            f"<br>%{{customdata[2]:,}} {k_word} %{{customdata[3]:,}} {n_word}<extra></extra>",
+        )
+    for target, name, colour, where in (
+        (target_completion, "Completion target", theme.STATUS_COLORS["completed"], "bottom left"),
+        (target_accuracy, "Accuracy target", theme.PRIMARY, "top right"),
+    ):
+        if target is not None:
+            fig.add_hline(
+                y=float(target),
+                line=dict(color=colour, dash="dash", width=1),
+                annotation_text=f"{name} {fmt.share(target)}",
+                annotation_position=where,
+                annotation_font=dict(size=11, color=colour),
+            )
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
+    fig.update_xaxes(tickformat="%d %b", showgrid=False)
+    if weekly and len(rates):
+        periods = list(rates["period"])
+        fig.update_xaxes(tickvals=periods, ticktext=[f"{p.day} {p.strftime('%b')}" for p in periods])
+    title = "Completion rate and accuracy per " + ("week" if weekly else "day") + ", against targets"
+    return _layout(fig, title, xtitle=f"{period} (UTC)", ytitle="Share of outcomes")
+
+
+def job_map(steps: Sequence, stats: Sequence, *, title: str = "Job map") -> go.Figure:
+    """The eight steps left to right, coloured by coverage level, labelled with observed AI share and handoff rate.
+
+    ``steps``: :class:`app.ui.data.StepInfo` in order; ``stats``: ``metrics.StepStat`` in the same order.
+    """
+    by_step = {s.step: s for s in stats}
+    fig = go.Figure()
+    width, gap, height = 1.0, 0.28, 1.0
+    xs, ys, hover = [], [], []
+    for i, step in enumerate(steps):
+        x0 = i * (width + gap)
+        colour = theme.COVERAGE_COLORS.get(step.coverage, theme.MUTED)
+        text_colour = "white" if step.coverage == "automated" else theme.TARGET
+        fig.add_shape(
+            type="rect", x0=x0, x1=x0 + width, y0=0, y1=height,
+            fillcolor=colour, line=dict(color="white", width=2), layer="below",
+        )
+        if i < len(steps) - 1:
+            fig.add_annotation(
+                x=x0 + width + gap - 0.02, y=height / 2, ax=x0 + width + 0.02, ay=height / 2,
+                xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True,
+                arrowhead=2, arrowsize=1.2, arrowwidth=1.5, arrowcolor=theme.MUTED,
+            )
+        stat = by_step.get(step.step)
+        ai = stat.ai_share.format() if stat else fmt.DASH
+        handoff = stat.handoff_rate.format() if stat else fmt.DASH
+        fig.add_annotation(
+            x=x0 + width / 2, y=height * 0.78, text=f"<b>{fmt.step_title(step.step)}</b>",
+            showarrow=False, font=dict(size=14, color=text_colour),
+        )
+        fig.add_annotation(
+            x=x0 + width / 2, y=height * 0.58, text=theme.COVERAGE_SHORT.get(step.coverage, step.coverage),
+            showarrow=False, font=dict(size=11, color=text_colour),
+        )
+        fig.add_annotation(
+            x=x0 + width / 2, y=height * 0.36, text=f"AI {ai}",
+            showarrow=False, font=dict(size=12, color=text_colour),
+        )
+        fig.add_annotation(
+            x=x0 + width / 2, y=height * 0.17, text=f"Handoff {handoff}",
+            showarrow=False, font=dict(size=12, color=text_colour),
+        )
+        xs.append(x0 + width / 2)
+        ys.append(height / 2)
+        runs = f"{stat.ai_runs:,} by the AI, {stat.human_runs:,} by a person" if stat else "no runs"
+        handoffs = f"{stat.handoffs:,} of {stat.reached:,} outcomes that reached it" if stat else ""
+        hover.append(
+            f"<b>{fmt.step_title(step.step)}</b> — {theme.COVERAGE_LABELS.get(step.coverage, step.coverage)}"
+            f"<br>{_wrap(step.description)}"
+            f"<br>Observed AI share: {ai} ({runs})"
+            f"<br>Handoff rate: {handoff}" + (f" ({handoffs})" if handoffs else "")
+        )
+    fig.add_scatter(
+        x=xs, y=ys, mode="markers", marker=dict(size=60, opacity=0), hovertext=hover,
+        hoverinfo="text", showlegend=False,
+    )
+    for level in ("automated", "assisted", "manual"):
+        fig.add_scatter(
+            x=[None], y=[None], mode="markers", name=theme.COVERAGE_LABELS[level],
+            marker=dict(size=12, symbol="square", color=theme.COVERAGE_COLORS[level]),
+        )
+    total = len(steps) * (width + gap) - gap
+    fig.update_xaxes(visible=False, range=[-0.05, total + 0.05], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[-0.05, height + 0.05], fixedrange=True)
+    fig = _layout(fig, title, height=250)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="left", x=0), margin=dict(l=10, r=10, t=50, b=30))
+    return fig
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if len(line) + len(w) + 1 > width and line:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    if line:
+        lines.append(line)
+    return "<br>".join(lines)
+
+
+def allowance_gauge(free_used: int, free_total: int) -> go.Figure:
+    """The free allowance as a gauge: outcomes used out of the total."""
+    fig = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=free_used,
+            number=dict(suffix=f" of {free_total:,}", font=dict(size=24), valueformat=",d"),
+            gauge=dict(
+                axis=dict(range=[0, free_total], tickformat=",d"),
+                bar=dict(color=theme.PRIMARY),
+                steps=[
+                    dict(range=[0, 0.8 * free_total], color="#EEF2FD"),
+                    dict(range=[0.8 * free_total, free_total], color="#FCEBD3"),
+                ],
+                threshold=dict(line=dict(color=theme.STATUS_COLORS["failed"], width=3), thickness=0.8, value=free_total),
+            ),
+        )
+    )
+    fig = _layout(fig, "Free outcomes used", height=300)
+    fig.update_layout(margin=dict(l=30, r=30, t=70, b=10))
+    return fig
+
+
+def allowance_burndown(frame: pd.DataFrame, free_total: int, runs_out: date | None, today: date) -> go.Figure:
+    """Free outcomes left per day, and the projected line to the run-out date."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=list(frame["day"]),
+        y=list(frame["remaining"]),
+        name="Free outcomes left",
+        mode="lines",
+        line=dict(color=theme.PRIMARY, width=2, shape="hv"),
+        fill="tozeroy",
+        fillcolor="rgba(47,91,234,0.10)",
+        customdata=_days(frame["day"]),
+        hovertemplate="%{customdata}<br>%{y:,} free outcomes left<extra></extra>",
+    )
+    if runs_out is not None and len(frame) and int(frame["remaining"].iloc[-1]) > 0:
+        last = int(frame["remaining"].iloc[-1])
+        fig.add_scatter(
+            x=[today, runs_out],
+            y=[last, 0],
+            name="Projected at the current pace",
+            mode="lines+markers",
+            line=dict(color=theme.STATUS_COLORS["escalated"], width=2, dash="dash"),
+            customdata=[fmt.day(today), fmt.day(runs_out)],
+            hovertemplate="%{customdata}<br>%{y:,} left (projected)<extra></extra>",
+        )
+        fig.add_annotation(
+            x=runs_out, y=0, text=f"Runs out {fmt.day(runs_out)}", showarrow=True, arrowhead=2, ay=-40,
+            font=dict(color=theme.STATUS_COLORS["escalated"]),
+        )
+    fig.update_yaxes(range=[0, free_total * 1.05 + 1], tickformat=",d")
+    fig.update_xaxes(tickformat="%d %b", showgrid=False)
+    return _layout(fig, "Free allowance burn-down", height=300, xtitle="Day (UTC)", ytitle="Free outcomes left")
+
+
+def invoice_history(invoices: Sequence, currency: str) -> go.Figure:
+    """Monthly totals as bars; the current month shows the projection as a whisker."""
+    months = [date(inv.year, inv.month, 1) for inv in invoices]
+    totals = [float(inv.total) for inv in invoices]
+    labels = [fmt.month_name(inv.year, inv.month) for inv in invoices]
+    fig = go.Figure()
+    fig.add_bar(
+        x=months,
+        y=totals,
+        name="Billed so far",
+        marker_color=theme.PRIMARY,
+        customdata=[[lab, fmt.money(inv.total, currency), inv.billable] for lab, inv in zip(labels, invoices, strict=True)],
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{customdata[2]:,} billable outcomes<extra></extra>",
+    )
+    projected = [(m, inv) for m, inv in zip(months, invoices, strict=True) if inv.projected is not None]
+    if projected:
+        m, inv = projected[-1]
+        p = inv.projected
+        fig.add_scatter(
+            x=[m],
+            y=[float(p.total)],
+            name="Projected for the month (80% range)",
+            mode="markers",
+            marker=dict(symbol="diamond", size=12, color=theme.STATUS_COLORS["escalated"]),
+            error_y=dict(
+                type="data", symmetric=False,
+                array=[float(p.high - p.total)], arrayminus=[float(p.total - p.low)],
+                color=theme.STATUS_COLORS["escalated"],
+            ),
+            customdata=[[fmt.money(p.total, currency), fmt.money(p.low, currency), fmt.money(p.high, currency)]],
+            hovertemplate="Projected %{customdata[0]}<br>80% range %{customdata[1]} – %{customdata[2]}<extra></extra>",
+        )
+    fig.update_xaxes(tickformat="%b %Y", dtick="M1", showgrid=False)
+    top = max([*totals, *(float(inv.projected.high) for inv in invoices if inv.projected is not None), 0.0])
+    if top == 0:
+        fig.update_yaxes(range=[0, 100], tickformat=",.0f")
+    else:
+        fig.update_yaxes(rangemode="tozero", tickformat=",.0f")
+    return _layout(fig, "Invoices by month", height=300, xtitle="Month", ytitle=f"Amount ({currency})")
+
+
+def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
+    """Rows: account · job; columns: the eight steps; cells: a share in [0, 1] (configured weight or observed AI share)."""
+    frame = matrix.copy()
+    frame["row"] = frame["account_name"] + " · " + frame["job_name"]
+    rows = list(dict.fromkeys(frame.sort_values(["account_name", "job_name"])["row"]))
+    z, text, hover = [], [], []
+    for row in rows:
+        sub = frame[frame["row"] == row].set_index("step")
+        zr, tr, hr = [], [], []
+        for step in STEPS:
+            if step in sub.index:
+                cell = sub.loc[step]
+                v = cell[value]
+                v = None if v is None or pd.isna(v) else float(v)
+                zr.append(v)
+                tr.append(theme.COVERAGE_SHORT.get(cell["coverage"], cell["coverage"]) if value == "configured_weight" else fmt.share(v))
+                hr.append(
+                    f"{row}<br>{fmt.step_title(step)}: {theme.COVERAGE_SHORT.get(cell['coverage'], cell['coverage'])}"
+                    f"<br>Observed AI share: {fmt.share(None if pd.isna(cell['observed_ai_share']) else float(cell['observed_ai_share']))}"
+                    f" ({int(cell['runs']):,} runs)"
+                )
+            else:
+                zr.append(None)
+                tr.append(fmt.DASH)
+                hr.append(f"{row}<br>{fmt.step_title(step)}: no data")
+        z.append(zr)
+        text.append(tr)
+        hover.append(hr)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[fmt.step_title(s) for s in STEPS],
+            y=rows,
+            text=text,
+            texttemplate="%{text}",
+            hovertext=hover,
+            hoverinfo="text",
+            zmin=0,
+            zmax=1,
+            colorscale=[[0, theme.COVERAGE_COLORS["manual"]], [0.5, theme.COVERAGE_COLORS["assisted"]], [1, theme.COVERAGE_COLORS["automated"]]],
+            colorbar=dict(title="Weight" if value == "configured_weight" else "AI share", tickformat=".0%"),
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig = _layout(fig, title, height=max(220, 90 + 34 * len(rows)), xtitle="Job-map step")
+    fig.update_layout(margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def handoff_bars(frame: pd.DataFrame, label_col: str, rate_col: str, hover_cols: Sequence[str] = ()) -> go.Figure:
+    """Horizontal bars of handoff rates, highest on top."""
+    frame = frame.iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=[float(v) for v in frame[rate_col]],
+            y=list(frame[label_col]),
+            orientation="h",
+            marker_color=theme.STATUS_COLORS["escalated"],
+            text=[fmt.share(float(v)) for v in frame[rate_col]],
+            textposition="auto",
+            hovertext=[
+                "<br>".join([str(r[label_col]), f"Handoff rate {fmt.share(float(r[rate_col]))}"] + [f"{c}: {r[c]}" for c in hover_cols])
+                for _, r in frame.iterrows()
+            ],
+            hoverinfo="text",
+        )
+    )
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    fig = _layout(fig, "Steps with the highest handoff rates", height=max(260, 90 + 30 * len(frame)), xtitle="Handoff rate: outcomes handed to a person at the step / outcomes that reached it")
+    fig.update_layout(margin=dict(l=10, r=30, t=50, b=10))
+    return fig
+
+
+def week_start(d: date) -> date:
+    return d - timedelta(days=d.weekday())

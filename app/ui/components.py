@@ -1,0 +1,74 @@
+"""Small building blocks shared by pages: KPI tiles, alerts, badges, empty states."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import streamlit as st
+
+from app.ui import format as fmt
+from app.ui import theme
+
+
+def kpi(label: str, value: str, caption: str = "", help: str | None = None, key: str | None = None) -> None:
+    """A bordered tile: the figure, and one line of context under it (as tall as its row)."""
+    with st.container(border=True, key=key, height="stretch"):
+        st.metric(label, value, help=help)
+        st.caption(caption or "\u00a0")
+
+
+def kpi_row(items: Sequence[tuple]) -> None:
+    """A row of :func:`kpi` tiles: each item is ``(label, value, caption[, help[, key]])``."""
+    with st.container(horizontal=True, gap="small"):
+        for item in items:
+            kpi(*item)
+
+
+def alerts(items: Sequence) -> None:
+    """SPEC alerts, most urgent first (the store already ordered them)."""
+    for a in items:
+        if a.severity == "critical":
+            st.error(a.message, icon=theme.SEVERITY_ICONS["critical"])
+        else:
+            st.warning(a.message, icon=theme.SEVERITY_ICONS["warning"])
+
+
+def badge(text: str, colour: str) -> str:
+    """Inline markdown for a coloured label, e.g. a status."""
+    return f'<span style="background:{colour};color:white;border-radius:0.5rem;padding:0.1rem 0.5rem;font-size:0.85rem;font-weight:600">{text}</span>'
+
+
+def status_badge(status: str) -> str:
+    return badge(theme.STATUS_LABELS.get(status, status), theme.STATUS_COLORS.get(status, theme.MUTED))
+
+
+def verdict_badge(verdict: str) -> str:
+    return badge(theme.VERDICT_LABELS.get(verdict, verdict), theme.VERDICT_COLORS.get(verdict, theme.MUTED))
+
+
+def empty(message: str, next_step: str = "", *, icon: str = ":material/info:") -> None:
+    """An empty state: what is missing, and what to do next."""
+    st.info(f"{message}" + (f"\n\n{next_step}" if next_step else ""), icon=icon)
+
+
+def step_trail(row, steps) -> None:
+    """Who performed each step of an outcome, in job-map order, with the handoff marked."""
+    cols = st.columns(len(steps))
+    for col, step in zip(cols, steps, strict=True):
+        performer = row.steps.get(step.step)
+        handed = row.handoff_step == step.step
+        if performer == "ai":
+            mark, colour = "AI", theme.COVERAGE_COLORS["automated"]
+        elif performer == "human":
+            mark, colour = "Person", theme.STATUS_COLORS["escalated"]
+        else:
+            mark, colour = "Not done", theme.COVERAGE_COLORS["manual"]
+        with col:
+            st.markdown(
+                f'<div title="{html.escape(step.description, quote=True)}" style="border-top:6px solid {colour};padding-top:0.3rem">'
+                f"<b>{fmt.step_title(step.step)}</b><br><span style='font-size:0.85rem'>{mark}"
+                + (" · <b>handoff</b>" if handed else "")
+                + "</span></div>",
+                unsafe_allow_html=True,
+            )

@@ -1,0 +1,596 @@
+"""The cached data layer between the pages and the store.
+
+Pages never open a session or import ``app.store`` themselves: they call these
+functions. Reads are cached with ``st.cache_data`` keyed on small arguments
+(account slug, dates, a minute-precision "as of"), and return small picklable
+values (dataclasses, short frames). Every write goes through a function here
+that commits and then clears every cache, so a change is visible at once on
+every page.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session
+
+from app.core.db import get_engine, session_scope
+from app.domain.errors import OverseerError
+from app.domain.plans import PlanSpec
+from app.domain.steps import STEPS
+from app.store import accounts as accounts_store
+
+TTL = 600  # seconds; writes clear the caches at once, the TTL only bounds staleness from other processes
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+def now() -> datetime:
+    """The app's "now": real UTC time, or ``OVERSEER_NOW`` (ISO 8601; UTC when it has no offset)."""
+    text = os.environ.get("OVERSEER_NOW", "").strip()
+    if text:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is not None:
+            return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def as_of_key() -> datetime:
+    """Now, truncated to the minute: the cache key of figures that depend on the current time."""
+    return now().replace(second=0, microsecond=0)
+
+
+def today() -> date:
+    return now().date()
+
+
+def day_end(d: date) -> datetime:
+    """The last instant of the UTC day ``d`` that figures "as of that day" use."""
+    return datetime.combine(d + timedelta(days=1), time.min, tzinfo=timezone.utc) - timedelta(microseconds=1)
+
+
+# --- small views (picklable) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    slug: str
+    name: str
+    currency: str
+    hourly_cost: Decimal
+    monthly_budget: Decimal | None
+    target_completion_rate: Decimal | None
+    target_accuracy: Decimal | None
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    slug: str
+    name: str
+    outcome_unit: str
+    template: str | None
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    step: str
+    position: int
+    description: str
+    coverage: str
+    manual_minutes: Decimal
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    started_on: date
+    converted_on: date | None
+    seats: int
+
+
+@dataclass(frozen=True)
+class ReviewInfo:
+    reviewer: str
+    reviewed_at: datetime
+    verdict: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class OutcomeDetail:
+    row: object  # app.store.outcomes.OutcomeRow
+    job: JobInfo
+    steps: list[StepInfo]
+    reviews: list[ReviewInfo]
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    slug: str
+    name: str
+    plan: str
+    started_on: date
+    free_total: int
+    free_used: int
+    free_remaining: int
+    activated_on: date | None
+    activated_by: str | None
+
+
+def _account_info(a) -> AccountInfo:
+    return AccountInfo(
+        slug=a.slug,
+        name=a.name,
+        currency=a.currency,
+        hourly_cost=a.hourly_cost,
+        monthly_budget=a.monthly_budget,
+        target_completion_rate=a.target_completion_rate,
+        target_accuracy=a.target_accuracy,
+    )
+
+
+def _job_info(j) -> JobInfo:
+    return JobInfo(slug=j.slug, name=j.name, outcome_unit=j.outcome_unit, template=j.template)
+
+
+def _session() -> Session:
+    return Session(get_engine(), expire_on_commit=False)
+
+
+def _account(session: Session, slug: str):
+    return accounts_store.get_account(session, slug)
+
+
+def _job_id(session: Session, account, job_slug: str | None) -> int | None:
+    if not job_slug:
+        return None
+    return accounts_store.get_job(session, account, job_slug).id
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def accounts() -> list[AccountInfo]:
+    """Every account, by name."""
+    with _session() as s:
+        return [_account_info(a) for a in accounts_store.list_accounts(s)]
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def account(slug: str) -> AccountInfo:
+    with _session() as s:
+        return _account_info(_account(s, slug))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def plan(slug: str) -> tuple[SubscriptionInfo, PlanSpec]:
+    with _session() as s:
+        sub, spec = accounts_store.get_subscription(s, _account(s, slug))
+        return SubscriptionInfo(sub.started_on, sub.converted_on, sub.seats), spec
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def jobs(slug: str) -> list[JobInfo]:
+    with _session() as s:
+        return [_job_info(j) for j in accounts_store.list_jobs(s, _account(s, slug))]
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def job_map(slug: str, job_slug: str) -> list[StepInfo]:
+    with _session() as s:
+        job = accounts_store.get_job(s, _account(s, slug), job_slug)
+        return [
+            StepInfo(r.step, r.position, r.description, r.coverage, Decimal(r.manual_minutes))
+            for r in accounts_store.job_steps(s, job)
+        ]
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def configured_coverage(slug: str, job_slug: str) -> Decimal:
+    from app.domain.steps import configured_coverage as coverage_of
+
+    return coverage_of([s.coverage for s in job_map(slug, job_slug)])
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def summary(slug: str, start: date, end: date, job_slug: str | None = None):
+    from app.store import metrics
+
+    with _session() as s:
+        acc = _account(s, slug)
+        return metrics.summary(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def daily(slug: str, start: date, end: date, job_slug: str | None = None) -> pd.DataFrame:
+    from app.store import metrics
+
+    with _session() as s:
+        acc = _account(s, slug)
+        return metrics.daily(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
+
+
+def rates_over_time(frame: pd.DataFrame) -> pd.DataFrame:
+    """Completion rate and accuracy per day (per week over ranges longer than two weeks), from the daily counts.
+
+    The rates are the domain's (:class:`app.store.metrics.Summary`'s properties)
+    over each period's counts; a period with no denominator has no point.
+    Columns: ``period`` (date), ``completion``, ``completion_n``, ``completion_k``,
+    ``accuracy``, ``accuracy_n``, ``accuracy_k``, ``weekly``.
+    """
+    from app.store.metrics import Summary
+
+    if frame.empty:
+        return pd.DataFrame(columns=["period", "completion", "completion_k", "completion_n", "accuracy", "accuracy_k", "accuracy_n", "weekly"])
+    weekly = len(frame) > 14
+    work = frame.copy()
+    if weekly:
+        work["period"] = [d - timedelta(days=d.weekday()) for d in work["day"]]
+    else:
+        work["period"] = work["day"]
+    grouped = work.groupby("period", sort=True)[["completed", "closed", "correct", "incorrect"]].sum()
+    records = []
+    for period, row in grouped.iterrows():
+        summ = Summary(completed=int(row["completed"]), closed=int(row["closed"]), correct=int(row["correct"]), incorrect=int(row["incorrect"]))
+        comp, acc = summ.completion_rate, summ.accuracy
+        records.append(
+            {
+                "period": period,
+                "completion": comp.value,
+                "completion_k": comp.numerator,
+                "completion_n": comp.denominator,
+                "accuracy": acc.value,
+                "accuracy_k": acc.numerator,
+                "accuracy_n": acc.denominator,
+                "weekly": weekly,
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def step_stats(slug: str, start: date, end: date, job_slug: str | None = None):
+    from app.store import metrics
+
+    with _session() as s:
+        acc = _account(s, slug)
+        return metrics.step_stats(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def job_summaries(slug: str, start: date, end: date) -> list[tuple[JobInfo, object]]:
+    from app.store import metrics
+
+    with _session() as s:
+        acc = _account(s, slug)
+        return [(_job_info(j), summ) for j, summ in metrics.job_summaries(s, acc.id, start, end)]
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def billing_state(slug: str, as_of: datetime):
+    from app.store import billing
+
+    with _session() as s:
+        return billing.billing_state(s, _account(s, slug), as_of=as_of)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def allowance_burndown(slug: str, as_of: datetime) -> pd.DataFrame:
+    """Free outcomes left at the end of each day since the subscription began (at most the last 400 days).
+
+    Each point is :func:`app.store.billing.billing_state` as of that day's end,
+    so the curve follows the billing rules exactly. Columns ``day``, ``remaining``, ``used``.
+    """
+    from app.store import billing
+
+    with _session() as s:
+        acc = _account(s, slug)
+        sub, spec = accounts_store.get_subscription(s, acc)
+        if spec.free_outcomes == 0:
+            return pd.DataFrame(columns=["day", "remaining", "used"])
+        first = max(sub.started_on, as_of.date() - timedelta(days=399))
+        if first > as_of.date():
+            return pd.DataFrame(columns=["day", "remaining", "used"])
+        records = []
+        d = first - timedelta(days=1) if first > sub.started_on else first
+        while d <= as_of.date():
+            moment = min(day_end(d), as_of)
+            if d < sub.started_on:
+                state_remaining, state_used = spec.free_outcomes, 0
+            else:
+                st_ = billing.billing_state(s, acc, as_of=moment)
+                state_remaining, state_used = st_.free_remaining, st_.free_used
+            records.append({"day": d, "remaining": state_remaining, "used": state_used})
+            if state_remaining == 0:
+                # Once used up the allowance never comes back: the rest of the curve is flat.
+                d += timedelta(days=1)
+                while d <= as_of.date():
+                    records.append({"day": d, "remaining": 0, "used": spec.free_outcomes})
+                    d += timedelta(days=1)
+                break
+            d += timedelta(days=1)
+        return pd.DataFrame.from_records(records)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def invoice(slug: str, year: int, month: int, as_of: datetime):
+    from app.store import billing
+
+    with _session() as s:
+        return billing.invoice_for_month(s, _account(s, slug), year, month, as_of=as_of)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def invoice_history(slug: str, as_of: datetime):
+    from app.store import billing
+
+    with _session() as s:
+        return billing.invoice_history(s, _account(s, slug), as_of=as_of)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def projection(slug: str, as_of: datetime):
+    from app.store import projection as projection_store
+
+    with _session() as s:
+        return projection_store.project_month(s, _account(s, slug), as_of=as_of)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def alerts(slug: str, as_of: datetime):
+    from app.store import alerts as alerts_store
+
+    with _session() as s:
+        return alerts_store.alerts_for(s, _account(s, slug), as_of=as_of)
+
+
+# outcomes
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def outcomes_page(slug: str, flt, limit: int, offset: int):
+    from app.store import outcomes
+
+    with _session() as s:
+        return outcomes.list_outcomes(s, _account(s, slug), flt, limit=limit, offset=offset)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def outcome_status_counts(slug: str, flt) -> dict[str, int]:
+    from app.store import outcomes
+
+    with _session() as s:
+        return outcomes.status_counts(s, _account(s, slug), flt)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def review_queue(slug: str, start: date, end: date, job_slug: str | None, kind: str | None, limit: int, offset: int):
+    from app.store import outcomes
+
+    with _session() as s:
+        return outcomes.review_queue(
+            s, _account(s, slug), start, end, job_slug=job_slug, kind=kind, limit=limit, offset=offset
+        )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def queue_counts(slug: str, start: date, end: date, job_slug: str | None = None):
+    from app.store import outcomes
+
+    with _session() as s:
+        return outcomes.queue_counts(s, _account(s, slug), start, end, job_slug=job_slug)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def outcome_detail(slug: str, job_slug: str, outcome_id: str) -> OutcomeDetail:
+    from app.store import outcomes, reviews
+
+    with _session() as s:
+        acc = _account(s, slug)
+        job = accounts_store.get_job(s, acc, job_slug)
+        outcome = reviews.get_outcome(s, acc, job_slug, outcome_id)
+        history = [
+            ReviewInfo(r.reviewer, outcomes._utc(r.reviewed_at), r.verdict, r.comment)
+            for r in reviews.review_history(s, outcome)
+        ]
+        steps = [
+            StepInfo(r.step, r.position, r.description, r.coverage, Decimal(r.manual_minutes))
+            for r in accounts_store.job_steps(s, job)
+        ]
+        return OutcomeDetail(row=outcomes._row(outcome, job.slug, job.name), job=_job_info(job), steps=steps, reviews=history)
+
+
+def export_csv(slug: str, flt) -> str:
+    """Every outcome matching ``flt`` as spreadsheet-safe CSV (built when the user clicks download)."""
+    from app.domain.export import to_csv
+    from app.store import outcomes
+
+    columns = ["outcome_id", "job", "status", "verdict", "started_at", "completed_at", "handoff_step", "reviewed_at", *STEPS]
+
+    def rows():
+        with _session() as s:
+            for r in outcomes.iter_outcomes(s, _account(s, slug), flt):
+                yield {
+                    "outcome_id": r.outcome_id,
+                    "job": r.job_slug,
+                    "status": r.status,
+                    "verdict": r.verdict,
+                    "started_at": r.started_at,
+                    "completed_at": r.completed_at,
+                    "handoff_step": r.handoff_step,
+                    "reviewed_at": r.reviewed_at,
+                    **{step: r.steps.get(step) for step in STEPS},
+                }
+
+    return to_csv(rows(), columns)
+
+
+# portfolio
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def coverage_matrix(start: date, end: date) -> pd.DataFrame:
+    from app.store import portfolio
+
+    with _session() as s:
+        return portfolio.coverage_matrix(s, start, end)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def top_handoff_steps(start: date, end: date, limit: int = 10) -> pd.DataFrame:
+    from app.store import portfolio
+
+    with _session() as s:
+        return portfolio.top_handoff_steps(s, start, end, limit=limit)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def job_quality(start: date, end: date) -> pd.DataFrame:
+    from app.store import portfolio
+
+    with _session() as s:
+        return portfolio.job_quality(s, start, end)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def trials(as_of: datetime) -> list[TrialRow]:
+    """Every account with a free allowance: how far along it is towards the paid plan."""
+    from app.store import billing
+
+    rows = []
+    with _session() as s:
+        for acc in accounts_store.list_accounts(s):
+            sub, spec = accounts_store.get_subscription(s, acc)
+            if spec.free_outcomes == 0 and sub.converted_on is None:
+                continue
+            state = billing.billing_state(s, acc, as_of=as_of)
+            rows.append(
+                TrialRow(
+                    slug=acc.slug,
+                    name=acc.name,
+                    plan=spec.name,
+                    started_on=sub.started_on,
+                    free_total=state.free_total,
+                    free_used=state.free_used,
+                    free_remaining=state.free_remaining,
+                    activated_on=state.activated_on,
+                    activated_by=state.activated_by,
+                )
+            )
+    return rows
+
+
+def templates() -> dict[str, str]:
+    from app.domain.templates import TEMPLATES
+
+    return {slug: t.name for slug, t in TEMPLATES.items()}
+
+
+def sample_files() -> dict[str, bytes]:
+    """The sample import files shipped under ``data/samples`` (name → content), if any."""
+    from app.core.config import DATA_DIR
+
+    found = {}
+    for name in ("outcomes.csv", "outcomes.jsonl"):
+        path = DATA_DIR / "samples" / name
+        if path.is_file():
+            found[name] = path.read_bytes()
+    return found
+
+
+def demo_scenarios() -> list:
+    try:
+        from app.store.demo import SCENARIOS
+    except ImportError:
+        return []
+    return list(SCENARIOS)
+
+
+# --- writes: each commits, then clears every cache ---------------------------------------------
+
+
+def clear_caches() -> None:
+    st.cache_data.clear()
+
+
+def save_review(slug: str, job_slug: str, outcome_id: str, verdict: str, reviewer: str, comment: str = "") -> None:
+    from app.store import reviews
+
+    with session_scope() as s:
+        outcome = reviews.get_outcome(s, _account(s, slug), job_slug, outcome_id)
+        reviews.record_review(s, outcome, verdict, reviewer, comment, at=now())
+    clear_caches()
+
+
+def save_job_map(
+    slug: str, job_slug: str, *, name: str | None, outcome_unit: str | None, steps: dict[str, dict]
+) -> None:
+    from app.store import jobmap
+
+    with session_scope() as s:
+        jobmap.update_job_map(s, _account(s, slug), job_slug, name=name, outcome_unit=outcome_unit, steps=steps)
+    clear_caches()
+
+
+def add_job(slug: str, template: str) -> str:
+    with session_scope() as s:
+        try:
+            job = accounts_store.create_job(s, _account(s, slug), template)
+        except ValueError as exc:  # an unknown template is a ValueError from the domain
+            raise OverseerError(str(exc)) from None
+        job_slug = job.slug
+    clear_caches()
+    return job_slug
+
+
+def save_account_settings(
+    slug: str,
+    *,
+    monthly_budget: Decimal | None,
+    target_completion_rate: Decimal | None,
+    target_accuracy: Decimal | None,
+) -> None:
+    from app.store import account_settings
+
+    with session_scope() as s:
+        account_settings.update_settings(
+            s,
+            _account(s, slug),
+            monthly_budget=monthly_budget,
+            target_completion_rate=target_completion_rate,
+            target_accuracy=target_accuracy,
+        )
+    clear_caches()
+
+
+def import_file(slug: str, source, *, fmt: str | None, valid_only: bool, dry_run: bool, progress=None):
+    """Run :func:`app.store.ingest.ingest_file` (it commits itself when it writes)."""
+    from app.store import ingest
+
+    with _session() as s:
+        report = ingest.ingest_file(
+            s, _account(s, slug), source, fmt=fmt, valid_only=valid_only, dry_run=dry_run, progress=progress
+        )
+    if not dry_run:
+        clear_caches()
+    return report
+
+
+def load_demo(reset: bool = False) -> list[str]:
+    from app.store import demo
+
+    with session_scope() as s:
+        loaded = demo.load_demo(s, today=today(), reset=reset)
+        slugs = [a.slug for a in loaded]
+    clear_caches()
+    return slugs
+

@@ -1,0 +1,188 @@
+"""The frame every page shares: the sidebar (account, date range, plan at a glance) and its context.
+
+The account picker and the date range are bound to the URL
+(``bind="query-params"``), so a copied link opens the same view:
+``?account=Acme+Support&range=2026-11-01&range=2026-11-24``. The account is
+carried by its name as shown in the picker (with the slug added when two
+accounts share a name).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import streamlit as st
+
+from app.domain.errors import OverseerError
+from app.ui import data
+from app.ui import format as fmt
+
+log = logging.getLogger("overseer.ui")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the sidebar selected: every page reads it through :func:`context`."""
+
+    account: data.AccountInfo | None
+    start: date
+    end: date
+    as_of: datetime
+
+    @property
+    def slug(self) -> str:
+        assert self.account is not None
+        return self.account.slug
+
+    @property
+    def range_label(self) -> str:
+        return fmt.date_range(self.start, self.end)
+
+
+_KEY = "_overseer_context"
+
+
+def _labels(accounts: list[data.AccountInfo]) -> dict[str, str]:
+    names = [a.name for a in accounts]
+    return {a.slug: (a.name if names.count(a.name) == 1 else f"{a.name} ({a.slug})") for a in accounts}
+
+
+def sidebar() -> Context:
+    """Draw the sidebar and return (and remember) the context."""
+    as_of = data.as_of_key()
+    today = as_of.date()
+    month_start = today.replace(day=1)
+    accounts = data.accounts()
+    account = None
+    with st.sidebar:
+        if accounts:
+            labels = _labels(accounts)
+            slug = st.selectbox(
+                "Account",
+                options=[a.slug for a in accounts],
+                format_func=lambda s: labels.get(s, s),
+                key="account",
+                bind="query-params",
+                help="The customer account every page shows. The choice is kept in the page address, so a copied link opens the same view.",
+            )
+            account = next((a for a in accounts if a.slug == slug), accounts[0])
+        picked = st.date_input(
+            "Date range (UTC)",
+            value=(month_start, today),
+            key="range",
+            bind="query-params",
+            format="YYYY-MM-DD",
+            help="Outcomes count on the day they were completed (open ones on the day they started).",
+        )
+        start, end = _range(picked, month_start, today)
+        if account is not None:
+            _plan_card(account, as_of)
+        st.caption(f"Figures as of {fmt.moment(as_of)}")
+    ctx = Context(account=account, start=start, end=end, as_of=as_of)
+    st.session_state[_KEY] = ctx
+    return ctx
+
+
+def _range(picked, default_start: date, default_end: date) -> tuple[date, date]:
+    if isinstance(picked, date):
+        return picked, picked
+    values = [v for v in (picked or ()) if v is not None]
+    if not values:
+        return default_start, default_end
+    if len(values) == 1:
+        return values[0], values[0]
+    start, end = values[0], values[1]
+    return (start, end) if start <= end else (end, start)
+
+
+def _plan_card(account: data.AccountInfo, as_of: datetime) -> None:
+    try:
+        sub, spec = data.plan(account.slug)
+        state = data.billing_state(account.slug, as_of)
+    except OverseerError as exc:
+        st.warning(str(exc))
+        return
+    except Exception:  # the sidebar must never take a page down
+        log.exception("plan card failed")
+        return
+    with st.container(border=True, key="plan_card"):
+        st.markdown(f"**{spec.name}** · plan")
+        if state.free_total:
+            st.progress(
+                min(1.0, state.free_used / state.free_total),
+                text=f"{state.free_used:,} of {state.free_total:,} free outcomes used",
+            )
+        if state.activated_on is not None:
+            st.caption(f"Paid plan active since {fmt.day(state.activated_on)}")
+        elif state.free_total:
+            st.caption(f"Free trial · {state.free_remaining:,} free outcomes left")
+        else:
+            st.caption(f"Subscribed since {fmt.day(sub.started_on)}")
+
+
+def context() -> Context:
+    """The context the sidebar set in this run."""
+    ctx = st.session_state.get(_KEY)
+    if ctx is None:  # a page run without the entry script (should not happen)
+        ctx = sidebar()
+    return ctx
+
+
+def require_account() -> Context:
+    """The context, or an empty state with the next step (and the page stops) when there is no account."""
+    ctx = context()
+    if ctx.account is None:
+        no_accounts()
+        st.stop()
+    return ctx
+
+
+def no_accounts() -> None:
+    """The empty state of a fresh database: what Overseer is and how to start."""
+    with st.container(border=True):
+        st.subheader("No accounts yet")
+        st.markdown(
+            "Overseer shows what your AI delivered, how well, where people step in, and what you will pay. "
+            "Start with the demo data — realistic customer accounts with a few months of outcomes — "
+            "or add your own account from the command line."
+        )
+        if st.button("Load the demo data", type="primary", icon=":material/play_arrow:", key="load_demo_empty"):
+            with st.spinner("Loading the demo accounts…"):
+                try:
+                    data.load_demo()
+                except OverseerError as exc:
+                    st.error(str(exc))
+                    return
+            st.rerun()
+        st.caption(
+            "From a terminal: `overseer demo` loads the same data; "
+            "`overseer account add SLUG --name NAME --plan PLAN.json` adds your own account, "
+            "then import outcomes on the **Import** page."
+        )
+
+
+def page_header(title: str, ctx: Context, subtitle: str | None = None, *, show_range: bool = True) -> None:
+    st.title(title)
+    parts = []
+    if ctx.account is not None:
+        parts.append(f"**{ctx.account.name}**")
+    if show_range:
+        parts.append(ctx.range_label)
+    if subtitle:
+        parts.append(subtitle)
+    st.caption(" · ".join(parts))
+
+
+def show_error(exc: BaseException) -> None:
+    """Show an error in the page without a traceback."""
+    if isinstance(exc, OverseerError):
+        st.error(str(exc), icon=":material/error:")
+    else:
+        log.exception("page failed", exc_info=exc)
+        st.error(
+            "Something went wrong while drawing this page. Nothing was changed. "
+            "Try again, or pick another account or date range.",
+            icon=":material/error:",
+        )

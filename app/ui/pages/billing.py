@@ -1,0 +1,199 @@
+"""Billing: the free allowance, this month's invoice and the bill to come, history, plan, budget and targets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import streamlit as st
+
+from app.domain.errors import OverseerError
+from app.ui.charts import PLOTLY_CONFIG
+from app.ui import charts, components, data
+from app.ui import format as fmt
+from app.ui.frame import page_header, require_account
+
+ctx = require_account()
+slug, acc = ctx.slug, ctx.account
+as_of = ctx.as_of
+page_header("Billing", ctx, "billing runs by calendar month (UTC); the date range does not apply here")
+
+flash = st.session_state.pop("_billing_flash", None)
+if flash:
+    st.toast(flash, icon=":material/check_circle:")
+    st.success(flash)
+
+sub, spec = data.plan(slug)
+state = data.billing_state(slug, as_of)
+inv = data.invoice(slug, as_of.year, as_of.month, as_of)
+proj = inv.projected
+cur = inv.currency
+month = fmt.month_name(as_of.year, as_of.month)
+
+if state.activated_on is not None:
+    how = {"allowance": "when the free allowance ran out", "conversion": "on conversion", "plan": "from the first day"}.get(
+        state.activated_by or "", ""
+    )
+    plan_value, plan_caption = fmt.day(state.activated_on), how
+else:
+    plan_value, plan_caption = "Not yet", "free trial: nothing is owed until the allowance runs out"
+
+components.kpi_row(
+    [
+        ("Bill so far", fmt.money(inv.total, cur), f"{month} · {inv.billable:,} billable outcomes", None, "kpi_bill"),
+        (
+            "Projected bill",
+            fmt.money(proj.total, cur) if proj else fmt.DASH,
+            f"80% range {fmt.money(proj.low, cur)} – {fmt.money(proj.high, cur)}" if proj else "",
+            "At the pace of billable outcomes over the last 14 days (or since the month began), priced with the same rules; "
+            "the range holds the month's total with 80% probability.",
+        ),
+        (
+            "Free outcomes left",
+            fmt.count(state.free_remaining) if state.free_total else fmt.DASH,
+            f"{state.free_used:,} of {state.free_total:,} used" if state.free_total else "no free allowance on this plan",
+        ),
+        ("Paid plan active since", plan_value, plan_caption),
+    ]
+)
+
+if state.free_total:
+    g, b = st.columns([1, 2])
+    with g:
+        st.plotly_chart(charts.allowance_gauge(state.free_used, state.free_total), width="stretch", key="chart_gauge", config=PLOTLY_CONFIG)
+    with b:
+        burn = data.allowance_burndown(slug, as_of)
+        if len(burn) and state.free_remaining == 0 and state.activated_by == "allowance" and state.activated_on:
+            # Used up: show how fast it went, not months of a flat line at zero.
+            burn = burn[[d <= state.activated_on + timedelta(days=7) for d in burn["day"]]]
+        if len(burn):
+            st.plotly_chart(
+                charts.allowance_burndown(burn, state.free_total, proj.allowance_runs_out if proj else None, as_of.date()),
+                width="stretch",
+                key="chart_burndown",
+                config=PLOTLY_CONFIG,
+            )
+        else:
+            components.empty("The subscription has not started yet.")
+        if proj and proj.allowance_runs_out and state.free_remaining:
+            st.caption(f"At the current pace the free allowance runs out on **{fmt.day(proj.allowance_runs_out)}**.")
+        elif state.free_remaining == 0 and state.activated_by == "allowance" and state.activated_on:
+            st.caption(f"The {state.free_total:,} free outcomes were used up on **{fmt.day(state.activated_on)}**.")
+
+st.subheader(f"Invoice · {month} (to date)")
+lines = [
+    {
+        "Item": line.description,
+        "Quantity": f"{line.quantity:,}",
+        "Unit price": fmt.money(line.unit_price, cur) if line.unit_price is not None else "",
+        "Amount": fmt.money(line.amount, cur),
+    }
+    for line in inv.lines
+]
+if lines:
+    lines.append({"Item": "Total", "Quantity": "", "Unit price": "", "Amount": fmt.money(inv.total, cur)})
+    st.dataframe(lines, hide_index=True, width="stretch", key="invoice_lines")
+else:
+    st.caption(f"Nothing owed for {month} so far: total {fmt.money(inv.total, cur)}.")
+if state.free_total:
+    st.caption(f"Free outcomes used so far: {inv.free_used:,} of {state.free_total:,} · remaining: {inv.free_remaining:,}")
+if proj:
+    st.markdown(
+        f"**Projected for the whole month:** {fmt.money(proj.total, cur)} for about {proj.outcomes:,} billable outcomes "
+        f"(80% range {fmt.money(proj.low, cur)} – {fmt.money(proj.high, cur)})."
+    )
+
+st.subheader("Invoice history")
+history = data.invoice_history(slug, as_of)
+if not history:
+    components.empty("No invoices yet: the subscription starts later.")
+else:
+    st.plotly_chart(charts.invoice_history(history, cur), width="stretch", key="chart_history", config=PLOTLY_CONFIG)
+    st.dataframe(
+        [
+            {
+                "Month": fmt.month_name(i.year, i.month) + (" (to date)" if i.projected is not None else ""),
+                "Billable outcomes": i.billable,
+                "Free outcomes used to date": i.free_used,
+                "Total": fmt.money(i.total, cur),
+            }
+            for i in reversed(history)
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Plan")
+    rows = [("Plan", spec.name), ("Currency", spec.currency), ("Subscribed since", fmt.day(sub.started_on))]
+    if spec.free_outcomes:
+        rows.append(("Free outcomes (once)", f"{spec.free_outcomes:,}"))
+    if spec.base_fee:
+        rows.append(("Base fee per month", fmt.money(spec.base_fee, cur)))
+    if spec.included_outcomes:
+        rows.append(("Outcomes included per month", f"{spec.included_outcomes:,}"))
+    if spec.tiers:
+        for i, t in enumerate(spec.tiers, start=1):
+            upto = f"up to {t.up_to:,}" if t.up_to is not None else "beyond"
+            rows.append(
+                (f"Tier {i} ({upto}, {spec.tiers_mode})", f"{fmt.money(t.unit_price, cur)} per outcome"
+                 + (f" + {fmt.money(t.flat_fee, cur)} flat" if t.flat_fee else ""))
+            )
+    elif spec.outcome_price:
+        rows.append(("Price per outcome beyond those", fmt.money(spec.outcome_price, cur)))
+    if spec.seat_price:
+        rows.append(("Price per seat per month", f"{fmt.money(spec.seat_price, cur)} × {sub.seats} seats"))
+    if spec.task_price:
+        rows.append(("Price per task", fmt.money(spec.task_price, cur)))
+    if sub.converted_on:
+        rows.append(("Converted on", fmt.day(sub.converted_on)))
+    cells = [(k, str(v).replace("|", "\\|")) for k, v in rows]
+    st.markdown("\n".join(["| Term | |", "|---|---|", *(f"| {k} | **{v}** |" for k, v in cells)]))
+
+with right:
+    st.subheader("Budget and targets")
+    st.caption("Alerts fire when the projected bill passes the budget, or quality falls below a target. Leave a field empty for none.")
+    with st.form("settings", border=True):
+        budget = st.number_input(
+            f"Monthly budget ({cur})",
+            min_value=0.0,
+            value=None if acc.monthly_budget is None else float(acc.monthly_budget),
+            step=10.0,
+            format="%.2f",
+            key="set_budget",
+            placeholder="no budget",
+        )
+        completion = st.number_input(
+            "Completion rate target (%)",
+            min_value=0.0,
+            max_value=100.0,
+            value=None if acc.target_completion_rate is None else float(acc.target_completion_rate) * 100,
+            step=0.5,
+            format="%.1f",
+            key="set_completion",
+            placeholder="no target",
+        )
+        accuracy = st.number_input(
+            "Accuracy target (%)",
+            min_value=0.0,
+            max_value=100.0,
+            value=None if acc.target_accuracy is None else float(acc.target_accuracy) * 100,
+            step=0.5,
+            format="%.1f",
+            key="set_accuracy",
+            placeholder="no target",
+        )
+        if st.form_submit_button("Save budget and targets", type="primary", key="save_settings"):
+            try:
+                data.save_account_settings(
+                    slug,
+                    monthly_budget=None if budget is None else Decimal(f"{budget:.2f}"),
+                    target_completion_rate=None if completion is None else Decimal(f"{completion:.1f}") / 100,
+                    target_accuracy=None if accuracy is None else Decimal(f"{accuracy:.1f}") / 100,
+                )
+            except OverseerError as exc:
+                st.error(f"Not saved: {exc}")
+            else:
+                st.session_state["_billing_flash"] = "Budget and targets saved."
+                st.rerun()

@@ -1,0 +1,130 @@
+"""Overview (customer): what the AI delivered, how well, and what it costs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.ui.charts import PLOTLY_CONFIG
+from app.ui import charts, components, data
+from app.ui import format as fmt
+from app.ui.frame import page_header, require_account
+
+ctx = require_account()
+slug, acc = ctx.slug, ctx.account
+page_header("Overview", ctx)
+
+components.alerts(data.alerts(slug, ctx.as_of))
+
+summ = data.summary(slug, ctx.start, ctx.end)
+jobs = data.jobs(slug)
+unit = jobs[0].outcome_unit if len(jobs) == 1 else "outcomes"
+
+acc_rate = summ.accuracy
+components.kpi_row(
+    [
+        (
+            "Outcomes",
+            fmt.count(summ.outcomes),
+            f"{summ.completed:,} completed · {summ.escalated:,} escalated · {summ.failed:,} failed · {summ.open:,} open",
+            "Outcomes dated in the range: by completion, or by start while still open.",
+        ),
+        (
+            "Completion rate",
+            summ.completion_rate.format(),
+            f"{summ.completed:,} of {summ.closed:,} closed outcomes" if summ.closed else "no closed outcomes yet",
+            "Completed with the AI in charge / closed (completed, escalated or failed).",
+        ),
+        (
+            "Autonomous rate",
+            summ.autonomous_rate.format(),
+            f"{summ.autonomous:,} of {summ.closed:,} with no step done by a person" if summ.closed else "no closed outcomes yet",
+            "Completed with no step performed by a person / closed.",
+        ),
+        (
+            "Accuracy",
+            acc_rate.format(),
+            (fmt.interval(acc_rate) + " · " if acc_rate.denominator else "") + fmt.rate_with_sample(acc_rate),
+            "Correct / reviewed, among completed outcomes; unreviewed outcomes never count. "
+            "The interval is the 95% Wilson interval.",
+            "kpi_accuracy",
+        ),
+    ]
+)
+
+# This month's money, whatever the range.
+as_of = ctx.as_of
+state = data.billing_state(slug, as_of)
+inv = data.invoice(slug, as_of.year, as_of.month, as_of)
+proj = inv.projected
+month = fmt.month_name(as_of.year, as_of.month)
+components.kpi_row(
+    [
+        (
+            "Free outcomes left",
+            fmt.count(state.free_remaining) if state.free_total else fmt.DASH,
+            (f"of {state.free_total:,} free outcomes" if state.free_total else "this plan has no free allowance")
+            + (f" · runs out ~{fmt.day(proj.allowance_runs_out)}" if proj and proj.allowance_runs_out and state.free_remaining else ""),
+        ),
+        (
+            "Bill so far",
+            fmt.money(inv.total, inv.currency),
+            f"{month} · {inv.billable:,} billable outcomes",
+            "Completed outcomes not reviewed incorrect, priced by your plan.",
+            "kpi_bill",
+        ),
+        (
+            "Projected bill",
+            fmt.money(proj.total, inv.currency) if proj else fmt.DASH,
+            f"80% range {fmt.money(proj.low, inv.currency)} – {fmt.money(proj.high, inv.currency)} · ~{proj.outcomes:,} outcomes"
+            if proj
+            else "",
+            "At the pace of the last 14 days, priced with the same rules.",
+        ),
+        (
+            "Billable outcomes",
+            fmt.count(summ.billable),
+            f"in {ctx.range_label}",
+            "Completed and not reviewed incorrect, dated in the range.",
+            "kpi_billable",
+        ),
+    ]
+)
+
+frame = data.daily(slug, ctx.start, ctx.end)
+if summ.outcomes == 0:
+    components.empty(
+        f"No outcomes in {ctx.range_label}.",
+        "Widen the date range in the sidebar, or bring outcomes in on the **Import** page.",
+    )
+else:
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.daily_outcomes(frame, unit), width="stretch", key="chart_daily", config=PLOTLY_CONFIG)
+    with right:
+        rates = data.rates_over_time(frame)
+        if rates["completion"].notna().any() or rates["accuracy"].notna().any():
+            st.plotly_chart(
+                charts.rates_over_time(rates, acc.target_completion_rate, acc.target_accuracy),
+                width="stretch",
+                key="chart_rates",
+                config=PLOTLY_CONFIG,
+            )
+        else:
+            components.empty("No closed outcomes in this range yet, so there is no rate to draw.")
+
+if len(jobs) > 1:
+    st.subheader("By job")
+    rows = []
+    for job, js in data.job_summaries(slug, ctx.start, ctx.end):
+        rows.append(
+            {
+                "Job": job.name,
+                "Outcomes": js.outcomes,
+                "Completion rate": js.completion_rate.format(),
+                "Autonomous rate": js.autonomous_rate.format(),
+                "Accuracy": js.accuracy.format(),
+                "Reviewed": f"{js.reviewed:,} of {js.completed:,}",
+                "Billable": js.billable,
+            }
+        )
+    st.dataframe(rows, hide_index=True, width="stretch")

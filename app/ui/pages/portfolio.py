@@ -1,0 +1,128 @@
+"""Portfolio (product team): coverage across accounts, where the AI hands off, quality by job, trials."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.ui.charts import PLOTLY_CONFIG
+from app.ui import charts, components, data
+from app.ui import format as fmt
+from app.ui.frame import context, no_accounts
+
+ctx = context()
+st.title("Portfolio")
+st.caption(f"Every account · {ctx.range_label}")
+
+accounts = data.accounts()
+if not accounts:
+    no_accounts()
+    st.stop()
+names = {a.slug: a.name for a in accounts}
+
+st.subheader("Trials and conversion")
+trials = data.trials(ctx.as_of)
+if not trials:
+    components.empty("No account has a free allowance.", "Trials appear here when an account's plan gives free outcomes.")
+else:
+    st.dataframe(
+        [
+            {
+                "Account": t.name,
+                "Plan": t.plan,
+                "Since": t.started_on,
+                "Free outcomes used": t.free_used / t.free_total if t.free_total else None,
+                "Used": f"{t.free_used:,} of {t.free_total:,}",
+                "Status": (
+                    f"Paid since {fmt.day(t.activated_on)}" + (" (converted)" if t.activated_by == "conversion" else "")
+                    if t.activated_on
+                    else f"Trial · {t.free_remaining:,} free left"
+                ),
+            }
+            for t in trials
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Free outcomes used": st.column_config.ProgressColumn(
+                "Progress to paid", min_value=0.0, max_value=1.0, format="percent",
+                help="Share of the free allowance used; the paid plan starts when it runs out (or on conversion).",
+            ),
+            "Since": st.column_config.DateColumn("Trial started", format="D MMM YYYY"),
+        },
+    )
+
+st.subheader("Job-map coverage")
+matrix = data.coverage_matrix(ctx.start, ctx.end)
+if matrix.empty:
+    components.empty("No job maps yet.", "Create a job on the **Job map** page.")
+else:
+    which = st.segmented_control(
+        "Coverage",
+        ["Configured", "Observed"],
+        default="Configured",
+        key="coverage_view",
+        required=True,
+        help="Configured: automated = 100%, assisted = 50%, manual = 0%. Observed: runs of the step by the AI / runs at all, in the date range.",
+    )
+    if which == "Observed":
+        st.plotly_chart(
+            charts.coverage_heatmap(matrix, "observed_ai_share", "Observed AI share by step (— : the step never ran in the range)"),
+            width="stretch",
+            key="chart_heat_observed",
+            config=PLOTLY_CONFIG,
+        )
+    else:
+        st.plotly_chart(
+            charts.coverage_heatmap(matrix, "configured_weight", "Configured coverage by step"),
+            width="stretch",
+            key="chart_heat_configured",
+            config=PLOTLY_CONFIG,
+        )
+
+st.subheader("Where people take over")
+top = data.top_handoff_steps(ctx.start, ctx.end, 10)
+if top.empty:
+    components.empty(f"No outcome reached a step in {ctx.range_label}.", "Widen the date range in the sidebar.")
+else:
+    job_names = {(r.account_slug, r.job_slug): r.job_name for r in matrix.drop_duplicates(["account_slug", "job_slug"]).itertuples()}
+    multi_job = len({*zip(top["account_slug"], top["job_slug"], strict=True)}) > len({*top["account_slug"]})
+    frame = top.copy()
+    frame["label"] = [
+        f"{names.get(a, a)} · {fmt.step_title(s)}" + (f" · {job_names.get((a, j), j)}" if multi_job else "")
+        for a, j, s in zip(frame["account_slug"], frame["job_slug"], frame["step"], strict=True)
+    ]
+    frame["Outcomes"] = [f"{h:,} of {r:,} handed off" for h, r in zip(frame["handoffs"], frame["reached"], strict=True)]
+    st.plotly_chart(
+        charts.handoff_bars(frame, "label", "handoff_rate", ["Outcomes"]),
+        width="stretch",
+        key="chart_handoffs",
+        config=PLOTLY_CONFIG,
+    )
+
+st.subheader("Completion and accuracy by job")
+quality = data.job_quality(ctx.start, ctx.end)
+if quality.empty:
+    components.empty("No jobs yet.")
+else:
+    st.dataframe(
+        [
+            {
+                "Account": names.get(r.account_slug, r.account_slug),
+                "Job": r.job_name,
+                "Closed outcomes": int(r.closed),
+                "Completion rate": fmt.share(r.completion_rate),
+                "Accuracy": fmt.share(r.accuracy),
+                "Accuracy 95% interval": (
+                    f"{fmt.share(r.accuracy_low)} – {fmt.share(r.accuracy_high)}" if r.accuracy_low is not None else fmt.DASH
+                ),
+                "Reviewed": int(r.accuracy_n),
+            }
+            for r in quality.itertuples(index=False)
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Completion rate": st.column_config.TextColumn(help="Completed / closed"),
+            "Accuracy": st.column_config.TextColumn(help="Correct / reviewed, among completed outcomes"),
+        },
+    )

@@ -1,0 +1,130 @@
+"""End-to-end fixtures: the real app (``streamlit run``) on a demo database, driven by headless Chromium.
+
+Without Debian's Chromium at ``/usr/bin/chromium`` (or the Playwright package)
+the tests are skipped locally; with ``OVERSEER_REQUIRE_BROWSER=1`` (set by
+``.ci/run``) they fail instead, so CI never skips them silently.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("OVERSEER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def _unavailable(reason: str):
+    if os.environ.get("OVERSEER_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required but {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """Base URL of a running app on a fresh SQLite database holding the demo."""
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no Chromium at {CHROMIUM}")
+    workdir = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{workdir}/e2e.db"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+    env.pop("OVERSEER_NOW", None)
+    loader = subprocess.run(
+        [sys.executable, "-c", "from app.core.db import session_scope\n"
+         "from app.store.demo import load_demo\n"
+         "with session_scope() as s:\n    load_demo(s)\n"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert loader.returncode == 0, loader.stderr
+    port = _free_port()
+    log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
+            "--server.headless", "true",
+            "--server.port", str(port),
+            "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+        ],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the app did not start:\n{(workdir / 'server.log').read_text()}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(app_server):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
+
+
+def wait_idle(pg, settle_ms: int = 300) -> None:
+    """Wait until the script has finished running (and stays finished for a moment)."""
+    pg.wait_for_selector(IDLE, timeout=60_000)
+    pg.wait_for_timeout(settle_ms)
+    pg.wait_for_selector(IDLE, timeout=60_000)
+
+
+def open_page(pg, base: str, path: str = "") -> None:
+    """Open a page and wait until its script ran: the page title and the sidebar's date range are drawn."""
+    pg.goto(f"{base}/{path}")
+    pg.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+    pg.wait_for_selector("[data-testid='stSidebar'] [data-testid='stDateInput']", timeout=60_000)
+    wait_idle(pg, 800)

@@ -1,0 +1,93 @@
+"""The app in a real headless Chromium: every page opens, a review moves accuracy, an upload imports."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import REPO, open_page, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+PAGES = [("", "Overview"), ("outcomes", "Outcomes"), ("job-map", "Job map"), ("billing", "Billing"),
+         ("portfolio", "Portfolio"), ("import", "Import outcomes")]
+
+
+def _no_failure(pg) -> None:
+    assert pg.locator("[data-testid='stException']").count() == 0
+    assert "Something went wrong" not in pg.inner_text("[data-testid='stMain']")
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES)
+def test_each_page_opens(page, app_server, path, title):
+    open_page(page, app_server, path)
+    assert page.locator("h1").first.inner_text().strip() == title
+    _no_failure(page)
+    # the sidebar is on every page: account picker, date range, plan
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert sidebar.get_by_text("Account", exact=True).count() == 1
+    assert sidebar.get_by_text("Date range (UTC)").count() == 1
+
+
+def test_every_demo_account_overview_opens(page, app_server):
+    open_page(page, app_server)
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+    names = [o.inner_text().strip() for o in page.get_by_role("option").all()]
+    page.keyboard.press("Escape")
+    assert len(names) >= 4
+    for name in names:
+        open_page(page, app_server, f"?account={name.replace(' ', '+')}")
+        _no_failure(page)
+        assert name in page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
+
+
+def _accuracy(pg) -> str:
+    return pg.locator(".st-key-kpi_accuracy [data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_review_one_outcome_changes_accuracy(page, app_server):
+    open_page(page, app_server, "outcomes")
+    page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text("Show", exact=True)).click()
+    page.get_by_role("option", name="Completed (sample)").click()
+    wait_idle(page)
+    before = _accuracy(page)
+    outcome = page.locator("[data-testid='stMain'] h4").first.inner_text().split()[0]
+    page.get_by_role("button", name=re.compile("Mark incorrect")).click()
+    wait_idle(page, 800)
+    page.get_by_text(f"Outcome {outcome} marked incorrect.").first.wait_for()
+    after = _accuracy(page)
+    assert after != before, (before, after)
+    _no_failure(page)
+
+
+def test_upload_a_file(page, app_server, tmp_path):
+    open_page(page, app_server, "import")
+    sample = (REPO / "data" / "samples" / "outcomes.csv").read_text()
+    rows = sample.strip().count("\n")
+    # a fresh outcome id, so the import always has something new to write
+    path = tmp_path / "upload.csv"
+    path.write_text(sample.replace("TCK-", "E2E-"))
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+    page.get_by_text("Validation report").wait_for()
+    wait_idle(page)
+    assert page.locator(".st-key-imp_new [data-testid='stMetricValue']").inner_text().strip() == str(rows)
+    page.get_by_role("button", name=f"Import {rows} outcomes").click()
+    page.get_by_text("Imported upload.csv").wait_for()
+    _no_failure(page)
+
+
+def test_account_and_range_stay_in_the_address(page, app_server):
+    open_page(page, app_server, "?account=Northwind+Support&range=2026-10-01&range=2026-10-31")
+    assert "Northwind Support" in page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Billing").click()
+    page.wait_for_url(re.compile(r"/billing"))
+    page.wait_for_selector("[data-testid='stMain'] h1:has-text('Billing')")
+    wait_idle(page, 800)
+    assert "Northwind Support" in page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
+    assert "account=Northwind" in page.url and "range=2026-10-01" in page.url
+    # the copied link opens the same view in a fresh tab
+    copy = page.context.new_page()
+    open_page(copy, page.url.split("/billing")[0], "billing?" + page.url.split("?", 1)[1])
+    assert "Northwind Support" in copy.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
+    assert "1–31 Oct 2026" in copy.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()

@@ -1,0 +1,126 @@
+from datetime import date, timedelta
+
+import pytest
+
+from app.domain.errors import OverseerError
+from app.domain.plans import SEED_PLANS
+from app.store.accounts import create_account, create_job, get_job
+from app.store.outcomes import (
+    SAMPLE_PERCENT,
+    OutcomeFilter,
+    count_outcomes,
+    iter_outcomes,
+    list_outcomes,
+    queue_counts,
+    review_queue,
+    status_counts,
+)
+from tests.factories import add_outcomes, at
+
+NOV = (date(2026, 11, 1), date(2026, 11, 30))
+
+
+@pytest.fixture
+def account(session):
+    acc = create_account(session, "acme", "Acme", SEED_PLANS["freemium"], since=date(2026, 11, 1))
+    create_job(session, acc, "data-analysis")
+    session.commit()
+    support = get_job(session, acc, "customer-support")
+    analysis = get_job(session, acc, "data-analysis")
+    add_outcomes(session, acc, support, [at("2026-11-02T10:00") + timedelta(hours=i) for i in range(40)])
+    add_outcomes(session, acc, support, [at("2026-11-03T09:00")], status="escalated", handoff_step="confirm", step_confirm="human")
+    add_outcomes(session, acc, support, [at("2026-11-04T09:00")], status="failed", handoff_step="execute")
+    add_outcomes(session, acc, analysis, [at("2026-11-05T09:00")], verdict="incorrect", outcome_id="=HYPER")
+    add_outcomes(session, acc, support, [at("2026-10-30T09:00")])  # before the range
+    # open: in the range by its start
+    add_outcomes(session, acc, support, [at("2026-11-20T09:00")], status="open", completed_at=None, started_at=at("2026-11-20T08:00"))
+    return acc
+
+
+def test_listing_is_paginated_newest_first(session, account):
+    flt = OutcomeFilter(*NOV)
+    page = list_outcomes(session, account, flt, limit=10)
+    assert page.total == 44
+    assert len(page.rows) == 10
+    assert page.rows[0].status == "open"
+    days = [r.day for r in page.rows]
+    assert days == sorted(days, reverse=True)
+    rest = list_outcomes(session, account, flt, limit=10, offset=40)
+    assert len(rest.rows) == 4
+    assert {r.outcome_id for r in page.rows}.isdisjoint({r.outcome_id for r in rest.rows})
+    assert page.rows[0].started_at.tzinfo is not None
+
+
+def test_filters(session, account):
+    assert count_outcomes(session, account, OutcomeFilter(*NOV, statuses=("escalated", "failed"))) == 2
+    assert count_outcomes(session, account, OutcomeFilter(*NOV, verdicts=("incorrect",))) == 1
+    assert count_outcomes(session, account, OutcomeFilter(*NOV, job_slug="data-analysis")) == 1
+    assert count_outcomes(session, account, OutcomeFilter(*NOV, handoff_step="confirm")) == 1
+    assert count_outcomes(session, account, OutcomeFilter(*NOV, search="hyper")) == 1
+    assert count_outcomes(session, account, OutcomeFilter(*NOV, search="%")) == 0
+    assert count_outcomes(session, account, OutcomeFilter(date(2026, 10, 1), date(2026, 10, 31))) == 1
+    assert count_outcomes(session, account, OutcomeFilter(date(2026, 12, 1), date(2026, 12, 31))) == 0
+
+
+def test_status_counts(session, account):
+    assert status_counts(session, account, OutcomeFilter(*NOV)) == {"open": 1, "completed": 41, "escalated": 1, "failed": 1}
+
+
+def test_bad_filters_are_refused():
+    with pytest.raises(OverseerError, match="unknown status"):
+        OutcomeFilter(*NOV, statuses=("done",))
+    with pytest.raises(OverseerError, match="before it starts"):
+        OutcomeFilter(date(2026, 11, 2), date(2026, 11, 1))
+    with pytest.raises(OverseerError, match="unknown step"):
+        OutcomeFilter(*NOV, handoff_step="dream")
+
+
+def test_page_size_is_bounded(session, account):
+    with pytest.raises(OverseerError, match="page holds"):
+        list_outcomes(session, account, OutcomeFilter(*NOV), limit=100_000)
+
+
+def test_iter_outcomes_yields_everything(session, account):
+    assert sum(1 for _ in iter_outcomes(session, account, OutcomeFilter(*NOV), batch=7)) == 44
+
+
+def test_review_queue_puts_exceptions_first_and_samples_completed(session, account):
+    counts = queue_counts(session, account, *NOV)
+    assert (counts.escalated, counts.failed) == (1, 1)
+    # the sample is a share of the 40 unreviewed completed outcomes, never all of them
+    assert 0 <= counts.sampled < 40
+    page = review_queue(session, account, *NOV, limit=50)
+    assert page.total == counts.total
+    assert [r.status for r in page.rows[:2]] == ["escalated", "failed"]
+    assert all(r.status == "completed" and r.verdict == "unreviewed" for r in page.rows[2:])
+    # deterministic
+    again = review_queue(session, account, *NOV, limit=50)
+    assert [r.outcome_id for r in again.rows] == [r.outcome_id for r in page.rows]
+
+
+def test_sample_rate_is_about_right(session, account):
+    support = get_job(session, account, "customer-support")
+    add_outcomes(session, account, support, [at("2026-11-10T00:00") + timedelta(minutes=i) for i in range(2000)])
+    sampled = queue_counts(session, account, *NOV).sampled
+    assert 2040 * SAMPLE_PERCENT / 100 * 0.7 < sampled < 2040 * SAMPLE_PERCENT / 100 * 1.3
+
+
+def test_reviewed_outcomes_leave_the_queue(session, account):
+    from app.models import Outcome
+    from sqlmodel import select
+
+    escalated = session.exec(select(Outcome).where(Outcome.status == "escalated")).one()
+    escalated.verdict = "correct"
+    session.add(escalated)
+    session.commit()
+    assert queue_counts(session, account, *NOV).escalated == 0
+
+
+def test_review_queue_by_kind(session, account):
+    page = review_queue(session, account, *NOV, kind="failed")
+    assert [r.status for r in page.rows] == ["failed"] and page.total == 1
+    sample = review_queue(session, account, *NOV, kind="completed", limit=50)
+    assert all(r.status == "completed" for r in sample.rows)
+    assert sample.total == queue_counts(session, account, *NOV).sampled
+    with pytest.raises(OverseerError, match="review queue"):
+        review_queue(session, account, *NOV, kind="open")

@@ -1,0 +1,218 @@
+"""The review, job-map edit, import and settings flows, through AppTest."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from app.models import Account, Job, JobStep, Outcome, Review
+from tests.ui.conftest import REPO, make_app, no_errors
+
+SAMPLES = REPO / "data" / "samples"
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _outcomes_page(at):
+    at.run()
+    at.switch_page("ui/pages/outcomes.py").run()
+    no_errors(at)
+
+
+def test_marking_an_outcome_incorrect_changes_accuracy_and_billable(demo_engine):
+    at = make_app()
+    _outcomes_page(at)
+    before_acc, before_billable = _metric(at, "Accuracy"), _metric(at, "Billable outcomes")
+    at.selectbox(key="queue_kind").set_value("Completed (sample)").run()
+    no_errors(at)
+    pick = at.selectbox(key="queue_pick").value
+    job_slug, outcome_id = pick.split("|", 1)
+    at.text_input(key="reviewer").input("Dana").run()
+    at.text_input(key="comment_queue").input("Wrong refund amount")
+    at.button(key="incorrect_queue").click().run()
+    no_errors(at)
+    assert any(f"Outcome {outcome_id} marked incorrect" in s.value for s in at.success)
+    after_acc, after_billable = _metric(at, "Accuracy"), _metric(at, "Billable outcomes")
+    assert after_acc != before_acc
+    assert int(after_billable.replace(",", "")) == int(before_billable.replace(",", "")) - 1
+    # the reviewed outcome left the queue, and the review is stored with its comment
+    assert at.selectbox(key="queue_pick").value != pick
+    with Session(demo_engine) as s:
+        outcome = s.exec(select(Outcome).join(Job).where(Job.slug == job_slug, Outcome.outcome_id == outcome_id)).one()
+        assert outcome.verdict == "incorrect"
+        review = s.exec(select(Review).where(Review.outcome_pk == outcome.id).order_by(Review.id.desc())).first()
+        assert (review.reviewer, review.comment, review.verdict) == ("Dana", "Wrong refund amount", "incorrect")
+    # the Overview shows the same new accuracy at once
+    at.switch_page("ui/pages/overview.py").run()
+    assert _metric(at, "Accuracy") == after_acc
+
+
+def test_review_from_the_outcome_table(demo_engine):
+    at = make_app()
+    _outcomes_page(at)
+    at.segmented_control(key="view").set_value("All outcomes").run()
+    at.multiselect(key="f_status").set_value(["completed"]).run()
+    at.multiselect(key="f_verdict").set_value(["unreviewed"]).run()
+    no_errors(at)
+    before = _metric(at, "Accuracy")
+    options = at.selectbox(key="detail_pick").options
+    assert options
+    at.selectbox(key="detail_pick").select_index(0).run()
+    at.button(key="correct_detail").click().run()
+    no_errors(at)
+    assert any("marked correct" in s.value for s in at.success)
+    assert _metric(at, "Accuracy") != before or "100.0%" in before
+
+
+def test_job_map_edit_is_saved_and_visible(demo_engine):
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/job_map.py").run()
+    no_errors(at)
+    job = at.selectbox(key="job").value
+    before = _metric(at, "Configured coverage")
+    at.text_input(key=f"unit_{job}").input("closed case")
+    at.selectbox(key=f"cov_{job}_define").set_value("manual")
+    at.text_area(key=f"desc_{job}_define").input("A person reads the request and tags it.")
+    at.button(key=f"save_{job}").click().run()
+    no_errors(at)
+    assert any("Job map saved" in s.value for s in at.success)
+    assert _metric(at, "Configured coverage") != before
+    assert any("closed case" in c.value for c in at.caption)
+    slug = at.sidebar.selectbox(key="account").value
+    with Session(demo_engine) as s:
+        acc = s.exec(select(Account).where(Account.slug == slug)).one()
+        j = s.exec(select(Job).where(Job.account_id == acc.id, Job.slug == job)).one()
+        step = s.exec(select(JobStep).where(JobStep.job_id == j.id, JobStep.step == "define")).one()
+        assert (step.coverage, step.description) == ("manual", "A person reads the request and tags it.")
+    # visible on the Portfolio heatmap too (configured weight 0 for that step)
+    at.switch_page("ui/pages/portfolio.py").run()
+    no_errors(at)
+
+
+def test_job_map_bad_edit_changes_nothing(demo_engine):
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/job_map.py").run()
+    job = at.selectbox(key="job").value
+    at.text_input(key=f"name_{job}").input("   ")
+    at.selectbox(key=f"cov_{job}_define").set_value("manual")
+    at.button(key=f"save_{job}").click().run()
+    assert not at.exception
+    assert any("Not saved" in e.value and "name must not be empty" in e.value for e in at.error)
+    slug = at.sidebar.selectbox(key="account").value
+    with Session(demo_engine) as s:
+        acc = s.exec(select(Account).where(Account.slug == slug)).one()
+        j = s.exec(select(Job).where(Job.account_id == acc.id, Job.slug == job)).one()
+        step = s.exec(select(JobStep).where(JobStep.job_id == j.id, JobStep.step == "define")).one()
+        assert step.coverage != "manual"
+        assert j.name.strip()
+
+
+def _import_page(at, slug):
+    at.run()
+    at.sidebar.selectbox(key="account").set_value(slug).run()
+    at.switch_page("ui/pages/import_data.py").run()
+    no_errors(at)
+
+
+def _count(engine, slug):
+    with Session(engine) as s:
+        acc = s.exec(select(Account).where(Account.slug == slug)).one()
+        return len(s.exec(select(Outcome.id).where(Outcome.account_id == acc.id)).all())
+
+
+def _support_account(engine):
+    with Session(engine) as s:
+        return s.exec(select(Account.slug).join(Job, Job.account_id == Account.id).where(Job.slug == "customer-support")).first()
+
+
+def test_import_flow_preview_report_then_import(demo_engine):
+    slug = _support_account(demo_engine)
+    at = make_app()
+    _import_page(at, slug)
+    before = _count(demo_engine, slug)
+    raw = (SAMPLES / "outcomes.csv").read_bytes()
+    rows = raw.decode().strip().count("\n")
+    at.file_uploader(key="upload").upload("outcomes.csv", raw, "text/csv").run()
+    no_errors(at)
+    # preview and validation report, nothing written yet
+    assert at.dataframe
+    assert _metric(at, "New") == str(rows)
+    assert _metric(at, "Rejected") == "0"
+    assert _count(demo_engine, slug) == before
+    at.button(key="do_import").click().run()
+    no_errors(at)
+    assert any("Imported outcomes.csv" in s.value for s in at.success)
+    assert _count(demo_engine, slug) == before + rows
+
+
+def test_import_with_a_bad_row_needs_consent(demo_engine):
+    slug = _support_account(demo_engine)
+    at = make_app()
+    _import_page(at, slug)
+    before = _count(demo_engine, slug)
+    raw = (SAMPLES / "bad_row.csv").read_bytes()
+    at.file_uploader(key="upload").upload("bad_row.csv", raw, "text/csv").run()
+    no_errors(at)
+    assert int(_metric(at, "Rejected")) >= 1
+    assert at.button(key="do_import").disabled
+    rejected = [d.value for d in at.dataframe if "Reason" in d.value.columns]
+    assert rejected and rejected[0].shape[0] >= 1 and rejected[0]["Line"].min() >= 2
+    at.checkbox(key="valid_only").check().run()
+    assert not at.button(key="do_import").disabled
+    at.button(key="do_import").click().run()
+    no_errors(at)
+    assert _count(demo_engine, slug) > before
+
+
+def test_import_of_an_unknown_format_is_refused(demo_engine):
+    slug = _support_account(demo_engine)
+    at = make_app()
+    _import_page(at, slug)
+    at.file_uploader(key="upload").upload("notes.jsonl", b"not json at all\n", "application/json").run()
+    assert not at.exception
+    assert int(_metric(at, "Rejected")) == 1
+
+
+def test_budget_and_targets_are_saved(demo_engine):
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/billing.py").run()
+    no_errors(at)
+    at.number_input(key="set_budget").set_value(1.0)
+    at.number_input(key="set_accuracy").set_value(99.5)
+    at.button(key="save_settings").click().run()
+    no_errors(at)
+    assert any("saved" in s.value for s in at.success)
+    slug = at.sidebar.selectbox(key="account").value
+    with Session(demo_engine) as s:
+        acc = s.exec(select(Account).where(Account.slug == slug)).one()
+        assert acc.monthly_budget == Decimal("1.00")
+        assert acc.target_accuracy == Decimal("0.995")
+    at.switch_page("ui/pages/overview.py").run()
+    assert any("budget" in e.value for e in at.error)
+
+
+def test_export_csv_is_spreadsheet_safe(demo_engine):
+    import csv
+    import io
+    from datetime import date
+
+    from app.store.outcomes import OutcomeFilter
+    from app.ui import data
+
+    slug = _support_account(demo_engine)
+    with Session(demo_engine) as s:
+        o = s.exec(select(Outcome).join(Account).where(Account.slug == slug)).first()
+        o.outcome_id = "=HYPERLINK(\"http://evil\")"
+        s.add(o)
+        s.commit()
+    text = data.export_csv(slug, OutcomeFilter(date(2000, 1, 1), date(2100, 1, 1)))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["outcome_id", "job", "status"]
+    assert ["'=HYPERLINK(\"http://evil\")"] == [r[0] for r in rows if "HYPERLINK" in r[0]]
+    assert len(rows) == _count(demo_engine, slug) + 1
