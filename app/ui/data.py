@@ -220,41 +220,10 @@ def daily(slug: str, start: date, end: date, job_slug: str | None = None) -> pd.
 
 
 def rates_over_time(frame: pd.DataFrame) -> pd.DataFrame:
-    """Completion rate and accuracy per day (per week over ranges longer than two weeks), from the daily counts.
+    """Completion rate and accuracy per day or week (:func:`app.domain.trends.rates_by_period`)."""
+    from app.domain.trends import rates_by_period
 
-    The rates are the domain's (:class:`app.store.metrics.Summary`'s properties)
-    over each period's counts; a period with no denominator has no point.
-    Columns: ``period`` (date), ``completion``, ``completion_n``, ``completion_k``,
-    ``accuracy``, ``accuracy_n``, ``accuracy_k``, ``weekly``.
-    """
-    from app.store.metrics import Summary
-
-    if frame.empty:
-        return pd.DataFrame(columns=["period", "completion", "completion_k", "completion_n", "accuracy", "accuracy_k", "accuracy_n", "weekly"])
-    weekly = len(frame) > 14
-    work = frame.copy()
-    if weekly:
-        work["period"] = [d - timedelta(days=d.weekday()) for d in work["day"]]
-    else:
-        work["period"] = work["day"]
-    grouped = work.groupby("period", sort=True)[["completed", "closed", "correct", "incorrect"]].sum()
-    records = []
-    for period, row in grouped.iterrows():
-        summ = Summary(completed=int(row["completed"]), closed=int(row["closed"]), correct=int(row["correct"]), incorrect=int(row["incorrect"]))
-        comp, acc = summ.completion_rate, summ.accuracy
-        records.append(
-            {
-                "period": period,
-                "completion": comp.value,
-                "completion_k": comp.numerator,
-                "completion_n": comp.denominator,
-                "accuracy": acc.value,
-                "accuracy_k": acc.numerator,
-                "accuracy_n": acc.denominator,
-                "weekly": weekly,
-            }
-        )
-    return pd.DataFrame.from_records(records)
+    return rates_by_period(frame)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
