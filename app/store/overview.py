@@ -13,10 +13,11 @@ import pandas as pd
 from sqlmodel import Session
 
 from app.domain.invoice import Invoice
-from app.models import Account
+from app.domain.trends import rates_by_period
+from app.models import Account, Job
 from app.store.alerts import Alert, evaluate_alerts, recent_quality
 from app.store.billing import BillingState, billing_state, invoice_for_month
-from app.store.metrics import StepStat, Summary, daily, step_stats, summary
+from app.store.metrics import Summary, daily, job_summaries, summary
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class OverviewFigures:
 
     summary: Summary
     daily: pd.DataFrame
-    steps: list[StepStat]
+    trends: pd.DataFrame
+    jobs: list[tuple[Job, Summary]]
     billing: BillingState
     invoice: Invoice
     alerts: list[Alert]
@@ -51,10 +53,12 @@ def overview_figures(session: Session, account: Account, start: date, end: date,
     state = billing_state(session, account, as_of=as_of)
     # The current month's invoice carries the projection; the alerts reuse both.
     invoice = invoice_for_month(session, account, as_of.year, as_of.month, as_of=as_of)
+    days = daily(session, account.id, start, end)
     return OverviewFigures(
         summary=summary(session, account.id, start, end),
-        daily=daily(session, account.id, start, end),
-        steps=step_stats(session, account.id, start, end),
+        daily=days,
+        trends=rates_by_period(days),
+        jobs=job_summaries(session, account.id, start, end),
         billing=state,
         invoice=invoice,
         alerts=evaluate_alerts(

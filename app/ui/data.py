@@ -219,13 +219,6 @@ def daily(slug: str, start: date, end: date, job_slug: str | None = None) -> pd.
         return metrics.daily(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
 
 
-def rates_over_time(frame: pd.DataFrame) -> pd.DataFrame:
-    """Completion rate and accuracy per day or week (:func:`app.domain.trends.rates_by_period`)."""
-    from app.domain.trends import rates_by_period
-
-    return rates_by_period(frame)
-
-
 @st.cache_data(ttl=TTL, show_spinner=False)
 def step_stats(slug: str, start: date, end: date, job_slug: str | None = None):
     from app.store import metrics
@@ -315,11 +308,15 @@ def projection(slug: str, as_of: datetime):
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def alerts(slug: str, as_of: datetime):
-    from app.store import alerts as alerts_store
+def overview(slug: str, start: date, end: date, as_of: datetime):
+    """Every figure of the Overview page in one call (:func:`app.store.overview.overview_figures`)."""
+    from dataclasses import replace
+
+    from app.store.overview import overview_figures
 
     with _session() as s:
-        return alerts_store.alerts_for(s, _account(s, slug), as_of=as_of)
+        figures = overview_figures(s, _account(s, slug), start, end, as_of=as_of)
+        return replace(figures, jobs=[(_job_info(j), summ) for j, summ in figures.jobs])
 
 
 # outcomes

@@ -144,7 +144,7 @@ def test_error_in_a_store_call_is_shown_without_traceback(demo_engine, monkeypat
     def boom(*a, **k):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(data, "summary", boom)
+    monkeypatch.setattr(data, "overview", boom)
     at = make_app()
     at.run()
     assert not at.exception
@@ -159,7 +159,7 @@ def test_overseer_error_message_is_shown(demo_engine, monkeypatch):
     def refuse(*a, **k):
         raise OverseerError("the date range ends before it starts")
 
-    monkeypatch.setattr(data, "summary", refuse)
+    monkeypatch.setattr(data, "overview", refuse)
     at = make_app()
     at.run()
     assert not at.exception

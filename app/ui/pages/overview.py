@@ -13,9 +13,10 @@ ctx = require_account()
 slug, acc = ctx.slug, ctx.account
 page_header("Overview", ctx)
 
-components.alerts(data.alerts(slug, ctx.as_of))
+figures = data.overview(slug, ctx.start, ctx.end, ctx.as_of)
+components.alerts(figures.alerts)
 
-summ = data.summary(slug, ctx.start, ctx.end)
+summ = figures.summary
 jobs = data.jobs(slug)
 unit = jobs[0].outcome_unit if len(jobs) == 1 else "outcomes"
 
@@ -53,8 +54,8 @@ components.kpi_row(
 
 # This month's money, whatever the range.
 as_of = ctx.as_of
-state = data.billing_state(slug, as_of)
-inv = data.invoice(slug, as_of.year, as_of.month, as_of)
+state = figures.billing
+inv = figures.invoice
 proj = inv.projected
 month = fmt.month_name(as_of.year, as_of.month)
 components.kpi_row(
@@ -90,7 +91,7 @@ components.kpi_row(
     ]
 )
 
-frame = data.daily(slug, ctx.start, ctx.end)
+frame = figures.daily
 if summ.outcomes == 0:
     components.empty(
         f"No outcomes in {ctx.range_label}.",
@@ -101,7 +102,7 @@ else:
     with left:
         st.plotly_chart(charts.daily_outcomes(frame, unit), width="stretch", key="chart_daily", config=PLOTLY_CONFIG)
     with right:
-        rates = data.rates_over_time(frame)
+        rates = figures.trends
         if rates["completion"].notna().any() or rates["accuracy"].notna().any():
             st.plotly_chart(
                 charts.rates_over_time(rates, acc.target_completion_rate, acc.target_accuracy),
@@ -115,7 +116,7 @@ else:
 if len(jobs) > 1:
     st.subheader("By job")
     rows = []
-    for job, js in data.job_summaries(slug, ctx.start, ctx.end):
+    for job, js in figures.jobs:
         rows.append(
             {
                 "Job": job.name,
