@@ -32,4 +32,4 @@ def test_overview_figures_are_the_engines_figures(session):
     # The allowance ran out in October: November is not alarmed about it again.
     assert [a.code for a in figures.alerts] == ["budget", "accuracy"]
     assert len(figures.daily) == 20 and len(figures.trends) == 4  # weeks from Monday 26 Oct to 16 Nov
-    assert [(job.slug, s.outcomes) for job, s in figures.jobs] == [("customer-support", 3)]
+    assert [(job.slug, s) for job, s in figures.jobs] == [("customer-support", figures.summary)]
