@@ -1,0 +1,275 @@
+"""A one-page summary of an account a seller sends after the call: coverage, results, value, bill.
+
+The page is one self-contained HTML file: styles inline, plotly.js embedded
+once in the head, charts as plotly figures, no request to any server when it
+is opened (so it works from a mail attachment, offline). Every piece of text
+from the database is HTML-escaped; plotly escapes what goes into its figures.
+Every figure comes from the store and the billing engine, the same functions
+the dashboard uses.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime
+from decimal import Decimal
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+from sqlmodel import Session
+
+from app.domain.money import format_money
+from app.domain.stats import Rate, format_share
+from app.domain.steps import STEPS, configured_coverage
+from app.models import Account
+from app.store.accounts import get_subscription, job_steps, list_jobs
+from app.store.billing import aware_utc, billing_state, invoice_for_month
+from app.store.metrics import step_stats, summary
+from app.store.value import monthly_value, return_multiple, value_delivered
+
+DASH = "—"
+_BLUE, _GREEN, _GREY, _INK = "#2F5BEA", "#2E9E6B", "#C9CED8", "#1B2333"
+_COVERAGE = {"automated": ("Automated", "#2F5BEA"), "assisted": ("Assisted", "#8FA8F5"), "manual": ("Manual", "#C9CED8")}
+
+_STYLE = """
+body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#1B2333;margin:0;background:#F4F6FA}
+main{max-width:1000px;margin:0 auto;padding:28px 32px;background:#fff}
+h1{font-size:26px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid #E3E7EF;padding-bottom:4px}
+h3{font-size:15px;margin:16px 0 6px}
+.sub{color:#5A6478;font-size:14px;margin-bottom:12px}
+.kpis{display:flex;gap:12px;flex-wrap:wrap}
+.kpi{flex:1 1 170px;border:1px solid #E3E7EF;border-radius:8px;padding:10px 12px}
+.kpi .l{font-size:12px;color:#5A6478;text-transform:uppercase;letter-spacing:.03em}
+.kpi .v{font-size:22px;font-weight:600;margin:2px 0}
+.kpi .c{font-size:12px;color:#5A6478}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #E3E7EF} th{background:#F4F6FA}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.tag{display:inline-block;border-radius:6px;padding:0 6px;color:#fff;font-size:12px}
+.note{font-size:12px;color:#5A6478;margin-top:24px}
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _day(d: date | datetime | None) -> str:
+    return DASH if d is None else f"{d.day} {d.strftime('%b %Y')}"
+
+
+def _hours(hours: Decimal) -> str:
+    return f"{hours:,.1f} h"
+
+
+def _multiple(value: Decimal | None) -> str:
+    return DASH if value is None else f"{value:,.1f}×"
+
+
+def _kpis(items: list[tuple[str, str, str]]) -> str:
+    cells = "".join(
+        f'<div class="kpi"><div class="l">{_e(label)}</div><div class="v">{_e(value)}</div><div class="c">{_e(caption)}</div></div>'
+        for label, value, caption in items
+    )
+    return f'<div class="kpis">{cells}</div>'
+
+
+def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+    head = "".join(f'<th class="{"n" if i in numeric else ""}">{_e(h)}</th>' for i, h in enumerate(header))
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"n" if i in numeric else ""}">{_e(c)}</td>' for i, c in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _figure(fig: go.Figure, title: str, *, height: int = 300) -> str:
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=15)),
+        template="plotly_white",
+        height=height,
+        margin=dict(l=10, r=10, t=60, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        font=dict(family="Helvetica, Arial, sans-serif", size=12, color=_INK),
+    )
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, config={"displayModeBar": False, "responsive": True})
+
+
+def _rate(rate: Rate, noun: str) -> tuple[str, str]:
+    if rate.denominator == 0:
+        return DASH, f"no {noun} outcomes yet"
+    return rate.format(), f"{rate.numerator:,} of {rate.denominator:,} {noun}"
+
+
+def summary_html(session: Session, account: Account, *, start: date, end: date, as_of: datetime) -> str:
+    """The account's one-page summary as a self-contained HTML document.
+
+    Parameters
+    ----------
+    session : Session
+    account : Account
+    start, end : date
+        The period of the results, coverage and value sections (inclusive, UTC).
+    as_of : datetime
+        Timezone-aware: the bill is the month of ``as_of``, with its projection.
+
+    Returns
+    -------
+    str
+        A complete HTML document (about 5 MB: plotly.js is embedded).
+
+    Raises
+    ------
+    OverseerError
+        A range that ends before it starts, or a naive ``as_of``.
+    """
+    as_of = aware_utc(as_of)
+    cur = account.currency
+    sub, plan = get_subscription(session, account)
+    summ = summary(session, account.id, start, end)
+    jobs = list_jobs(session, account)
+    period = f"{_day(start)} – {_day(end)}" if start != end else _day(start)
+    parts: list[str] = []
+
+    parts.append(f"<h1>{_e(account.name)}</h1>")
+    parts.append(
+        f'<div class="sub">Outcome summary · {_e(period)} (UTC) · plan: {_e(plan.name)} · '
+        f"prepared {_e(as_of.strftime('%d %b %Y, %H:%M'))} UTC</div>"
+    )
+
+    # Results
+    parts.append("<h2>Results</h2>")
+    comp, comp_c = _rate(summ.completion_rate, "closed")
+    auto, auto_c = _rate(summ.autonomous_rate, "closed")
+    acc, acc_c = _rate(summ.accuracy, "reviewed")
+    bounds = summ.accuracy.wilson()
+    if bounds:
+        acc_c += f" · 95% CI {format_share(bounds[0])}–{format_share(bounds[1])}"
+    parts.append(
+        _kpis(
+            [
+                ("Outcomes", f"{summ.outcomes:,}", f"{summ.completed:,} completed · {summ.escalated:,} escalated · {summ.failed:,} failed · {summ.open:,} open"),
+                ("Completion rate", comp, comp_c),
+                ("Autonomous rate", auto, auto_c + (" with no human step" if summ.closed else "")),
+                ("Accuracy", acc, acc_c),
+            ]
+        )
+    )
+
+    # Coverage
+    parts.append("<h2>Job-map coverage</h2>")
+    for job in jobs:
+        steps = job_steps(session, job)
+        stats = {s.step: s for s in step_stats(session, account.id, start, end, job_id=job.id)}
+        cov = configured_coverage([s.coverage for s in steps])
+        parts.append(
+            f"<h3>{_e(job.name)} <span class=\"sub\">· configured coverage {_e(format_share(float(cov)))} · "
+            f"outcome unit: {_e(job.outcome_unit)}</span></h3>"
+        )
+        fig = go.Figure()
+        for level, (label, colour) in _COVERAGE.items():
+            chosen = [s for s in steps if s.coverage == level]
+            fig.add_bar(
+                x=[s.step.capitalize() for s in chosen],
+                y=[(stats[s.step].ai_share.value or 0) * 100 for s in chosen],
+                name=label,
+                marker_color=colour,
+                customdata=[stats[s.step].ai_share.format() for s in chosen],
+                hovertemplate="%{x}: AI share %{customdata}<extra></extra>",
+            )
+        fig.update_xaxes(categoryorder="array", categoryarray=[s.capitalize() for s in STEPS])
+        fig.update_yaxes(range=[0, 100], ticksuffix="%", title_text="Runs performed by the AI")
+        parts.append(_figure(fig, "Observed AI share of each step, coloured by configured coverage", height=280))
+        rows = [
+            [
+                s.step.capitalize(),
+                _COVERAGE.get(s.coverage, (s.coverage, ""))[0],
+                stats[s.step].ai_share.format(),
+                stats[s.step].handoff_rate.format(),
+                s.description,
+            ]
+            for s in steps
+        ]
+        parts.append(_table(["Step", "Coverage", "AI share", "Handoff rate", "What the step is"], rows, {2, 3}))
+
+    # Value
+    report = value_delivered(session, account, start, end)
+    months = monthly_value(session, account, as_of=as_of)
+    bill_total = sum((m.bill for m in months), Decimal(0))
+    value_total = sum((m.value for m in months), Decimal(0))
+    parts.append("<h2>Value delivered</h2>")
+    parts.append(
+        _kpis(
+            [
+                ("Hours saved", _hours(report.hours), f"in {period}, from {report.billable:,} billable outcomes"),
+                ("Value delivered", format_money(report.money, cur), f"at {format_money(report.hourly_cost, cur)} per hour of a person's time"),
+                ("Since the start", format_money(value_total, cur), f"against {format_money(bill_total, cur)} billed"),
+                ("Return multiple", _multiple(return_multiple(months)), "value delivered / amount billed, since the start"),
+            ]
+        )
+    )
+    if months:
+        labels = [date(m.year, m.month, 1).strftime("%b %Y") for m in months]
+        fig = go.Figure()
+        fig.add_bar(x=labels, y=[float(m.value) for m in months], name="Value delivered", marker_color=_GREEN,
+                    hovertemplate="%{x}: %{y:,.2f} " + _e(cur) + "<extra>Value delivered</extra>")
+        fig.add_bar(x=labels, y=[float(m.bill) for m in months], name="Bill", marker_color=_BLUE,
+                    hovertemplate="%{x}: %{y:,.2f} " + _e(cur) + "<extra>Bill</extra>")
+        fig.update_layout(barmode="group")
+        fig.update_yaxes(title_text=cur, tickformat=",.0f")
+        parts.append(_figure(fig, "Value delivered and the bill, by month (the last month is to date)"))
+    by_step = [(s, h, n) for s, h, n in report.by_step()]
+    parts.append(
+        _table(
+            ["Step", "Runs by the AI", "Hours saved"],
+            [[s.capitalize(), f"{n:,}", _hours(h)] for s, h, n in by_step],
+            {1, 2},
+        )
+    )
+
+    # Bill
+    state = billing_state(session, account, as_of=as_of)
+    inv = invoice_for_month(session, account, as_of.year, as_of.month, as_of=as_of)
+    month_label = as_of.strftime("%B %Y")
+    parts.append(f"<h2>Bill · {_e(month_label)}</h2>")
+    proj = inv.projected
+    free_caption = (
+        f"{state.free_used:,} of {state.free_total:,} free outcomes used" if state.free_total else "no free allowance on this plan"
+    )
+    parts.append(
+        _kpis(
+            [
+                ("Bill so far", format_money(inv.total, cur), f"{inv.billable:,} billable outcomes this month"),
+                ("Projected bill", format_money(proj.total, cur) if proj else DASH,
+                 f"80% range {format_money(proj.low, cur)} – {format_money(proj.high, cur)}" if proj else ""),
+                ("Free outcomes left", f"{state.free_remaining:,}" if state.free_total else DASH, free_caption),
+                ("Paid plan active since", _day(state.activated_on) if state.activated_on else "not yet",
+                 "" if state.activated_on else "nothing is owed until the free allowance runs out"),
+            ]
+        )
+    )
+    lines = [[ln.description, f"{ln.quantity:,}", str(ln.unit_price), format_money(ln.amount)] for ln in inv.lines]
+    lines.append(["Total", "", "", format_money(inv.total, cur)])
+    parts.append(_table(["Line", "Quantity", "Unit price", "Amount"], lines, {1, 2, 3}))
+    seats = f" · {sub.seats:,} seats" if sub.seats else ""
+    parts.append(f'<div class="sub">Plan: {_e(plan.name)}{_e(seats)} · subscribed since {_e(_day(sub.started_on))}</div>')
+
+    parts.append(
+        '<p class="note">Definitions. Completion rate: completed / closed outcomes. Autonomous rate: completed with no '
+        "step performed by a person / closed. Accuracy: correct / reviewed completed outcomes (unreviewed outcomes never "
+        "count), with its 95% Wilson interval. Billable outcome: completed and not reviewed incorrect. Value delivered: "
+        "for every billable outcome, the minutes a person would spend on each step the AI performed, times the hourly "
+        "cost. A rate with nothing to count is shown as “—”. All times are UTC.</p>"
+    )
+    body = "\n".join(parts)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{_e(account.name)} · Overseer summary</title>"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<style>{_STYLE}</style><script type=\"text/javascript\">{get_plotlyjs()}</script></head>"
+        f"<body><main>{body}</main></body></html>"
+    )
+
+
+__all__ = ["summary_html"]

@@ -1,0 +1,155 @@
+"""Demo mode (sales): start the demo from nothing, pick a scenario, share its link, reset it after a live edit.
+
+The scenarios are :data:`app.store.demo.SCENARIOS`; loading and resetting go
+through :func:`app.ui.data.load_demo`. A scenario's link opens the overview
+with ``?account=<account name>``: the sidebar's account picker is bound to
+that query parameter and carries the account by its name as shown.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+import streamlit as st
+
+from app.domain.errors import OverseerError
+from app.ui import data
+from app.ui import format as fmt
+from app.ui.frame import context
+
+OVERVIEW = "ui/pages/overview.py"
+# The page each scenario is best shown on first, after the overview.
+FOCUS = {
+    "trial-midway": ("ui/pages/trial.py", "Trial readiness", ":material/hourglass_top:"),
+    "converted-freemium": ("ui/pages/value.py", "Value delivered", ":material/savings:"),
+    "hybrid-over": ("ui/pages/pricing.py", "Pricing simulator", ":material/calculate:"),
+    "sliding-accuracy": ("ui/pages/outcomes.py", "Outcomes to review", ":material/fact_check:"),
+}
+GUIDE = (
+    ("trial-midway", OVERVIEW, "Overview", "**What the AI delivered.** Completion rate, accuracy with its sample, and the free outcomes left."),
+    ("trial-midway", "ui/pages/job_map.py", "Job map", "**Where it works.** The steps the AI covers, and where people take over."),
+    ("converted-freemium", "ui/pages/value.py", "Value delivered", "**What it is worth.** Hours and money saved against the bill: the return multiple."),
+    ("hybrid-over", "ui/pages/pricing.py", "Pricing simulator", "**What it would cost.** Type the prospect's volume; the chart marks the break-even volumes."),
+    ("trial-midway", "ui/pages/trial.py", "Trial", "**When to convert.** Readiness against the targets, and the first bill after the trial."),
+)
+
+
+def _labels(accounts) -> dict[str, str]:
+    # The label the sidebar's account picker shows (and puts in the URL): the name, with the slug when names clash.
+    names = [a.name for a in accounts]
+    return {a.slug: (a.name if names.count(a.name) == 1 else f"{a.name} ({a.slug})") for a in accounts}
+
+
+def _pick(slug: str) -> None:
+    # A callback runs before the script, so the sidebar's account picker (bound to ?account=) can still be set.
+    st.session_state["account"] = slug
+
+
+def _go(page: str, label: str, slug: str, icon: str, key: str) -> None:
+    """A link-styled button that opens ``page`` on the scenario's account."""
+    if st.button(label, icon=icon, key=key, on_click=_pick, args=(slug,), type="tertiary"):
+        # An empty mapping, not None: switch_page(None) clears the URL and refuses while ?account= is bound to a widget.
+        st.switch_page(page, query_params={})
+
+
+def _base_url() -> str:
+    url = (st.context.url or "").rstrip("/")
+    for suffix in ("/demo",):
+        if url.endswith(suffix):
+            url = url[: -len(suffix)]
+    return url
+
+
+def _load(reset: bool) -> None:
+    with st.spinner("Restoring the demo accounts…" if reset else "Loading the demo accounts…"):
+        try:
+            data.load_demo(reset=reset)
+        except OverseerError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+    st.session_state["_demo_flash"] = (
+        "The demo is restored: every demo account is back to its original data." if reset else "The demo is ready: pick a scenario."
+    )
+    st.rerun()
+
+
+ctx = context()
+scenarios = data.demo_scenarios()
+accounts = data.accounts()
+labels = _labels(accounts)
+loaded = [s for s in scenarios if s.slug in labels]
+
+st.title("Demo")
+flash = st.session_state.pop("_demo_flash", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+    if "restored" in flash:
+        # The reset button sits at the bottom of the page: a toast is seen wherever the page is scrolled.
+        st.toast(flash, icon=":material/check_circle:")
+
+if not loaded:
+    st.caption("Show a prospect what the AI delivers, what it is worth and what it would cost — without preparing anything.")
+    with st.container(border=True):
+        st.subheader("Start the demo")
+        st.markdown(
+            f"One click loads {len(scenarios)} realistic customer accounts with months of outcomes, reviews and bills. "
+            "Nothing else in the database is touched."
+        )
+        for s in scenarios:
+            st.markdown(f"- **{s.name}** — {s.headline}")
+        if st.button("Start the demo", type="primary", icon=":material/play_arrow:", key="demo_start"):
+            _load(reset=False)
+    st.stop()
+
+st.caption("Pick a scenario to show. Each has a link you can share: it opens the overview on that account.")
+
+if not st.session_state.get("_demo_guide_hidden"):
+    with st.container(border=True, key="demo_guide"):
+        head, close = st.columns([6, 1])
+        head.markdown("##### :material/tour: A five-minute path through the demo")
+        if close.button("Hide", icon=":material/close:", key="demo_guide_hide", help="Hide the guide (it comes back with “Show the guide”)."):
+            st.session_state["_demo_guide_hidden"] = True
+            st.rerun()
+        for i, (slug, page, title, text) in enumerate(GUIDE, start=1):
+            if slug not in labels:
+                continue
+            link, words = st.columns([5, 8], vertical_alignment="center")
+            with link:
+                _go(page, f"{i}. {title} · {labels[slug]}", slug, ":material/arrow_forward:", f"demo_guide_{i}")
+            words.markdown(text)
+else:
+    if st.button("Show the guide", icon=":material/tour:", key="demo_guide_show"):
+        st.session_state["_demo_guide_hidden"] = False
+        st.rerun()
+
+base = _base_url()
+rows = [loaded[i : i + 2] for i in range(0, len(loaded), 2)]
+for row in rows:
+    cols = st.columns(2)
+    for col, s in zip(cols, row, strict=False):
+        with col, st.container(border=True, key=f"demo_card_{s.slug}"):
+            label = labels[s.slug]
+            sub, spec = data.plan(s.slug)
+            st.subheader(s.name)
+            st.markdown(f"**{s.headline}**")
+            st.caption(f"Plan: {spec.name}" + (f" · {sub.seats} seats" if sub.seats else "") + f" · since {fmt.day(sub.started_on)}")
+            st.markdown(s.description)
+            a, b = st.columns(2)
+            with a:
+                _go(OVERVIEW, "Open the overview", s.slug, ":material/dashboard:", f"demo_open_{s.slug}")
+            with b:
+                page, title, icon = FOCUS.get(s.slug, (OVERVIEW, "Overview", ":material/dashboard:"))
+                _go(page, title, s.slug, icon, f"demo_focus_{s.slug}")
+            link = f"{base}/overview?account={quote_plus(label)}"
+            st.caption("Link to share (opens the overview on this account):")
+            st.code(link, language=None, wrap_lines=True)
+
+st.divider()
+with st.container(border=True, key="demo_reset_box"):
+    a, b = st.columns([3, 1], vertical_alignment="center")
+    a.markdown(
+        "**Reset the demo** after a live edit (a review, new minutes per step, an import): the demo accounts get their "
+        "original data back. Accounts that are not part of the demo are never touched."
+    )
+    if b.button("Reset the demo", icon=":material/restart_alt:", key="demo_reset", width="stretch"):
+        _load(reset=True)

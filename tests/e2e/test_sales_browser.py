@@ -1,0 +1,167 @@
+"""The sales demo in a real headless Chromium: start it from an empty database, reach every scenario, share and reset.
+
+The shared ``app_server`` fixture loads the demo before starting; the demo must
+start from nothing here, so this module runs its own app on an empty database.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM, REPO, _free_port, _unavailable, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def empty_app(tmp_path_factory):
+    """Base URL of the app on a fresh, empty SQLite database (no demo loaded)."""
+    if not os.path.exists(CHROMIUM):
+        _unavailable(f"no Chromium at {CHROMIUM}")
+    workdir = tmp_path_factory.mktemp("e2e-sales")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/empty.db", "PYTHONPATH": str(REPO)}
+    env.pop("OVERSEER_NOW", None)
+    port = _free_port()
+    log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
+            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        ],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the app did not start:\n{(workdir / 'server.log').read_text()}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def tab(browser, empty_app):
+    # The shared session-wide Chromium (tests/e2e/conftest.py): one sync Playwright per process.
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+def _open(pg, url: str) -> None:
+    pg.goto(url)
+    pg.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+    wait_idle(pg, 800)
+
+
+def _no_failure(pg) -> None:
+    assert pg.locator("[data-testid='stException']").count() == 0
+    assert "Something went wrong" not in pg.inner_text("[data-testid='stMain']")
+
+
+def _title(pg) -> str:
+    return pg.locator("[data-testid='stMain'] h1").first.inner_text().strip()
+
+
+def _sidebar_account(pg) -> str:
+    """The account the sidebar's picker shows (its input carries the selected label as its value)."""
+    return pg.locator("[data-testid='stSidebar'] [data-testid='stSelectbox'] input").first.input_value()
+
+
+def test_start_the_demo_from_an_empty_database_and_reach_each_scenario(tab, empty_app):
+    from app.store.demo import SCENARIOS
+
+    _open(tab, f"{empty_app}/demo")
+    assert _title(tab) == "Demo"
+    main = tab.locator("[data-testid='stMain']")
+    assert main.get_by_text("Start the demo", exact=True).count() >= 1
+    tab.get_by_role("button", name="Start the demo").click()
+    tab.get_by_text("The demo is ready: pick a scenario.").first.wait_for(timeout=120_000)
+    wait_idle(tab, 800)
+    _no_failure(tab)
+    for scenario in SCENARIOS:
+        assert main.get_by_text(scenario.name, exact=True).count() >= 1, scenario.name
+
+    for scenario in SCENARIOS:
+        _open(tab, f"{empty_app}/demo")
+        card = tab.locator(f".st-key-demo_card_{scenario.slug}")
+        card.get_by_role("button", name="Open the overview").click()
+        # (the URL drops ?account= for the picker's default account, so wait for the page, not the URL)
+        tab.wait_for_function("() => document.querySelector(\"[data-testid='stMain'] h1\")?.innerText.trim() === 'Overview'")
+        wait_idle(tab, 800)
+        _no_failure(tab)
+        assert scenario.name in _sidebar_account(tab)
+        assert scenario.name in tab.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
+
+
+def test_each_scenarios_shared_link_opens_its_account(tab, empty_app):
+    from app.store.demo import SCENARIOS
+
+    _open(tab, f"{empty_app}/demo")
+    if tab.get_by_role("button", name="Start the demo").count():
+        tab.get_by_role("button", name="Start the demo").click()
+        tab.get_by_text("The demo is ready: pick a scenario.").first.wait_for(timeout=120_000)
+        wait_idle(tab, 800)
+    links = [c.inner_text().strip() for c in tab.locator("[data-testid='stMain'] [data-testid='stCode'] code").all()]
+    assert len(links) == len(SCENARIOS)
+    for scenario, link in zip(SCENARIOS, links, strict=True):
+        assert link.startswith(empty_app) and "/overview?account=" in link
+        _open(tab, link)  # a fresh page load, as the prospect opening the link would
+        _no_failure(tab)
+        assert _title(tab) == "Overview"
+        assert scenario.name in _sidebar_account(tab)
+
+
+def test_sales_pages_and_reset_in_the_browser(tab, empty_app):
+    _open(tab, f"{empty_app}/demo")
+    if tab.get_by_role("button", name="Start the demo").count():
+        tab.get_by_role("button", name="Start the demo").click()
+        tab.get_by_text("The demo is ready: pick a scenario.").first.wait_for(timeout=120_000)
+        wait_idle(tab, 800)
+    for path, title in (("pricing", "Pricing simulator"), ("value", "Value delivered"), ("trial", "Trial")):
+        _open(tab, f"{empty_app}/{path}?account=Initech+Analytics")
+        _no_failure(tab)
+        assert _title(tab) == title
+    _open(tab, f"{empty_app}/demo")
+    tab.get_by_role("button", name="Reset the demo").click()
+    tab.get_by_text("The demo is restored").first.wait_for(timeout=120_000)
+    _no_failure(tab)
+
+
+def test_the_one_page_summary_downloads_as_self_contained_html(tab, empty_app, tmp_path):
+    _open(tab, f"{empty_app}/demo")
+    if tab.get_by_role("button", name="Start the demo").count():
+        tab.get_by_role("button", name="Start the demo").click()
+        tab.get_by_text("The demo is ready: pick a scenario.").first.wait_for(timeout=120_000)
+        wait_idle(tab, 800)
+    _open(tab, f"{empty_app}/value?account=Globex+Helpdesk")
+    with tab.expect_download(timeout=120_000) as info:
+        tab.get_by_role("button", name="Download the one-page summary (HTML)").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name.startswith("converted-freemium-summary-") and path.suffix == ".html"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "<h1>Globex Helpdesk</h1>" in text
+    assert "<script src=" not in text and "Plotly.newPlot" in text

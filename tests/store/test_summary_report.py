@@ -1,0 +1,89 @@
+"""The one-page summary: self-contained HTML (plotly inlined), every text escaped, the store's figures."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from html.parser import HTMLParser
+
+from app.domain.money import format_money
+from app.domain.plans import SEED_PLANS
+from app.store.accounts import create_account, list_jobs
+from app.store.billing import invoice_for_month
+from app.store.summary_report import summary_html
+from app.store.value import value_delivered
+from tests.factories import add_outcomes, at
+
+AS_OF = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+EVIL = '<script>alert("x")</script> & "Co"'
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _account(session):
+    account = create_account(session, "evil", EVIL, SEED_PLANS["freemium"], since=date(2026, 10, 1), hourly_cost=Decimal("60.00"))
+    job = list_jobs(session, account)[0]
+    job.name = "Resolve <b>tickets</b>"
+    session.add(job)
+    session.commit()
+    add_outcomes(session, account, job, [at(f"2026-10-{d:02d}T10:00") for d in range(1, 31)])
+    add_outcomes(session, account, job, [at("2026-11-03T10:00")] * 7, verdict="correct", reviewed_at=at("2026-11-04T10:00"))
+    add_outcomes(session, account, job, [at("2026-11-05T10:00")], status="escalated", handoff_step="execute", step_execute="human")
+    return account
+
+
+def test_summary_is_one_self_contained_html_file(session):
+    account = _account(session)
+    page = summary_html(session, account, start=date(2026, 11, 1), end=date(2026, 11, 24), as_of=AS_OF)
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    parser = _Tags()
+    parser.feed(page)
+    scripts = [attrs for tag, attrs in parser.tags if tag == "script"]
+    assert scripts and not any("src" in attrs for attrs in scripts)  # plotly.js inlined, nothing fetched
+    assert not [attrs for tag, attrs in parser.tags if tag in ("link", "img", "iframe")]
+    assert "cdn.plot.ly" not in page.split("</head>")[1]
+    assert page.count("Plotly.newPlot") >= 2  # coverage and value-versus-bill charts
+    assert len(page) > 3_000_000  # the plotly.js bundle itself is in the file
+
+
+def test_summary_escapes_every_text(session):
+    account = _account(session)
+    page = summary_html(session, account, start=date(2026, 11, 1), end=date(2026, 11, 24), as_of=AS_OF)
+    body = page.split("</head>", 1)[1]
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;Co&quot;" in body
+    assert "Resolve &lt;b&gt;tickets&lt;/b&gt;" in body
+    assert "<b>tickets</b>" not in body
+    # the title is escaped too
+    assert "<title>&lt;script&gt;" in page
+
+
+def test_summary_shows_coverage_results_value_and_bill(session):
+    account = _account(session)
+    start, end = date(2026, 11, 1), date(2026, 11, 24)
+    page = summary_html(session, account, start=start, end=end, as_of=AS_OF)
+    for heading in ("Results", "Job-map coverage", "Value delivered", "Bill · November 2026"):
+        assert f">{heading}<" in page, heading
+    report = value_delivered(session, account, start, end)
+    assert format_money(report.money, "USD") in page
+    invoice = invoice_for_month(session, account, 2026, 11, as_of=AS_OF)
+    assert format_money(invoice.total, "USD") in page
+    assert "87.5%" in page  # completion: 7 of 8 closed
+    assert "7 of 8 closed" in page
+    assert "7 of 7 reviewed" in page
+    assert "configured coverage 81.2%" in page or "configured coverage 81.3%" in page
+
+
+def test_summary_of_an_account_without_outcomes_shows_dashes(session):
+    account = create_account(session, "empty", "Empty Co", SEED_PLANS["hybrid"], since=date(2026, 11, 1))
+    session.commit()
+    page = summary_html(session, account, start=date(2026, 11, 1), end=date(2026, 11, 24), as_of=AS_OF)
+    assert "no closed outcomes yet" in page and "no reviewed outcomes yet" in page
+    assert ">—<" in page
