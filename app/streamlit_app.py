@@ -22,36 +22,28 @@ st.set_page_config(page_title="Overseer", page_icon=":material/visibility:", lay
 PAGES = Path(__file__).resolve().parent / "ui" / "pages"
 
 
-def _sections(spec: dict[str, list[tuple]]) -> dict[str, list]:
-    """``st.Page`` objects by section, leaving out pages whose file is not there (yet)."""
-    built = {}
-    for section, items in spec.items():
-        pages_ = [st.Page(PAGES / name, **kwargs) for name, kwargs in items if (PAGES / name).exists()]
-        if pages_:
-            built[section] = pages_
-    return built
-
-
-pages = _sections({
+# Every page is listed here: st.Page raises StreamlitPageNotFoundError for a missing file, so a page
+# that is lost fails the app (and every test) instead of silently leaving the navigation.
+pages = {
     "Your AI": [
-        ("overview.py", dict(title="Overview", icon=":material/dashboard:", url_path="overview", default=True)),
-        ("outcomes.py", dict(title="Outcomes", icon=":material/fact_check:", url_path="outcomes")),
-        ("job_map.py", dict(title="Job map", icon=":material/route:", url_path="job-map")),
-        ("billing.py", dict(title="Billing", icon=":material/receipt_long:", url_path="billing")),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page(PAGES / "outcomes.py", title="Outcomes", icon=":material/fact_check:", url_path="outcomes"),
+        st.Page(PAGES / "job_map.py", title="Job map", icon=":material/route:", url_path="job-map"),
+        st.Page(PAGES / "billing.py", title="Billing", icon=":material/receipt_long:", url_path="billing"),
     ],
     "Product team": [
-        ("portfolio.py", dict(title="Portfolio", icon=":material/grid_view:", url_path="portfolio")),
+        st.Page(PAGES / "portfolio.py", title="Portfolio", icon=":material/grid_view:", url_path="portfolio"),
     ],
     "Sales": [
-        ("demo.py", dict(title="Demo", icon=":material/play_circle:", url_path="demo")),
-        ("value.py", dict(title="Value delivered", icon=":material/savings:", url_path="value")),
-        ("pricing.py", dict(title="Pricing simulator", icon=":material/calculate:", url_path="pricing")),
-        ("trial.py", dict(title="Trial", icon=":material/hourglass_top:", url_path="trial")),
+        st.Page(PAGES / "demo.py", title="Demo", icon=":material/play_circle:", url_path="demo"),
+        st.Page(PAGES / "value.py", title="Value delivered", icon=":material/savings:", url_path="value"),
+        st.Page(PAGES / "pricing.py", title="Pricing simulator", icon=":material/calculate:", url_path="pricing"),
+        st.Page(PAGES / "trial.py", title="Trial", icon=":material/hourglass_top:", url_path="trial"),
     ],
     "Data": [
-        ("import_data.py", dict(title="Import", icon=":material/upload_file:", url_path="import")),
+        st.Page(PAGES / "import_data.py", title="Import", icon=":material/upload_file:", url_path="import"),
     ],
-})
+}
 
 page = st.navigation(pages, position="sidebar")
 st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")

@@ -455,6 +455,73 @@ def trials(as_of: datetime) -> list[TrialRow]:
     return rows
 
 
+# sales: value delivered, trial, pricing simulator
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def value_months(slug: str, as_of: datetime):
+    """Value delivered against the bill, month by month (:func:`app.store.value.monthly_value`)."""
+    from app.store import value
+
+    with _session() as s:
+        return value.monthly_value(s, _account(s, slug), as_of=as_of)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def value_report(slug: str, start: date, end: date):
+    """Hours and money saved by step and job over ``start``–``end`` (:func:`app.store.value.value_delivered`)."""
+    from app.store import value
+
+    with _session() as s:
+        return value.value_delivered(s, _account(s, slug), start, end)
+
+
+def return_multiple(months) -> Decimal | None:
+    """Value over bill across ``months`` (pure: :func:`app.store.value.return_multiple`)."""
+    from app.store import value
+
+    return value.return_multiple(months)
+
+
+def summary_html(slug: str, start: date, end: date, as_of: datetime) -> str:
+    """The account's one-page summary (:func:`app.store.summary_report.summary_html`).
+
+    Not cached: it is about 5 MB (plotly.js is embedded) and built only when the user clicks download.
+    """
+    from app.store import summary_report
+
+    with _session() as s:
+        return summary_report.summary_html(s, _account(s, slug), start=start, end=end, as_of=as_of)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def trial_status(slug: str, as_of: datetime, target: str | None = None):
+    """The trial of ``slug`` (:func:`app.store.trial.trial_status`); ``target`` names a seed plan
+    (:data:`app.domain.plans.SEED_PLANS`) to price the first bill on, ``None`` for the account's own plan."""
+    from app.domain.plans import SEED_PLANS
+    from app.store import trial
+
+    target_plan = SEED_PLANS[target] if target is not None else None
+    with _session() as s:
+        return trial.trial_status(s, _account(s, slug), as_of=as_of, target_plan=target_plan)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Pricing every volume…")
+def price_comparison(plans_json: tuple[tuple[str, str], ...], outcomes: int, seats: int, tasks_per_outcome: str, year: int, month: int):
+    """Every plan priced at every volume (:func:`app.domain.simulator.compare`, pure but heavy, so cached).
+
+    ``plans_json`` is ``((key, plan as sorted JSON), …)``, ``tasks_per_outcome`` a decimal string:
+    small, hashable keys.
+    """
+    import json
+
+    from app.domain.plans import parse_plan
+    from app.domain.simulator import Prospect, compare
+
+    plans = {key: parse_plan(json.loads(text)) for key, text in plans_json}
+    return compare(plans, Prospect(outcomes, seats, Decimal(tasks_per_outcome)), year=year, month=month)
+
+
 def templates() -> dict[str, str]:
     from app.domain.templates import TEMPLATES
 
@@ -560,3 +627,17 @@ def load_demo(reset: bool = False) -> list[str]:
     clear_caches()
     return slugs
 
+
+def save_value_inputs(slug: str, job_slug: str | None, *, minutes: dict[str, object], hourly_cost) -> None:
+    """Save the manual minutes of some steps of one job and the account's hourly cost, in one transaction.
+
+    Raises :class:`OverseerError` (nothing saved) on an unknown job or step or a value out of range.
+    """
+    from app.store import value
+
+    with session_scope() as s:
+        acc = _account(s, slug)
+        if minutes:
+            value.set_manual_minutes(s, acc, job_slug, minutes)
+        value.set_hourly_cost(s, acc, hourly_cost)
+    clear_caches()

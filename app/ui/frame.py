@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NoReturn
 
 import streamlit as st
 
@@ -44,7 +45,9 @@ class Context:
 _KEY = "_overseer_context"
 
 
-def _labels(accounts: list[data.AccountInfo]) -> dict[str, str]:
+def account_labels(accounts: list[data.AccountInfo]) -> dict[str, str]:
+    """Slug → the label the sidebar's account picker shows (and puts in ``?account=``): the name, with the slug
+    added when two accounts share a name."""
     names = [a.name for a in accounts]
     return {a.slug: (a.name if names.count(a.name) == 1 else f"{a.name} ({a.slug})") for a in accounts}
 
@@ -58,7 +61,7 @@ def sidebar() -> Context:
     account = None
     with st.sidebar:
         if accounts:
-            labels = _labels(accounts)
+            labels = account_labels(accounts)
             slug = st.selectbox(
                 "Account",
                 options=[a.slug for a in accounts],
@@ -120,6 +123,17 @@ def _plan_card(account: data.AccountInfo, as_of: datetime) -> None:
             st.caption(f"Free trial · {state.free_remaining:,} free outcomes left")
         else:
             st.caption(f"Subscribed since {fmt.day(sub.started_on)}")
+
+
+def switch_page(page: str) -> NoReturn:
+    """``st.switch_page`` that works while the sidebar's widgets are bound to the URL.
+
+    Plain ``st.switch_page(page)`` clears every query parameter and refuses ("Cannot clear query
+    parameters") while ``?account=`` and ``?range=`` are bound to widgets. An empty mapping drops only
+    the unbound parameters; the bound widgets keep their values and write them back into the next page's URL.
+    To open another account, set ``st.session_state["account"]`` in a widget callback first.
+    """
+    st.switch_page(page, query_params={})
 
 
 def context() -> Context:

@@ -15,7 +15,7 @@ import streamlit as st
 from app.domain.errors import OverseerError
 from app.ui import data
 from app.ui import format as fmt
-from app.ui.frame import context
+from app.ui.frame import account_labels, context, switch_page
 
 OVERVIEW = "ui/pages/overview.py"
 # The page each scenario is best shown on first, after the overview.
@@ -34,12 +34,6 @@ GUIDE = (
 )
 
 
-def _labels(accounts) -> dict[str, str]:
-    # The label the sidebar's account picker shows (and puts in the URL): the name, with the slug when names clash.
-    names = [a.name for a in accounts]
-    return {a.slug: (a.name if names.count(a.name) == 1 else f"{a.name} ({a.slug})") for a in accounts}
-
-
 def _pick(slug: str) -> None:
     # A callback runs before the script, so the sidebar's account picker (bound to ?account=) can still be set.
     st.session_state["account"] = slug
@@ -48,8 +42,7 @@ def _pick(slug: str) -> None:
 def _go(page: str, label: str, slug: str, icon: str, key: str) -> None:
     """A link-styled button that opens ``page`` on the scenario's account."""
     if st.button(label, icon=icon, key=key, on_click=_pick, args=(slug,), type="tertiary"):
-        # An empty mapping, not None: switch_page(None) clears the URL and refuses while ?account= is bound to a widget.
-        st.switch_page(page, query_params={})
+        switch_page(page)
 
 
 def _base_url() -> str:
@@ -76,7 +69,7 @@ def _load(reset: bool) -> None:
 ctx = context()
 scenarios = data.demo_scenarios()
 accounts = data.accounts()
-labels = _labels(accounts)
+labels = account_labels(accounts)  # as the sidebar's picker shows them (and puts them in ?account=)
 loaded = [s for s in scenarios if s.slug in labels]
 
 st.title("Demo")

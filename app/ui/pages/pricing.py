@@ -1,7 +1,8 @@
 """Pricing simulator (sales): the prospect's monthly cost under four pricing models, side by side.
 
 Every amount is :func:`app.domain.simulator.compare`'s, which quotes each plan
-with the billing engine (``overseer quote``); the page only lays it out.
+with the billing engine (``overseer quote``), cached by :func:`app.ui.data.price_comparison`;
+the page only lays it out.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import streamlit as st
 
 from app.domain.errors import OverseerError
 from app.domain.plans import SEED_PLANS, PlanSpec, parse_plan
-from app.domain.simulator import MAX_VOLUME, Comparison, Prospect, compare
+from app.domain.simulator import MAX_VOLUME, Comparison
 from app.ui import components, data, theme
 from app.ui import format as fmt
 from app.ui.charts import PLOTLY_CONFIG
@@ -45,12 +46,6 @@ FIELDS = {
         ("outcome_price", "Price per outcome beyond", "money", None),
     ),
 }
-
-
-@st.cache_data(ttl=600, show_spinner="Pricing every volume…")
-def _compare(plan_json: tuple[tuple[str, str], ...], outcomes: int, seats: int, tpo: str, year: int, month: int) -> Comparison:
-    plans = {k: parse_plan(json.loads(text)) for k, text in plan_json}
-    return compare(plans, Prospect(outcomes, seats, Decimal(tpo)), year=year, month=month)
 
 
 def _plan_editor(key: str) -> PlanSpec:
@@ -214,7 +209,7 @@ if errors:
 
 today = ctx.as_of.date()
 try:
-    cmp = _compare(
+    cmp = data.price_comparison(
         tuple((k, json.dumps(plans[k].to_json(), sort_keys=True)) for k in plans),
         int(outcomes), int(seats), str(tpo), today.year, today.month,
     )

@@ -1,6 +1,7 @@
 """Trial (sales): how far a trial account is towards conversion, whether it is ready, and its first bill after it.
 
-Figures come from :func:`app.store.trial.trial_status` (the billing engine prices the bills).
+Figures come from :func:`app.store.trial.trial_status` through :func:`app.ui.data.trial_status`
+(the billing engine prices the bills).
 """
 
 from __future__ import annotations
@@ -8,21 +9,11 @@ from __future__ import annotations
 from datetime import date
 
 import streamlit as st
-from sqlmodel import Session
 
-from app.core.db import get_engine
 from app.domain.plans import SEED_PLANS, PlanSpec
-from app.store.accounts import get_account
-from app.store.trial import TrialStatus, trial_status
 from app.ui import components, data, theme
 from app.ui import format as fmt
 from app.ui.frame import require_account
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _status(slug: str, as_of, target: PlanSpec | None) -> TrialStatus:
-    with Session(get_engine(), expire_on_commit=False) as s:
-        return trial_status(s, get_account(s, slug), as_of=as_of, target_plan=target)
 
 
 def _target_share(target) -> str:
@@ -41,7 +32,7 @@ for key in ("hybrid", "freemium"):
     if SEED_PLANS[key] != own:
         choices[key] = SEED_PLANS[key]
 
-status = _status(slug, as_of, None)
+status = data.trial_status(slug, as_of)
 if not status.in_trial:
     if status.free_total == 0:
         st.info(f"{acc.name} is on **{own.name}**, which has no free allowance: there is no trial to follow.", icon=":material/info:")
@@ -151,7 +142,7 @@ with right:
     labels = {"own": f"Its plan — {own.name}"}
     labels.update({k: f"{SEED_PLANS[k].name}" for k in choices if k != "own"})
     target_key = st.selectbox("Plan it would move to", list(choices), format_func=lambda k: labels[k], key=f"trial_target_{slug}")
-    first = _status(slug, as_of, choices[target_key]) if target_key != "own" else status
+    first = data.trial_status(slug, as_of, target_key) if target_key != "own" else status
     inv = first.first_bill
     month = fmt.month_name(inv.year, inv.month)
     st.metric(f"{month}, the first full month", fmt.money(inv.total, inv.currency))

@@ -2,8 +2,8 @@
 
 SPEC's "value delivered": for every billable outcome, the minutes a person
 would spend on each step the AI performed, times the account's hourly cost.
-Figures come from :mod:`app.store.value`; this page lays them out and writes
-the edits (minutes per step, hourly cost) back through it.
+Figures come from :mod:`app.store.value` through :mod:`app.ui.data`; this page
+lays them out and writes the edits (minutes per step, hourly cost) back through it.
 """
 
 from __future__ import annotations
@@ -14,46 +14,12 @@ from decimal import Decimal, InvalidOperation
 
 import plotly.graph_objects as go
 import streamlit as st
-from sqlmodel import Session
 
-from app.core.db import get_engine, session_scope
 from app.domain.errors import OverseerError
-from app.store import value as value_store
-from app.store.accounts import get_account
 from app.ui import components, data, theme
 from app.ui import format as fmt
 from app.ui.charts import PLOTLY_CONFIG
 from app.ui.frame import require_account
-
-# Page-local cached reads: the shared data layer (app/ui/data.py) has no value functions yet.
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _months(slug: str, as_of) -> list[value_store.MonthValue]:
-    with Session(get_engine(), expire_on_commit=False) as s:
-        return value_store.monthly_value(s, get_account(s, slug), as_of=as_of)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _report(slug: str, start: date, end: date) -> value_store.ValueReport:
-    with Session(get_engine(), expire_on_commit=False) as s:
-        return value_store.value_delivered(s, get_account(s, slug), start, end)
-
-
-def _summary_html(slug: str, start: date, end: date, as_of) -> str:
-    from app.store.summary_report import summary_html
-
-    with Session(get_engine(), expire_on_commit=False) as s:
-        return summary_html(s, get_account(s, slug), start=start, end=end, as_of=as_of)
-
-
-def _save(slug: str, job_slug: str, minutes: dict[str, object], hourly: str) -> None:
-    with session_scope() as s:
-        account = get_account(s, slug)
-        if minutes:
-            value_store.set_manual_minutes(s, account, job_slug, minutes)
-        value_store.set_hourly_cost(s, account, hourly)
-    data.clear_caches()
 
 
 def _hours(h: Decimal) -> str:
@@ -82,7 +48,7 @@ if flash:
     st.toast(flash, icon=":material/check_circle:")
     st.success(flash)
 
-months = _months(slug, as_of)
+months = data.value_months(slug, as_of)
 if not months:
     components.empty("The subscription has not started yet, so there is no month to show.")
     st.stop()
@@ -93,7 +59,7 @@ month_col, download_col = st.columns([1, 1], vertical_alignment="bottom")
 with download_col:
     st.download_button(
         "Download the one-page summary (HTML)",
-        data=lambda: _summary_html(slug, ctx.start, ctx.end, as_of),
+        data=lambda: data.summary_html(slug, ctx.start, ctx.end, as_of),
         file_name=f"{slug}-summary-{as_of.date().isoformat()}.html",
         mime="text/html",
         on_click="ignore",
@@ -109,7 +75,7 @@ picked = month_col.selectbox(
 month = labels[picked]
 first = date(month.year, month.month, 1)
 last = date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
-report = _report(slug, first, min(last, as_of.date()) if first <= as_of.date() else last)
+report = data.value_report(slug, first, min(last, as_of.date()) if first <= as_of.date() else last)
 cur = acc.currency
 
 components.kpi_row(
@@ -142,7 +108,7 @@ with left:
                       legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0))
     fig.update_yaxes(title_text=f"Amount ({cur})", tickformat=",.0f")
     st.plotly_chart(fig, width="stretch", key="value_months_chart", config=PLOTLY_CONFIG)
-    total = value_store.return_multiple(months)
+    total = data.return_multiple(months)
     st.caption(
         f"Since the subscription began: {fmt.money(sum((m.value for m in months), Decimal(0)), cur)} of value for "
         f"{fmt.money(sum((m.bill for m in months), Decimal(0)), cur)} billed — a return multiple of {_multiple(total)}."
@@ -252,7 +218,7 @@ else:
                 except (InvalidOperation, ValueError):
                     minutes[step_rows[int(index)].step] = change["Minutes by hand"]
         try:
-            _save(slug, edit_job, minutes, hourly)
+            data.save_value_inputs(slug, edit_job, minutes=minutes, hourly_cost=hourly)
         except OverseerError as exc:
             st.error(f"Not saved: {exc}", icon=":material/error:")
         else:

@@ -1,0 +1,107 @@
+"""The UI's structure: pages reach the database only through app/ui/data.py, every page is in the
+navigation (a missing one fails loudly), and page switches keep the URL-bound account."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import REPO, make_app, no_errors
+
+APP_DIR = REPO / "app"
+PAGES_DIR = APP_DIR / "ui" / "pages"
+SALES = ("demo.py", "pricing.py", "value.py", "trial.py")
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PAGES_DIR.glob("*.py")))
+def test_no_page_opens_a_session_or_caches_by_itself(name):
+    path = PAGES_DIR / name
+    imports = _imports(path)
+    assert not {m for m in imports if m.startswith(("sqlmodel", "sqlalchemy", "app.core.db"))}, imports
+    assert not re.search(r"st\.cache_(data|resource)", path.read_text()), "cache reads in app/ui/data.py"
+
+
+@pytest.mark.parametrize("name", SALES)
+def test_sales_pages_call_only_the_data_layer(name):
+    imports = _imports(PAGES_DIR / name)
+    assert not {m for m in imports if m.startswith(("app.store", "app.core"))}, imports
+
+
+def test_demo_uses_the_sidebars_account_labels():
+    text = (PAGES_DIR / "demo.py").read_text()
+    assert "account_labels" in text and "def _labels" not in text
+
+
+def test_switch_page_goes_through_the_frame_helper():
+    # Plain st.switch_page(page) refuses while ?account= is bound to the picker; frame.switch_page does not.
+    for path in [APP_DIR / "streamlit_app.py", *(APP_DIR / "ui").rglob("*.py")]:
+        if path.name == "frame.py":
+            continue
+        assert "st.switch_page" not in path.read_text(), path
+
+
+def test_every_page_file_is_in_the_navigation():
+    entry = (APP_DIR / "streamlit_app.py").read_text()
+    listed = set(re.findall(r'PAGES / "([a-z_]+\.py)"', entry))
+    assert listed == {p.name for p in PAGES_DIR.glob("*.py")}
+    assert "exists()" not in entry
+
+
+def test_a_missing_page_file_fails_the_app(engine, tmp_path):
+    # A copy of the app whose pages folder lacks trial.py: the navigation must raise, not leave it out.
+    app = tmp_path / "app"
+    pages = app / "ui" / "pages"
+    pages.mkdir(parents=True)
+    (app / "streamlit_app.py").write_text((APP_DIR / "streamlit_app.py").read_text())
+    (app / "ui" / "logo.svg").write_text((APP_DIR / "ui" / "logo.svg").read_text())
+    for page in PAGES_DIR.glob("*.py"):
+        if page.name != "trial.py":
+            (pages / page.name).write_text(page.read_text())
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(app / "streamlit_app.py"), default_timeout=30)
+    at.run()
+    assert at.exception
+
+
+@pytest.mark.parametrize(
+    ("button", "title"),
+    [
+        ("demo_open_hybrid-over", "Overview"),
+        ("demo_focus_hybrid-over", "Pricing simulator"),
+        ("demo_guide_3", "Value delivered"),
+    ],
+)
+def test_demo_buttons_switch_page_while_the_account_is_in_the_url(demo_engine, button, title):
+    from app.ui import data
+
+    names = {a.slug: a.name for a in data.accounts()}
+    # ?account= bound to the sidebar's picker: a plain st.switch_page(page) would raise here.
+    at = make_app(account=names["trial-midway"], range=["2026-10-01", "2026-10-31"])
+    at.run()
+    at.switch_page("ui/pages/demo.py").run()
+    no_errors(at)
+    at.button(key=button).click().run()
+    no_errors(at)
+    assert at.title[0].value == title
+    target = "converted-freemium" if button == "demo_guide_3" else "hybrid-over"
+    assert at.sidebar.selectbox(key="account").value == target
+    # the picker writes its value back into the URL (and drops it for its default, the first account)
+    expected = None if target == next(iter(names)) else names[target]
+    got = at.query_params.get("account")
+    assert (got[0] if isinstance(got, list) else got) == expected
+    assert at.query_params.get("range") == ["2026-10-01", "2026-10-31"]
