@@ -81,7 +81,8 @@ def _prefill(ctx) -> tuple[int, int, Decimal, str]:
         min(summ.billable, MAX_VOLUME),
         seats,
         max(Decimal("1.00"), tpo),
-        f"Started from {ctx.account.name}'s last 30 days: {summ.billable:,} billable outcomes, {summ.tasks:,} tasks started"
+        f"Started from {ctx.account.name}'s last 30 days: {summ.billable:,} billable outcomes, {summ.tasks:,} tasks started "
+        f"(about {max(Decimal('1.00'), tpo)} per outcome)"
         + (f", {sub.seats} seats." if sub.seats else f"; its plan has no seats, so the seat count starts at {seats}."),
     )
 
