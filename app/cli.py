@@ -235,6 +235,18 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_rollups_rebuild(args) -> int:
+    from app.core.db import session_scope
+    from app.store.accounts import get_account
+    from app.store.rollups import rebuild_rollups
+
+    with session_scope() as session:
+        account_id = get_account(session, args.account).id if args.account else None
+        rebuild_rollups(session, account_id=account_id)
+    print(f"Rebuilt the daily rollups of {'account ' + args.account if args.account else 'every account'} from the stored outcomes")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="overseer", description="Overseer: outcomes, accuracy and the bill of AI products.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -276,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--valid-only", action="store_true", help="import the valid rows and report the rest")
     p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("rollups", help="maintain the daily rollups every figure is read from")
+    rollups_sub = p.add_subparsers(dest="rollups_command", required=True, parser_class=_Parser)
+    p = rollups_sub.add_parser("rebuild", help="recompute the rollups from the stored outcomes")
+    p.add_argument("--account", help="only this account's (slug); default every account's")
+    p.set_defaults(func=cmd_rollups_rebuild)
 
     p = sub.add_parser("invoice", help="an account's invoice for a month")
     p.add_argument("--account", required=True)

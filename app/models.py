@@ -155,3 +155,74 @@ class Review(SQLModel, table=True):
     comment: str = Field(default="", max_length=5000)
     # "app" for a person in Overseer, "import" for a verdict carried by an imported file.
     source: str = Field(default="app", max_length=16)
+
+
+# --- Daily rollups (see app.store.rollups) ---------------------------------------------------
+# Every figure is read from these tables; they are maintained in the same transaction as every
+# write to ``outcome``. Dimensions are NOT NULL so that each combination is one primary key, which
+# the upserts that apply a batch's delta ("ON CONFLICT ... DO UPDATE") rely on.
+
+# "Never reviewed incorrect": later than any review, so "incorrect_on <= day" needs no NULL test.
+NEVER_REVIEWED = date(9999, 12, 31)
+
+
+class RollupOutcomeDay(SQLModel, table=True):
+    """Outcomes per account, day, job, status, verdict, autonomy and day of an incorrect verdict.
+
+    ``day`` is the UTC date of ``completed_at``, else ``started_at`` (the metrics' date);
+    ``autonomous`` is 1 for a completed outcome with no step performed by a human;
+    ``incorrect_on`` is the UTC date of the review that made the outcome incorrect,
+    :data:`NEVER_REVIEWED` otherwise.
+    """
+
+    __tablename__ = "rollup_outcome_day"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    day: date = Field(primary_key=True)
+    job_id: int = Field(foreign_key="job.id", primary_key=True, ondelete="CASCADE")
+    status: str = Field(primary_key=True, max_length=16)
+    verdict: str = Field(primary_key=True, max_length=16)
+    autonomous: int = Field(primary_key=True)
+    incorrect_on: date = Field(primary_key=True)
+    outcomes: int = 0
+
+
+class RollupStepDay(SQLModel, table=True):
+    """Per account, day (as in :class:`RollupOutcomeDay`), job and step: who performed it.
+
+    ``reached`` counts outcomes in which the step was performed or handed off, so
+    a row whose ``reached`` is 0 holds nothing; ``billable_ai_runs`` counts the
+    completed outcomes not reviewed incorrect in which the AI performed the step.
+    """
+
+    __tablename__ = "rollup_step_day"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    day: date = Field(primary_key=True)
+    job_id: int = Field(foreign_key="job.id", primary_key=True, ondelete="CASCADE")
+    step: str = Field(primary_key=True, max_length=16)
+    ai_runs: int = 0
+    human_runs: int = 0
+    reached: int = 0
+    handoffs: int = 0
+    billable_ai_runs: int = 0
+
+
+class RollupStartedDay(SQLModel, table=True):
+    """Outcomes started per account, UTC day of ``started_at`` and job (the tasks of usage pricing)."""
+
+    __tablename__ = "rollup_started_day"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    day: date = Field(primary_key=True)
+    job_id: int = Field(foreign_key="job.id", primary_key=True, ondelete="CASCADE")
+    outcomes: int = 0
+
+
+class DataVersion(SQLModel, table=True):
+    """One row whose ``version`` every writing transaction bumps (see :mod:`app.core.data_version`)."""
+
+    __tablename__ = "data_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0

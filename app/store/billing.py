@@ -16,8 +16,14 @@ Rules chosen where SPEC is silent (they belong in the README too):
   ``reviewed_at <= as_of``, are taken into account; outcomes completed before the
   subscription's first day are not billed at all.
 - The free allowance is consumed by billed outcomes in order of
-  ``(completed_at, id)``; the first outcome it no longer covers is found with
-  one ``ORDER BY ... LIMIT 1 OFFSET free_outcomes`` query.
+  ``(completed_at, id)``; the first outcome it no longer covers is found by
+  walking the billed outcomes per day (from the rollups) to the day the
+  allowance runs out, then one ``ORDER BY ... LIMIT 1 OFFSET k`` query over
+  that day's raw rows.
+- Counts come from the daily rollups (:mod:`app.store.rollups`) for whole days,
+  and from the raw rows of the few days that need more precision (the day of
+  ``as_of``, of the cutoff, of a projection window's start, and reviews made on
+  ``as_of``'s day after it), so an invoice costs the same whatever the history.
 - The paid plan is active from the day of that outcome or from
   ``converted_on`` (once reached), whichever comes first; with no free
   allowance, from the subscription's ``started_on``. The activation month is
@@ -32,8 +38,9 @@ Rules chosen where SPEC is silent (they belong in the README too):
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import and_, extract, func, not_, or_, select
@@ -43,8 +50,11 @@ from app.domain.charges import Line
 from app.domain.errors import OverseerError
 from app.domain.invoice import Invoice, rate_month, usage_charge
 from app.domain.plans import PlanSpec
-from app.models import Account, Outcome, Subscription, utcnow
+from app.models import Account, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
 from app.store.accounts import get_subscription
+from app.store.metrics import as_date
+
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -88,8 +98,9 @@ class MonthUsage:
 class BillingContext:
     """What every month of one account shares at ``as_of``, computed once.
 
-    ``counts`` memoises :func:`_billed_counts` per month and ``credits`` the
-    table of every credit, so that a history runs a handful of queries per month.
+    ``counts`` memoises :func:`_billed_counts` per month, ``credits`` the
+    table of every credit and ``days`` the billed outcomes per day of
+    completion (exact at ``as_of``), so that a history runs a handful of queries.
     """
 
     session: Session
@@ -101,6 +112,7 @@ class BillingContext:
     cutoff: tuple[datetime, int] | None
     counts: dict = field(default_factory=dict)
     credits: dict | None = None
+    days: dict = field(default_factory=dict)
 
 
 def billing_context(session: Session, account: Account, *, as_of: datetime) -> BillingContext:
@@ -124,8 +136,9 @@ def billing_context(session: Session, account: Account, *, as_of: datetime) -> B
     """
     as_of = aware_utc(as_of)
     sub, plan = get_subscription(session, account)
-    state, cutoff = _state(session, account, sub, plan, as_of)
-    return BillingContext(session, account, sub, plan, as_of, state, cutoff)
+    days = billed_days(session, account, sub, as_of)
+    state, cutoff = _state(session, account, sub, plan, as_of, days)
+    return BillingContext(session, account, sub, plan, as_of, state, cutoff, days=days)
 
 
 def day_start(day: date) -> datetime:
@@ -195,25 +208,159 @@ def _scalar(session: Session, stmt) -> int:
     return int(session.execute(stmt).scalar() or 0)
 
 
-def _state(session: Session, account: Account, sub: Subscription, plan: PlanSpec, as_of: datetime):
-    billed = billed_conditions(account, sub, as_of)
-    row = session.execute(
-        select(Outcome.completed_at, Outcome.id)
-        .where(*billed)
-        .order_by(Outcome.completed_at, Outcome.id)
-        .limit(1)
-        .offset(plan.free_outcomes)
-    ).first()
-    cutoff = None if row is None else (row[0], row[1])
-    if plan.free_outcomes:
-        used = _scalar(
-            session,
-            select(func.count()).select_from(
-                select(Outcome.id).where(*billed).limit(plan.free_outcomes).subquery()
-            ),
+def _count(session: Session, *conditions) -> int:
+    return _scalar(session, select(func.count()).select_from(Outcome).where(*conditions))
+
+
+def _on_day(day: date) -> list:
+    return [Outcome.completed_at >= day_start(day), Outcome.completed_at < day_start(day + DAY)]
+
+
+def billed_days(session: Session, account: Account, sub: Subscription, as_of: datetime) -> dict[date, int]:
+    """Billed outcomes (:func:`billed_conditions`) per UTC day of completion, exact at ``as_of``.
+
+    Whole days before ``as_of``'s come from the rollups, where an incorrect
+    verdict recorded on ``as_of``'s day counts as made by ``as_of``; the outcomes
+    whose review came later that day are put back from their raw rows, and
+    ``as_of``'s own day is counted from its raw rows.
+
+    Parameters
+    ----------
+    session : Session
+    account : Account
+    sub : Subscription
+    as_of : datetime
+        Aware UTC.
+
+    Returns
+    -------
+    dict
+        ``{day: count}`` for the days with billed outcomes, in day order.
+    """
+    today = as_of.date()
+    if sub.started_on > today:
+        return {}
+    r = RollupOutcomeDay
+    reviewed, completed = _ym(r.incorrect_on), _ym(r.day)
+    rows = session.execute(
+        select(r.day, func.sum(r.outcomes))
+        .where(
+            r.account_id == account.id,
+            r.status == "completed",
+            r.day >= sub.started_on,
+            r.day < today,
+            not_(and_(r.incorrect_on <= today, reviewed <= completed)),
         )
-    else:
-        used = 0
+        .group_by(r.day)
+    ).all()
+    days: dict[date, int] = defaultdict(int)
+    for day, n in rows:
+        days[as_date(day)] += int(n or 0)
+    completed_day = func.date(Outcome.completed_at)
+    late = session.execute(
+        select(completed_day, func.count())
+        .where(
+            Outcome.account_id == account.id,
+            Outcome.status == "completed",
+            Outcome.verdict == "incorrect",
+            Outcome.reviewed_at > as_of,
+            Outcome.reviewed_at < day_start(today + DAY),
+            Outcome.completed_at >= day_start(sub.started_on),
+            Outcome.completed_at < day_start(today),
+            _ym(Outcome.reviewed_at) <= _ym(Outcome.completed_at),
+        )
+        .group_by(completed_day)
+    ).all()
+    for day, n in late:
+        days[as_date(day)] += int(n)
+    days[today] += _count(session, *billed_conditions(account, sub, as_of), Outcome.completed_at >= day_start(today))
+    return {day: n for day, n in sorted(days.items()) if n}
+
+
+def billed_after(ctx: BillingContext, moment: datetime) -> int:
+    """Billed outcomes (at ``ctx.as_of``) completed strictly after ``moment``."""
+    day = moment.date()
+    whole = sum(n for d, n in ctx.days.items() if d > day)
+    partial = _count(
+        ctx.session,
+        *billed_conditions(ctx.account, ctx.subscription, ctx.as_of),
+        Outcome.completed_at > moment,
+        Outcome.completed_at < day_start(day + DAY),
+    )
+    return whole + partial
+
+
+def _first_of_day(session: Session, billed: list, day: date, offset: int, *, last: bool = False):
+    order = (Outcome.completed_at.desc(), Outcome.id.desc()) if last else (Outcome.completed_at, Outcome.id)
+    return session.execute(
+        select(Outcome.completed_at, Outcome.id).where(*billed, *_on_day(day)).order_by(*order).limit(1).offset(offset)
+    ).first()
+
+
+def last_billed(ctx: BillingContext) -> datetime | None:
+    """``completed_at`` of the latest billed outcome at ``ctx.as_of`` (None without any)."""
+    if not ctx.days:
+        return None
+    billed = billed_conditions(ctx.account, ctx.subscription, ctx.as_of)
+    row = _first_of_day(ctx.session, billed, max(ctx.days), 0, last=True)
+    return None if row is None else row[0]
+
+
+def started_between(
+    session: Session, account_id: int, lo: datetime, hi: datetime, *, lo_open: bool = False, hi_open: bool = False
+) -> int:
+    """Outcomes of the account started between ``lo`` and ``hi`` (each bound included unless ``*_open``).
+
+    Whole days come from the rollups, the partial days at either end from their raw rows.
+
+    Parameters
+    ----------
+    session : Session
+    account_id : int
+    lo, hi : datetime
+        Aware UTC bounds; nothing is counted when ``hi`` is before ``lo``.
+    lo_open, hi_open : bool
+        Leave out outcomes started exactly at ``lo``, or at ``hi``.
+
+    Returns
+    -------
+    int
+    """
+    if hi < lo:
+        return 0
+    lo_day, hi_day = lo.date(), hi.date()
+    after_lo = Outcome.started_at > lo if lo_open else Outcome.started_at >= lo
+    before_hi = Outcome.started_at < hi if hi_open else Outcome.started_at <= hi
+    scope = Outcome.account_id == account_id
+    first_whole = lo_day if lo == day_start(lo_day) and not lo_open else lo_day + DAY
+    if hi_day < first_whole:
+        return _count(session, scope, after_lo, before_hi)
+    total = 0
+    if first_whole > lo_day:
+        total += _count(session, scope, after_lo, Outcome.started_at < day_start(first_whole))
+    if first_whole < hi_day:
+        r = RollupStartedDay
+        total += _scalar(
+            session,
+            select(func.sum(r.outcomes)).where(r.account_id == account_id, r.day >= first_whole, r.day < hi_day),
+        )
+    if not (hi_open and hi == day_start(hi_day)):
+        total += _count(session, scope, Outcome.started_at >= day_start(hi_day), before_hi)
+    return total
+
+
+def _state(session: Session, account: Account, sub: Subscription, plan: PlanSpec, as_of: datetime, days: dict):
+    total = sum(days.values())
+    used = min(plan.free_outcomes, total)
+    cutoff = None
+    if total > plan.free_outcomes:
+        before = 0
+        for day, n in days.items():
+            if before + n > plan.free_outcomes:
+                row = _first_of_day(session, billed_conditions(account, sub, as_of), day, plan.free_outcomes - before)
+                cutoff = (row[0], row[1])
+                break
+            before += n
     if plan.free_outcomes == 0:
         activated_on, activated_by = sub.started_on, "plan"
     else:
@@ -250,37 +397,12 @@ def _billed_counts(ctx: BillingContext, start: datetime, end: datetime) -> tuple
     """``(billed before start, capped at the free allowance; billed in [start, end))``."""
     if start in ctx.counts:
         return ctx.counts[start]
-    session, account, sub, plan, as_of = ctx.session, ctx.account, ctx.subscription, ctx.plan, ctx.as_of
-    in_month = session.execute(
-        select(func.count()).where(
-            Outcome.account_id == account.id,
-            Outcome.status == "completed",
-            Outcome.completed_at >= max(start, day_start(sub.started_on)),
-            Outcome.completed_at < end,
-            Outcome.completed_at <= as_of,
-            # within one month "reviewed in the same month" is a plain range test, which keeps the index usable
-            not_(
-                and_(
-                    Outcome.verdict == "incorrect",
-                    Outcome.reviewed_at.is_not(None),
-                    Outcome.reviewed_at <= as_of,
-                    Outcome.reviewed_at < end,
-                )
-            ),
-        )
-    ).scalar()
+    plan = ctx.plan
+    in_month = sum(n for day, n in ctx.days.items() if start.date() <= day < end.date())
     before = 0
     if plan.free_outcomes:
-        # Only how much of the allowance is left matters: stop counting once it is used up.
-        before = _scalar(
-            session,
-            select(func.count()).select_from(
-                select(Outcome.id)
-                .where(*billed_conditions(account, sub, as_of), Outcome.completed_at < start)
-                .limit(plan.free_outcomes)
-                .subquery()
-            ),
-        )
+        # Only how much of the allowance is left matters.
+        before = min(plan.free_outcomes, sum(n for day, n in ctx.days.items() if day < start.date()))
     ctx.counts[start] = before, int(in_month or 0)
     return ctx.counts[start]
 
@@ -299,23 +421,70 @@ def _credit_table(ctx: BillingContext) -> dict[tuple[int, int], int]:
     if ctx.credits is None:
         ctx.credits = {}
         if ctx.cutoff is not None:
-            reviewed, completed = _ym(Outcome.reviewed_at), _ym(Outcome.completed_at)
-            rows = ctx.session.execute(
-                select(reviewed, completed, func.count())
-                .where(
-                    Outcome.account_id == ctx.account.id,
-                    Outcome.status == "completed",
-                    Outcome.verdict == "incorrect",
-                    Outcome.completed_at >= day_start(ctx.subscription.started_on),
-                    Outcome.completed_at <= ctx.as_of,
-                    Outcome.reviewed_at <= ctx.as_of,
-                    _at_or_after(ctx.cutoff),
-                    reviewed > completed,
-                )
-                .group_by(reviewed, completed)
-            ).all()
-            ctx.credits = {(int(r), int(c)): int(k) for r, c, k in rows}
+            ctx.credits = _credit_rows(ctx)
     return ctx.credits
+
+
+def _credit_rows(ctx: BillingContext) -> dict[tuple[int, int], int]:
+    session, account, as_of = ctx.session, ctx.account, ctx.as_of
+    cut_day, today = ctx.cutoff[0].date(), as_of.date()
+    table: dict[tuple[int, int], int] = defaultdict(int)
+    # Whole days after the cutoff's and before as_of's: from the rollups, a review made on
+    # as_of's day counting as made by as_of ...
+    r = RollupOutcomeDay
+    r_reviewed, r_completed = _ym(r.incorrect_on), _ym(r.day)
+    rows = session.execute(
+        select(r_reviewed, r_completed, func.sum(r.outcomes))
+        .where(
+            r.account_id == account.id,
+            r.status == "completed",
+            r.day > cut_day,
+            r.day < today,
+            r.incorrect_on <= today,
+            r_reviewed > r_completed,
+        )
+        .group_by(r_reviewed, r_completed)
+    ).all()
+    for rv, cp, k in rows:
+        table[(int(rv), int(cp))] += int(k or 0)
+    reviewed, completed = _ym(Outcome.reviewed_at), _ym(Outcome.completed_at)
+    incorrect = [
+        Outcome.account_id == account.id,
+        Outcome.status == "completed",
+        Outcome.verdict == "incorrect",
+        reviewed > completed,
+    ]
+    # ... so the reviews made later that day are taken out again, from their raw rows;
+    late = session.execute(
+        select(reviewed, completed, func.count())
+        .where(
+            *incorrect,
+            Outcome.reviewed_at > as_of,
+            Outcome.reviewed_at < day_start(today + DAY),
+            Outcome.completed_at >= day_start(cut_day + DAY),
+            Outcome.completed_at < day_start(today),
+        )
+        .group_by(reviewed, completed)
+    ).all()
+    for rv, cp, k in late:
+        table[(int(rv), int(cp))] -= int(k)
+    # and the cutoff's day and as_of's day are read exactly from their raw rows.
+    for day in sorted({cut_day, today}):
+        rows = session.execute(
+            select(reviewed, completed, func.count())
+            .where(
+                *incorrect,
+                Outcome.completed_at >= day_start(ctx.subscription.started_on),
+                Outcome.completed_at <= as_of,
+                Outcome.reviewed_at <= as_of,
+                _at_or_after(ctx.cutoff),
+                *_on_day(day),
+            )
+            .group_by(reviewed, completed)
+        ).all()
+        for rv, cp, k in rows:
+            table[(int(rv), int(cp))] += int(k)
+    return {key: k for key, k in table.items() if k}
 
 
 def _credits(ctx: BillingContext, year: int, month: int) -> tuple[Line, ...]:
@@ -385,15 +554,11 @@ def month_usage(ctx: BillingContext, year: int, month: int) -> MonthUsage:
     active = active_days_in(state.activated_on, start, end)
     tasks = 0
     if active and plan.task_price:
-        tasks = _scalar(
-            session,
-            select(func.count()).where(
-                Outcome.account_id == account.id,
-                Outcome.started_at >= max(start, day_start(state.activated_on), day_start(sub.started_on)),
-                Outcome.started_at < end,
-                Outcome.started_at <= as_of,
-            ),
-        )
+        lo = max(start, day_start(state.activated_on), day_start(sub.started_on))
+        if as_of < end:
+            tasks = started_between(session, account.id, lo, as_of)
+        else:
+            tasks = started_between(session, account.id, lo, end, hi_open=True)
     credits = _credits(ctx, year, month)
     free_start = plan.free_outcomes - min(plan.free_outcomes, before)
     return MonthUsage(plan, sub, year, month, start, end, days, before, billed, free_start, active, tasks, credits, state, cutoff)

@@ -28,6 +28,7 @@ from app.domain.steps import STEPS
 from app.domain.templates import get_template
 from app.models import Account, Job, JobStep, Outcome, Plan, Review, Subscription, utcnow
 from app.store.accounts import create_account, create_job
+from app.store.rollups import bulk_write
 
 DEMO_SEED: int = 20261124
 BATCH_SIZE = 1000
@@ -611,17 +612,20 @@ def _create(session: Session, scenario: Scenario, setup: _Setup, seed: int, toda
     session.flush()
     # Core inserts on the table: the ORM bulk path splits a batch into one statement
     # per distinct pattern of NULL columns, which costs seconds on PostgreSQL.
-    for job, rows in zip(jobs, _draw(setup, scenario.slug, seed, since, today, until), strict=True):
-        batch: list[dict] = []
-        for row in rows:
-            row["account_id"], row["job_id"] = account.id, job.id
-            batch.append(row)
-            if len(batch) >= BATCH_SIZE:
+    # The account's rollups are computed once at the end, in the same transaction.
+    with bulk_write(session, [account.id]):
+        for job, rows in zip(jobs, _draw(setup, scenario.slug, seed, since, today, until), strict=True):
+            batch: list[dict] = []
+            for row in rows:
+                row["account_id"], row["job_id"] = account.id, job.id
+                batch.append(row)
+                if len(batch) >= BATCH_SIZE:
+                    session.execute(insert(Outcome.__table__), batch)
+                    batch = []
+            if batch:
                 session.execute(insert(Outcome.__table__), batch)
-                batch = []
-        if batch:
-            session.execute(insert(Outcome.__table__), batch)
-        _reviews(session, account, job, random.Random(f"{seed}:{scenario.slug}:{job.slug}:reviews"), setup.reviewers)
+            rng = random.Random(f"{seed}:{scenario.slug}:{job.slug}:reviews")
+            _reviews(session, account, job, rng, setup.reviewers)
     return account
 
 
@@ -636,9 +640,11 @@ def delete_demo(session: Session) -> int:
     plan_ids = list(session.execute(select(Subscription.plan_id).where(Subscription.account_id.in_(ids))).scalars())
     job_ids = select(Job.id).where(Job.account_id.in_(ids))
     outcome_ids = select(Outcome.id).where(Outcome.account_id.in_(ids))
-    # Explicit deletes, child tables first, rather than trusting every backend to cascade.
-    session.execute(delete(Review).where(Review.outcome_pk.in_(outcome_ids)))
-    session.execute(delete(Outcome).where(Outcome.account_id.in_(ids)))
+    # Explicit deletes, child tables first, rather than trusting every backend to cascade;
+    # the accounts' rollups go in the same transaction.
+    with bulk_write(session, ids):
+        session.execute(delete(Review).where(Review.outcome_pk.in_(outcome_ids)))
+        session.execute(delete(Outcome).where(Outcome.account_id.in_(ids)))
     session.execute(delete(JobStep).where(JobStep.job_id.in_(job_ids)))
     session.execute(delete(Job).where(Job.account_id.in_(ids)))
     session.execute(delete(Subscription).where(Subscription.account_id.in_(ids)))

@@ -6,6 +6,11 @@ savepoint: either every valid row is written and committed, or nothing is
 Outcomes are upserted by ``(account, job, outcome_id)``, so importing a file
 twice changes nothing; an import never reopens a closed outcome, never
 clears a stored review and never forgets a step it was not told about.
+
+The daily rollups (:mod:`app.store.rollups`) follow every batch inside the
+same savepoint: each flush of a batch subtracts the stored rows'
+contributions and adds the new ones in a few set-based statements, so a
+refused or failed import leaves them exactly as it found them.
 """
 
 from __future__ import annotations

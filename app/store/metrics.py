@@ -1,7 +1,11 @@
 """Outcome metrics of an account or a job over a date range (SPEC "Metrics").
 
-Every figure is aggregated in the database (``count``/``sum(case ...)``/``group by``);
-only small aggregate rows come back to Python.
+Every figure is aggregated in the database from the daily rollups of
+:mod:`app.store.rollups` (``sum(case ...)``/``group by`` over one row per day
+and combination of dimensions), never from the raw outcomes, so a page's cost
+follows the days it shows, not the outcomes stored; only small aggregate rows
+come back to Python. The raw-row building blocks (:func:`status_counts`,
+:func:`step_counts`, :func:`dated_in`) stay for queries that list outcomes.
 
 Rules chosen where SPEC is silent:
 
@@ -30,7 +34,7 @@ from sqlmodel import Session
 from app.domain.errors import OverseerError
 from app.domain.stats import Rate
 from app.domain.steps import STEPS, step_column
-from app.models import Job, JobStep, Outcome
+from app.models import Job, JobStep, Outcome, RollupOutcomeDay, RollupStartedDay, RollupStepDay
 
 DAILY_COLUMNS: tuple[str, ...] = (
     "day",
@@ -270,16 +274,97 @@ def step_stats_from_row(row: Mapping | None, coverage: Mapping[str, str] | None 
     ]
 
 
+# --- The same figures from the daily rollups ----------------------------------------------------
+
+
+def _rollup_count(condition):
+    return func.sum(case((condition, RollupOutcomeDay.outcomes), else_=0))
+
+
+def rollup_status_counts() -> list:
+    """Labelled aggregate columns over :class:`~app.models.RollupOutcomeDay` rows, labelled as :func:`status_counts`.
+
+    The date range belongs in the query's WHERE (or an outer join's ON) clause, on ``RollupOutcomeDay.day``.
+    """
+    r = RollupOutcomeDay
+    completed = r.status == "completed"
+    return [
+        func.sum(r.outcomes).label("outcomes"),
+        _rollup_count(r.status == "open").label("open"),
+        _rollup_count(r.status.in_(("completed", "escalated", "failed"))).label("closed"),
+        _rollup_count(completed).label("completed"),
+        _rollup_count(r.status == "escalated").label("escalated"),
+        _rollup_count(r.status == "failed").label("failed"),
+        _rollup_count(and_(completed, r.autonomous == 1)).label("autonomous"),
+        _rollup_count(and_(completed, r.verdict.in_(("correct", "incorrect")))).label("reviewed"),
+        _rollup_count(and_(completed, r.verdict == "correct")).label("correct"),
+        _rollup_count(and_(completed, r.verdict == "incorrect")).label("incorrect"),
+        _rollup_count(and_(completed, r.verdict != "incorrect")).label("billable"),
+    ]
+
+
+def rollup_days(column, start: date, end: date):
+    """SQL condition: a rollup's ``day`` column lies in ``[start, end]``.
+
+    Raises
+    ------
+    OverseerError
+        When ``end`` is before ``start``.
+    """
+    day_bounds(start, end)  # the same refusal of a reversed range as the raw queries
+    return and_(column >= start, column <= end)
+
+
+def rollup_step_rows(session: Session, where: list, by: tuple = ()) -> dict:
+    """Step counts from :class:`~app.models.RollupStepDay`, as rows labelled like :func:`step_counts`.
+
+    Parameters
+    ----------
+    where : list
+        Conditions on ``RollupStepDay``.
+    by : tuple of columns
+        Group by these (besides the step); the result is keyed by their values
+        (a tuple, ``()`` without grouping).
+
+    Returns
+    -------
+    dict
+        ``{key: {"<step>_ai": n, "<step>_human": n, "<step>_reached": n, "<step>_handoffs": n}}``
+        for the keys with any step reached.
+    """
+    r = RollupStepDay
+    stmt = (
+        select(*by, r.step, func.sum(r.ai_runs), func.sum(r.human_runs), func.sum(r.reached), func.sum(r.handoffs))
+        .where(*where)
+        .group_by(*by, r.step)
+    )
+    rows: dict = {}
+    for row in session.execute(stmt):
+        key, (step, ai, human, reached, handoffs) = tuple(row[: len(by)]), row[len(by) :]
+        if step not in STEPS:
+            continue
+        labelled = rows.setdefault(key, {f"{s}_{k}": 0 for s in STEPS for k in ("ai", "human", "reached", "handoffs")})
+        labelled.update(
+            {
+                f"{step}_ai": _int(ai),
+                f"{step}_human": _int(human),
+                f"{step}_reached": _int(reached),
+                f"{step}_handoffs": _int(handoffs),
+            }
+        )
+    return rows
+
+
+def _rollup_scope(table, account_id: int, job_id: int | None) -> list:
+    conditions = [table.account_id == account_id]
+    if job_id is not None:
+        conditions.append(table.job_id == job_id)
+    return conditions
+
+
 def _int(value) -> int:
     # PostgreSQL returns sum() of integers as a numeric/bigint, and NULL over no rows.
     return 0 if value is None else int(value)
-
-
-def _scope(account_id: int, job_id: int | None) -> list:
-    conditions = [Outcome.account_id == account_id]
-    if job_id is not None:
-        conditions.append(Outcome.job_id == job_id)
-    return conditions
 
 
 def as_date(value) -> date:
@@ -315,10 +400,15 @@ def summary(session: Session, account_id: int, start: date, end: date, *, job_id
     OverseerError
         When ``end`` is before ``start``.
     """
-    scope = _scope(account_id, job_id)
-    # Tasks are dated by started_at, the rest by completion: two filters, each served by its own index.
-    tasks = select(func.count()).select_from(Outcome).where(*scope, started_in(start, end)).scalar_subquery()
-    stmt = select(*status_counts(), tasks.label("tasks")).where(*scope, dated_in(start, end))
+    started = RollupStartedDay
+    tasks = (
+        select(func.sum(started.outcomes))
+        .where(*_rollup_scope(started, account_id, job_id), rollup_days(started.day, start, end))
+        .scalar_subquery()
+    )
+    stmt = select(*rollup_status_counts(), tasks.label("tasks")).where(
+        *_rollup_scope(RollupOutcomeDay, account_id, job_id), rollup_days(RollupOutcomeDay.day, start, end)
+    )
     return summary_from_row(session.execute(stmt).mappings().first())
 
 
@@ -331,12 +421,12 @@ def daily(session: Session, account_id: int, start: date, end: date, *, job_id: 
         Columns :data:`DAILY_COLUMNS`: ``day`` (:class:`datetime.date`) then integer counts
         ``open, completed, escalated, failed, closed, autonomous, correct, incorrect, billable``.
     """
-    day = func.date(outcome_date()).label("day")
-    counts = {c.name: c for c in status_counts()}
+    day = RollupOutcomeDay.day.label("day")
+    counts = {c.name: c for c in rollup_status_counts()}
     stmt = (
         select(day, *(counts[name] for name in DAILY_COLUMNS[1:]))
-        .where(*_scope(account_id, job_id), dated_in(start, end))
-        .group_by(day)
+        .where(*_rollup_scope(RollupOutcomeDay, account_id, job_id), rollup_days(RollupOutcomeDay.day, start, end))
+        .group_by(RollupOutcomeDay.day)
     )
     found = {as_date(row["day"]): row for row in session.execute(stmt).mappings()}
     records = []
@@ -361,8 +451,8 @@ def step_stats(
         Restrict to one job; its configured coverage then fills ``StepStat.coverage``
         (None otherwise, as coverage is set per job).
     """
-    stmt = select(*step_counts()).where(*_scope(account_id, job_id), dated_in(start, end))
-    row = session.execute(stmt).mappings().first()
+    where = [*_rollup_scope(RollupStepDay, account_id, job_id), rollup_days(RollupStepDay.day, start, end)]
+    row = rollup_step_rows(session, where).get(())
     coverage: dict[str, str] = {}
     if job_id is not None:
         coverage = dict(session.execute(select(JobStep.step, JobStep.coverage).where(JobStep.job_id == job_id)).all())
@@ -374,16 +464,17 @@ def job_summaries(session: Session, account_id: int, start: date, end: date) -> 
 
     One grouped query; jobs without outcomes in the range get an all-zero summary.
     """
+    r, started = RollupOutcomeDay, RollupStartedDay
     per_job = (
-        select(Outcome.job_id.label("job_id"), *status_counts())
-        .where(Outcome.account_id == account_id, dated_in(start, end))
-        .group_by(Outcome.job_id)
+        select(r.job_id.label("job_id"), *rollup_status_counts())
+        .where(r.account_id == account_id, rollup_days(r.day, start, end))
+        .group_by(r.job_id)
         .subquery()
     )
     tasks = (
-        select(Outcome.job_id.label("job_id"), func.count().label("tasks"))
-        .where(Outcome.account_id == account_id, started_in(start, end))
-        .group_by(Outcome.job_id)
+        select(started.job_id.label("job_id"), func.sum(started.outcomes).label("tasks"))
+        .where(started.account_id == account_id, rollup_days(started.day, start, end))
+        .group_by(started.job_id)
         .subquery()
     )
     stmt = (

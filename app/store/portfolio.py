@@ -1,8 +1,10 @@
 """Views for the product team, across every account: coverage, hand-offs, quality.
 
-Built on the SQL building blocks of :mod:`app.store.metrics`, so a figure here
-always equals the same figure on a customer's own dashboard. Queries return one
-aggregate row per job; only the unpivot to one row per step happens in Python.
+Built on the rollup building blocks of :mod:`app.store.metrics`, so a figure here
+always equals the same figure on a customer's own dashboard, and read from the
+daily rollups (:mod:`app.store.rollups`), never from the raw outcomes. Queries
+return one aggregate row per job and step; only the pivot to the job's eight
+steps happens in Python.
 
 Undefined rates (no denominator) are None in object-dtype columns, never NaN,
 0 or 1, so that :func:`app.domain.stats.format_share` shows them as "—".
@@ -19,8 +21,8 @@ from sqlmodel import Session
 from app.domain.errors import OverseerError
 from app.domain.stats import Rate
 from app.domain.steps import STEPS
-from app.models import Account, Job, JobStep, Outcome
-from app.store.metrics import dated_in, status_counts, step_counts, step_stats_from_row
+from app.models import Account, Job, JobStep, RollupOutcomeDay, RollupStepDay
+from app.store.metrics import rollup_days, rollup_status_counts, rollup_step_rows, step_stats_from_row
 
 COVERAGE_WEIGHT: dict[str, float] = {"automated": 1.0, "assisted": 0.5, "manual": 0.0}
 
@@ -63,8 +65,8 @@ def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
 
 def _step_rows_by_job(session: Session, start: date, end: date) -> dict[int, list]:
     """Per job with outcomes in the range: its eight :class:`~app.store.metrics.StepStat`."""
-    stmt = select(Outcome.job_id.label("job_id"), *step_counts()).where(dated_in(start, end)).group_by(Outcome.job_id)
-    return {row["job_id"]: step_stats_from_row(row) for row in session.execute(stmt).mappings()}
+    rows = rollup_step_rows(session, [rollup_days(RollupStepDay.day, start, end)], by=(RollupStepDay.job_id,))
+    return {job_id: step_stats_from_row(row) for (job_id,), row in rows.items()}
 
 
 def coverage_matrix(session: Session, start: date, end: date) -> pd.DataFrame:
@@ -133,23 +135,29 @@ def top_handoff_steps(session: Session, start: date, end: date, limit: int = 10)
     """
     if limit < 1:
         raise OverseerError(f"the list needs room for at least one step, asked for {limit}")
-    stmt = (
-        select(Account.slug.label("account_slug"), Job.slug.label("job_slug"), *step_counts())
-        .select_from(Outcome)
-        .join(Job, Job.id == Outcome.job_id)
-        .join(Account, Account.id == Outcome.account_id)
-        .where(dated_in(start, end))
-        .group_by(Account.slug, Job.slug)
-    )
+    per_job = rollup_step_rows(session, [rollup_days(RollupStepDay.day, start, end)], by=(RollupStepDay.job_id,))
+    slugs = {}
+    if per_job:
+        slugs = {
+            job_id: (account_slug, job_slug)
+            for job_id, account_slug, job_slug in session.execute(
+                select(Job.id, Account.slug, Job.slug)
+                .join(Account, Account.id == Job.account_id)
+                .where(Job.id.in_([job_id for (job_id,) in per_job]))
+            )
+        }
     records = []
-    for row in session.execute(stmt).mappings():
+    for (job_id,), row in per_job.items():
+        if job_id not in slugs:
+            continue
+        account_slug, job_slug = slugs[job_id]
         for position, stat in enumerate(step_stats_from_row(row)):
             if stat.reached == 0:
                 continue
             records.append(
                 {
-                    "account_slug": row["account_slug"],
-                    "job_slug": row["job_slug"],
+                    "account_slug": account_slug,
+                    "job_slug": job_slug,
                     "step": stat.step,
                     "handoffs": stat.handoffs,
                     "reached": stat.reached,
@@ -177,7 +185,7 @@ def job_quality(session: Session, start: date, end: date) -> pd.DataFrame:
         interval of the accuracy, ``accuracy_low, accuracy_high``. Rates without a
         denominator are None; jobs without outcomes are listed with zeros.
     """
-    counts = {c.name: c for c in status_counts()}
+    counts = {c.name: c for c in rollup_status_counts()}
     stmt = (
         select(
             Account.slug,
@@ -191,7 +199,9 @@ def job_quality(session: Session, start: date, end: date) -> pd.DataFrame:
         .select_from(Job)
         .join(Account, Account.id == Job.account_id)
         # The range goes in the join, not the WHERE, so jobs without outcomes in it still get a row.
-        .outerjoin(Outcome, and_(Outcome.job_id == Job.id, dated_in(start, end)))
+        .outerjoin(
+            RollupOutcomeDay, and_(RollupOutcomeDay.job_id == Job.id, rollup_days(RollupOutcomeDay.day, start, end))
+        )
         .group_by(Job.id, Account.slug, Job.slug, Job.name)
         .order_by(Account.slug, Job.slug)
     )

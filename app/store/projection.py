@@ -19,6 +19,9 @@ Rules chosen where SPEC is silent (they belong in the README too):
   that has happened; the day of the last free outcome if the allowance is used
   up exactly; otherwise ``as_of + remaining / rate``; None without an allowance
   or when the rate is zero.
+- Counts are read like the invoice's (:mod:`app.store.billing`): the daily
+  rollups for whole days, the raw rows of the window's first day and of
+  ``as_of``'s day only.
 """
 
 from __future__ import annotations
@@ -26,20 +29,21 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.domain.invoice import Projection, rate_month
 from app.domain.stats import poisson_quantile
-from app.models import Account, Outcome
+from app.models import Account
 from app.store.billing import (
     BillingContext,
     MonthUsage,
     active_days_in,
-    billed_conditions,
+    billed_after,
     billing_context,
     day_start,
+    last_billed,
     month_usage,
+    started_between,
 )
 
 WINDOW_DAYS = 14
@@ -102,28 +106,14 @@ def project_usage(ctx: BillingContext, usage: MonthUsage) -> Projection:
     plan, sub, state = usage.plan, usage.subscription, usage.state
     window_start = max(as_of - WINDOW_DAYS * DAY, usage.start, day_start(sub.started_on))
     observed = max(1.0, _days(as_of - window_start))
-    recent = int(
-        session.execute(
-            select(func.count()).where(*billed_conditions(account, sub, as_of), Outcome.completed_at > window_start)
-        ).scalar()
-        or 0
-    )
+    recent = billed_after(ctx, window_start)
     rate = recent / observed
     days_left = _days(usage.end - as_of)
     lam = rate * days_left
 
     task_rate = 0.0
     if plan.task_price:
-        started = int(
-            session.execute(
-                select(func.count()).where(
-                    Outcome.account_id == account.id,
-                    Outcome.started_at > window_start,
-                    Outcome.started_at <= as_of,
-                )
-            ).scalar()
-            or 0
-        )
+        started = started_between(session, account.id, window_start, as_of, lo_open=True)
         task_rate = started / observed
 
     free_left = state.free_remaining
@@ -155,24 +145,18 @@ def project_usage(ctx: BillingContext, usage: MonthUsage) -> Projection:
         total=price(expected, None),
         low=price(poisson_quantile(0.1, lam), 0.1),
         high=price(poisson_quantile(0.9, lam), 0.9),
-        allowance_runs_out=_runs_out(session, account, usage, as_of, rate),
+        allowance_runs_out=_runs_out(ctx, usage, as_of, rate),
     )
 
 
-def _runs_out(session: Session, account: Account, usage, as_of: datetime, rate: float) -> date | None:
+def _runs_out(ctx: BillingContext, usage, as_of: datetime, rate: float) -> date | None:
     plan, state = usage.plan, usage.state
     if plan.free_outcomes == 0:
         return None
     if usage.cutoff is not None:
         return usage.cutoff[0].date()
     if state.free_remaining == 0:
-        last_free = session.execute(
-            select(Outcome.completed_at)
-            .where(*billed_conditions(account, usage.subscription, as_of))
-            .order_by(Outcome.completed_at.desc(), Outcome.id.desc())
-            .limit(1)
-        ).scalar()
-        return last_free.date()
+        return last_billed(ctx).date()
     if rate == 0:
         return None
     try:

@@ -32,7 +32,8 @@ def record_review(
     The outcome's ``verdict`` and ``reviewed_at`` follow the review only when
     it is the latest one (``at`` not before the stored ``reviewed_at``), so a
     back-dated review joins the audit trail without overriding a newer verdict.
-    Nothing is committed: the caller owns the transaction.
+    Nothing is committed: the caller owns the transaction, which also holds the
+    rollup change (:mod:`app.store.rollups`) applied when the new verdict is flushed.
 
     Parameters
     ----------
