@@ -15,6 +15,7 @@ if str(_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from app.ui import data  # noqa: E402
 from app.ui.frame import show_error, sidebar  # noqa: E402
 
 st.set_page_config(page_title="Overseer", page_icon=":material/visibility:", layout="wide", initial_sidebar_state="expanded")
@@ -48,6 +49,7 @@ pages = {
 page = st.navigation(pages, position="sidebar")
 st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")
 try:
+    data.sync_with_database()
     sidebar()
     page.run()
 except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from app.core import data_version as _data_version  # noqa: F401  (its session hooks bump the version on writes)
 from app.core.config import database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"

@@ -555,6 +555,26 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
+_seen_version: int | None = None
+
+
+def sync_with_database() -> None:
+    """Clear this process's caches when any app server (or the command line) wrote since the last look.
+
+    Caches live in one process; the database's data version is shared by all
+    (:mod:`app.core.data_version`). One primary-key read per page run.
+    """
+    global _seen_version
+    from app.core.data_version import current_version
+
+    with _session() as s:
+        version = current_version(s)
+    if version != _seen_version:
+        if _seen_version is not None:
+            clear_caches()
+        _seen_version = version
+
+
 def save_review(slug: str, job_slug: str, outcome_id: str, verdict: str, reviewer: str, comment: str = "") -> None:
     from app.store import reviews
 

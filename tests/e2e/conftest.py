@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,15 +44,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Base URL of a running app on a fresh SQLite database holding the demo."""
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM}")
-    workdir = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{workdir}/e2e.db"
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
-    env.pop("OVERSEER_NOW", None)
+def load_demo_into(env: dict) -> None:
+    """Load the demo into the database ``env["DATABASE_URL"]`` names, in a child process."""
     loader = subprocess.run(
         [sys.executable, "-c", "from app.core.db import session_scope\n"
          "from app.store.demo import load_demo\n"
@@ -58,8 +53,13 @@ def app_server(tmp_path_factory):
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
     assert loader.returncode == 0, loader.stderr
+
+
+@contextmanager
+def running_app(env: dict, log_path: Path) -> Iterator[str]:
+    """Start ``streamlit run`` with ``env``, wait for its health check, yield its base URL, stop it."""
     port = _free_port()
-    log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed below
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
@@ -82,7 +82,7 @@ def app_server(tmp_path_factory):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the app did not start:\n{(workdir / 'server.log').read_text()}")
+                raise AssertionError(f"the app did not start:\n{log_path.read_text()}")
             time.sleep(0.3)
         yield base
     finally:
@@ -92,6 +92,23 @@ def app_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no Chromium at {CHROMIUM}")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """Base URL of a running app on a fresh SQLite database holding the demo."""
+    require_chromium()
+    workdir = tmp_path_factory.mktemp("e2e")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/e2e.db", "PYTHONPATH": str(REPO)}
+    env.pop("OVERSEER_NOW", None)
+    load_demo_into(env)
+    with running_app(env, workdir / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -128,3 +145,10 @@ def open_page(pg, base: str, path: str = "") -> None:
     pg.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
     pg.wait_for_selector("[data-testid='stSidebar'] [data-testid='stDateInput']", timeout=60_000)
     wait_idle(pg, 800)
+
+
+def no_failure(pg) -> None:
+    """No exception, no error message, and no "Page not found" dialog on the page."""
+    assert pg.locator("[data-testid='stException']").count() == 0
+    assert "Something went wrong" not in pg.inner_text("[data-testid='stMain']")
+    assert "Page not found" not in pg.inner_text("body")
