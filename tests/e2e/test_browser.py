@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import REPO, open_page, wait_idle
+from tests.e2e.conftest import REPO, no_failure, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -14,16 +14,11 @@ PAGES = [("", "Overview"), ("outcomes", "Outcomes"), ("job-map", "Job map"), ("b
          ("portfolio", "Portfolio"), ("import", "Import outcomes")]
 
 
-def _no_failure(pg) -> None:
-    assert pg.locator("[data-testid='stException']").count() == 0
-    assert "Something went wrong" not in pg.inner_text("[data-testid='stMain']")
-
-
 @pytest.mark.parametrize(("path", "title"), PAGES)
 def test_each_page_opens(page, app_server, path, title):
     open_page(page, app_server, path)
     assert page.locator("h1").first.inner_text().strip() == title
-    _no_failure(page)
+    no_failure(page)
     # the sidebar is on every page: account picker, date range, plan
     sidebar = page.locator("[data-testid='stSidebar']")
     assert sidebar.get_by_text("Account", exact=True).count() == 1
@@ -38,7 +33,7 @@ def test_every_demo_account_overview_opens(page, app_server):
     assert len(names) >= 4
     for name in names:
         open_page(page, app_server, f"?account={name.replace(' ', '+')}")
-        _no_failure(page)
+        no_failure(page)
         assert name in page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
 
 
@@ -58,7 +53,7 @@ def test_review_one_outcome_changes_accuracy(page, app_server):
     page.get_by_text(f"Outcome {outcome} marked incorrect.").first.wait_for()
     after = _accuracy(page)
     assert after != before, (before, after)
-    _no_failure(page)
+    no_failure(page)
 
 
 def test_upload_a_file(page, app_server, tmp_path):
@@ -74,7 +69,7 @@ def test_upload_a_file(page, app_server, tmp_path):
     assert page.locator(".st-key-imp_new [data-testid='stMetricValue']").inner_text().strip() == str(rows)
     page.get_by_role("button", name=f"Import {rows} outcomes").click()
     page.get_by_text("Imported upload.csv").wait_for()
-    _no_failure(page)
+    no_failure(page)
 
 
 def test_account_and_range_stay_in_the_address(page, app_server):

@@ -49,7 +49,7 @@ def test_demo_starts_from_an_empty_database_and_lands_on_the_scenario_picker(eng
     codes = [c.value for c in at.code]
     for scenario in SCENARIOS:
         assert scenario.name in names
-        assert any(c.endswith(f"/overview?account={scenario.name.replace(' ', '+')}") for c in codes), codes
+        assert any(c.endswith(f"/?account={scenario.name.replace(' ', '+')}") for c in codes), codes
     assert len(at.sidebar.selectbox(key="account").options) == len(demo_slugs)
 
 

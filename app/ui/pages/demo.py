@@ -133,7 +133,8 @@ for row in rows:
             with b:
                 page, title, icon = FOCUS.get(s.slug, (OVERVIEW, "Overview", ":material/dashboard:"))
                 _go(page, title, s.slug, icon, f"demo_focus_{s.slug}")
-            link = f"{base}/overview?account={quote_plus(label)}"
+            # The default page (Overview) lives at the root: /overview would show "Page not found".
+            link = f"{base}/?account={quote_plus(label)}"
             st.caption("Link to share (opens the overview on this account):")
             st.code(link, language=None, wrap_lines=True)
 
