@@ -294,7 +294,7 @@ def _ms(seconds: float) -> str:
 
 
 def run(sizes=DEFAULT_SIZES, import_rows: int = DEFAULT_IMPORT_ROWS, workdir: Path | None = None,
-        url: str | None = None, out=sys.stdout) -> dict:
+        url: str | None = None, out=None) -> dict:
     """Run the benchmark and print its table to ``out``; return the figures.
 
     Parameters
@@ -311,6 +311,7 @@ def run(sizes=DEFAULT_SIZES, import_rows: int = DEFAULT_IMPORT_ROWS, workdir: Pa
     """
     from app.core.db import make_engine, migrate
 
+    out = out or sys.stdout  # looked up now, not at import, so a redirected stdout is honoured
     owned = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="overseer-bench-")) if owned else Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -359,8 +360,9 @@ def run(sizes=DEFAULT_SIZES, import_rows: int = DEFAULT_IMPORT_ROWS, workdir: Pa
     return results
 
 
-def print_table(results: dict, out=sys.stdout) -> None:
+def print_table(results: dict, out=None) -> None:
     """The benchmark's figures as one Markdown table (as kept in the README)."""
+    out = out or sys.stdout
     print(f"\nMachine: {results['machine']}. Database: {results['backend']}.\n", file=out)
     print("| step | outcomes | cold | warm | DuckDB cold | DuckDB warm | peak memory |", file=out)
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |", file=out)
