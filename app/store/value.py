@@ -10,8 +10,10 @@ Rules chosen where SPEC is silent:
   same outcomes as ``Summary.billable``. A step counts when its column says
   ``ai``; assisted steps the AI performed count in full (a person only approved them).
 - The database counts, per job and step, the billable outcomes whose step the
-  AI performed; minutes × counts are summed exactly in Python (Decimal) over
-  those few rows, never over outcomes.
+  AI performed (per month: from the daily rollups of :mod:`app.store.rollups`
+  for whole days, plus the raw rows of ``as_of``'s own day); minutes ×
+  counts are summed exactly in Python (Decimal) over those few rows, never
+  over outcomes.
 - Money saved is rounded to cents half-up once, at the end; hours are exact
   (minutes / 60) and shown rounded.
 - Per month: value of the outcomes completed in the month, against that month's
@@ -34,9 +36,9 @@ from sqlmodel import Session
 from app.domain.errors import OverseerError
 from app.domain.money import round_cents
 from app.domain.steps import STEPS, step_column
-from app.models import Account, Job, JobStep, Outcome
+from app.models import Account, Job, JobStep, Outcome, RollupOutcomeDay, RollupStepDay
 from app.store.accounts import get_job, get_subscription, job_steps
-from app.store.billing import day_start, invoice_history
+from app.store.billing import DAY, day_start, invoice_history
 from app.store.metrics import dated_in
 
 MAX_MINUTES = Decimal(10_080)
@@ -190,6 +192,38 @@ def _int(value) -> int:
     return 0 if value is None else int(value)
 
 
+def _rollup_counts(session: Session, account: Account, outcome_days: list, step_days: list, by: tuple = ()) -> dict:
+    """Billable outcomes and their AI runs per step from the rollups, keyed by ``(*by, job_id)``.
+
+    ``by`` are expressions over the rollup ``day`` column (one of each table, as a pair).
+    Each value is ``{"billable": n, <step>: runs, ...}`` like a row of the raw query.
+    """
+    r, st_ = RollupOutcomeDay, RollupStepDay
+    out: dict = {}
+
+    def entry(key):
+        return out.setdefault(key, {"billable": 0, **dict.fromkeys(STEPS, 0)})
+
+    outcome_by = [pair[0] for pair in by]
+    for row in session.execute(
+        select(*outcome_by, r.job_id, func.sum(r.outcomes))
+        .where(r.account_id == account.id, r.status == "completed", r.verdict != "incorrect", *outcome_days)
+        .group_by(*outcome_by, r.job_id)
+    ):
+        key = tuple(_int(v) for v in row[: len(by)]) + (row[len(by)],)
+        entry(key)["billable"] += _int(row[-1])
+    step_by = [pair[1] for pair in by]
+    for row in session.execute(
+        select(*step_by, st_.job_id, st_.step, func.sum(st_.billable_ai_runs))
+        .where(st_.account_id == account.id, *step_days)
+        .group_by(*step_by, st_.job_id, st_.step)
+    ):
+        key = tuple(_int(v) for v in row[: len(by)]) + (row[len(by)],)
+        if row[len(by) + 1] in STEPS and row[-1]:
+            entry(key)[row[len(by) + 1]] += _int(row[-1])
+    return out
+
+
 def value_delivered(session: Session, account: Account, start: date, end: date) -> ValueReport:
     """Value delivered by the account's billable outcomes completed in ``[start, end]`` (UTC days).
 
@@ -249,26 +283,43 @@ def monthly_value(session: Session, account: Account, *, as_of: datetime) -> lis
     """
     invoices = invoice_history(session, account, as_of=as_of)
     sub, _plan = get_subscription(session, account)
+    today = as_of.date()
+    first = sub.started_on
+    r_ym = extract("year", RollupOutcomeDay.day) * 12 + extract("month", RollupOutcomeDay.day)
+    s_ym = extract("year", RollupStepDay.day) * 12 + extract("month", RollupStepDay.day)
+    # Whole days from the rollups; as_of's own day, cut at as_of, from its raw rows.
+    counted = _rollup_counts(
+        session,
+        account,
+        [RollupOutcomeDay.day >= first, RollupOutcomeDay.day < today],
+        [RollupStepDay.day >= first, RollupStepDay.day < today],
+        by=((r_ym, s_ym),),
+    )
     ym = (extract("year", Outcome.completed_at) * 12 + extract("month", Outcome.completed_at)).label("ym")
     stmt = (
         select(ym, Outcome.job_id, func.count().label("billable"), *(_ai(s) for s in STEPS))
         .where(
             Outcome.account_id == account.id,
             _billable(),
-            Outcome.completed_at >= day_start(sub.started_on),
+            Outcome.completed_at >= max(day_start(first), day_start(today)),
+            Outcome.completed_at < day_start(today + DAY),
             Outcome.completed_at <= as_of,
         )
         .group_by(ym, Outcome.job_id)
     )
+    for row in session.execute(stmt).mappings():
+        entry = counted.setdefault((_int(row["ym"]), row["job_id"]), {"billable": 0, **dict.fromkeys(STEPS, 0)})
+        entry["billable"] += _int(row["billable"])
+        for step in STEPS:
+            entry[step] += _int(row[step])
     minutes_of = {
         job_id: {js.step: Decimal(js.manual_minutes) for js in rows_of_job}
         for job_id, (_job, rows_of_job) in _minutes_by_job(session, account).items()
     }
     per_month: dict[int, tuple[int, Decimal]] = {}
-    for row in session.execute(stmt).mappings():
-        key = _int(row["ym"])
+    for (key, job_id), row in counted.items():
         count, minutes = per_month.get(key, (0, Decimal(0)))
-        table = minutes_of.get(row["job_id"], {})
+        table = minutes_of.get(job_id, {})
         minutes += sum((table.get(s, Decimal(0)) * _int(row[s]) for s in STEPS), Decimal(0))
         per_month[key] = (count + _int(row["billable"]), minutes)
     hourly = Decimal(account.hourly_cost)
