@@ -7,14 +7,10 @@ start from nothing here, so this module runs its own app on an empty database.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, REPO, _free_port, _unavailable, no_failure, wait_idle
+from tests.e2e.conftest import REPO, no_failure, require_chromium, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -22,42 +18,12 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def empty_app(tmp_path_factory):
     """Base URL of the app on a fresh, empty SQLite database (no demo loaded)."""
-    if not os.path.exists(CHROMIUM):
-        _unavailable(f"no Chromium at {CHROMIUM}")
+    require_chromium()
     workdir = tmp_path_factory.mktemp("e2e-sales")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/empty.db", "PYTHONPATH": str(REPO)}
     env.pop("OVERSEER_NOW", None)
-    port = _free_port()
-    log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
-            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        ],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the app did not start:\n{(workdir / 'server.log').read_text()}")
-            time.sleep(0.3)
+    with running_app(env, workdir / "server.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture
