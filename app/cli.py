@@ -208,7 +208,8 @@ def cmd_start(args) -> int:
     argv = [
         sys.executable, "-m", "streamlit", "run", str(entry),
         "--server.port", str(args.port),
-        "--server.headless", "true" if args.headless else "false",
+        # Headless unless asked: a non-headless first run stops at Streamlit's e-mail prompt.
+        "--server.headless", "false" if args.open_browser else "true",
         "--browser.gatherUsageStats", "false",
     ]
     print(f"Starting Overseer on http://localhost:{args.port}", flush=True)
@@ -253,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("start", help="load the demo into an empty database and start the dashboard")
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--headless", action="store_true", help="do not open a browser")
+    p.add_argument("--open-browser", action="store_true", help="also open the dashboard in a browser")
     p.add_argument("--no-demo", action="store_true", help="start on an empty database")
     p.set_defaults(func=cmd_start)
 
