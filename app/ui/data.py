@@ -300,14 +300,6 @@ def invoice_history(slug: str, as_of: datetime):
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def projection(slug: str, as_of: datetime):
-    from app.store import projection as projection_store
-
-    with _session() as s:
-        return projection_store.project_month(s, _account(s, slug), as_of=as_of)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
 def overview(slug: str, start: date, end: date, as_of: datetime):
     """Every figure of the Overview page in one call (:func:`app.store.overview.overview_figures`)."""
     from dataclasses import replace
