@@ -7,7 +7,6 @@ error, having written nothing.
 from __future__ import annotations
 
 import argparse
-import calendar
 import json
 import os
 import sys
@@ -15,9 +14,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from app.core.config import REPO_ROOT
+from app.domain.access import Principal
 from app.domain.errors import OverseerError
 
 EXIT_BAD_INPUT = 2
+# Whoever runs the command line can open the database itself: it acts with every right, and the
+# audit trail records it as "command line (user@host)".
+OPERATOR = Principal.operator()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,7 +121,7 @@ def cmd_ingest(args) -> int:
     if not path.is_file():
         raise OverseerError(f"cannot read {args.file}: no such file")
     with session_scope() as session:
-        account = get_account(session, args.account)
+        account = get_account(session, args.account, principal=OPERATOR)
         report = ingest_file(session, account, path, valid_only=args.valid_only, dry_run=args.dry_run)
     _print_json(report.to_json())
     if report.rejected and not args.valid_only:
@@ -140,7 +143,7 @@ def cmd_invoice(args) -> int:
     year, month = _month(args.month)
     as_of = _as_of(args.as_of)
     with session_scope() as session:
-        account = get_account(session, args.account)
+        account = get_account(session, args.account, principal=OPERATOR)
         invoice = invoice_for_month(session, account, year, month, as_of=as_of)
     if args.json:
         _print_json(invoice.to_json())
@@ -242,7 +245,7 @@ def cmd_rollups_rebuild(args) -> int:
     from app.store.rollups import rebuild_rollups
 
     with session_scope() as session:
-        account_id = get_account(session, args.account).id if args.account else None
+        account_id = get_account(session, args.account, principal=OPERATOR).id if args.account else None
         rebuild_rollups(session, account_id=account_id)
     print(f"Rebuilt the daily rollups of {'account ' + args.account if args.account else 'every account'} from the stored outcomes")
     return 0
@@ -283,6 +286,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="subscription start, YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_account_add)
 
+    p = sub.add_parser("member", help="who belongs to which account, as viewer or admin")
+    member_sub = p.add_subparsers(dest="member_command", required=True, parser_class=_Parser)
+    p = member_sub.add_parser("set", help="give someone a role in an account (adds them if needed)")
+    p.add_argument("email")
+    p.add_argument("--account", required=True)
+    p.add_argument("--role", required=True, choices=["viewer", "admin"])
+    p.set_defaults(func=cmd_member_set)
+    p = member_sub.add_parser("remove", help="take someone out of an account")
+    p.add_argument("email")
+    p.add_argument("--account", required=True)
+    p.set_defaults(func=cmd_member_remove)
+    p = member_sub.add_parser("list", help="everyone known, with their accounts and roles")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_member_list)
+
+    p = sub.add_parser("staff", help="Overseer's own product and sales people: every account, portfolio, demo")
+    staff_sub = p.add_subparsers(dest="staff_command", required=True, parser_class=_Parser)
+    for verb, text in (("add", "make someone staff"), ("remove", "make someone no longer staff")):
+        p = staff_sub.add_parser(verb, help=text)
+        p.add_argument("email")
+        p.set_defaults(func=cmd_staff)
+
     p = sub.add_parser("ingest", help="import outcomes from a CSV or JSON Lines file")
     p.add_argument("file")
     p.add_argument("--account", required=True)
@@ -314,6 +339,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quote)
     return parser
+
+
+def cmd_member_set(args) -> int:
+    from app.core.db import session_scope
+    from app.store.accounts import get_account
+    from app.store.members import set_member
+
+    with session_scope() as session:
+        account = get_account(session, args.account, principal=OPERATOR)
+        member = set_member(session, OPERATOR, account, args.email, args.role)
+    print(f"{member.email} is {member.role} of {args.account}")
+    return 0
+
+
+def cmd_member_remove(args) -> int:
+    from app.core.db import session_scope
+    from app.store.accounts import get_account
+    from app.store.members import remove_member
+
+    with session_scope() as session:
+        remove_member(session, OPERATOR, get_account(session, args.account, principal=OPERATOR), args.email)
+    print(f"{args.email} no longer belongs to {args.account}")
+    return 0
+
+
+def cmd_member_list(args) -> int:
+    from app.core.db import session_scope
+    from app.store.members import list_people
+
+    with session_scope() as session:
+        people = list_people(session, OPERATOR)
+    if args.json:
+        _print_json([
+            {"email": p.email, "name": p.name, "staff": p.staff, "accounts": [{"account": a, "role": r} for a, r in p.accounts]}
+            for p in people
+        ])
+        return 0
+    if not people:
+        print("Nobody yet: add someone with 'overseer member set EMAIL --account SLUG --role admin'.")
+    for p in people:
+        roles = ", ".join(f"{a} ({r})" for a, r in p.accounts) or "no account"
+        print(f"{p.email}{' [staff]' if p.staff else ''}: {roles}")
+    return 0
+
+
+def cmd_staff(args) -> int:
+    from app.core.db import session_scope
+    from app.store.members import set_staff
+
+    with session_scope() as session:
+        set_staff(session, OPERATOR, args.email, args.staff_command == "add")
+    print(f"{args.email} is {'now' if args.staff_command == 'add' else 'no longer'} staff")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

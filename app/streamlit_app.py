@@ -16,6 +16,7 @@ if str(_ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from app.ui import data  # noqa: E402
+from app.ui.auth import gate, user_panel  # noqa: E402
 from app.ui.frame import show_error, sidebar  # noqa: E402
 
 st.set_page_config(page_title="Overseer", page_icon=":material/visibility:", layout="wide", initial_sidebar_state="expanded")
@@ -24,33 +25,56 @@ PAGES = Path(__file__).resolve().parent / "ui" / "pages"
 
 
 # Every page is listed here: st.Page raises StreamlitPageNotFoundError for a missing file, so a page
-# that is lost fails the app (and every test) instead of silently leaving the navigation.
-pages = {
-    "Your AI": [
-        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-        st.Page(PAGES / "outcomes.py", title="Outcomes", icon=":material/fact_check:", url_path="outcomes"),
-        st.Page(PAGES / "job_map.py", title="Job map", icon=":material/route:", url_path="job-map"),
-        st.Page(PAGES / "billing.py", title="Billing", icon=":material/receipt_long:", url_path="billing"),
-    ],
-    "Product team": [
-        st.Page(PAGES / "portfolio.py", title="Portfolio", icon=":material/grid_view:", url_path="portfolio"),
-    ],
-    "Sales": [
-        st.Page(PAGES / "demo.py", title="Demo", icon=":material/play_circle:", url_path="demo"),
-        st.Page(PAGES / "value.py", title="Value delivered", icon=":material/savings:", url_path="value"),
-        st.Page(PAGES / "pricing.py", title="Pricing simulator", icon=":material/calculate:", url_path="pricing"),
-        st.Page(PAGES / "trial.py", title="Trial", icon=":material/hourglass_top:", url_path="trial"),
-    ],
-    "Data": [
-        st.Page(PAGES / "import_data.py", title="Import", icon=":material/upload_file:", url_path="import"),
-    ],
-}
+# that is lost fails the app (and every test) instead of silently leaving the navigation. Who sees
+# which page is decided below; the data layer checks every read and write again, whatever the page.
+def _page(file: str, title: str, icon: str, url_path: str, **kwargs) -> st.Page:
+    return st.Page(PAGES / file, title=title, icon=icon, url_path=url_path, **kwargs)
 
-page = st.navigation(pages, position="sidebar")
+
+def navigation(who) -> dict[str, list[st.Page]]:
+    """The pages ``who`` may open, by section."""
+    any_admin = who.sees_every_account or any(role == "admin" for _, role in who.roles)
+    your_ai = [
+        _page("overview.py", "Overview", ":material/dashboard:", "overview", default=True),
+        _page("outcomes.py", "Outcomes", ":material/fact_check:", "outcomes"),
+        _page("job_map.py", "Job map", ":material/route:", "job-map"),
+        _page("billing.py", "Billing", ":material/receipt_long:", "billing"),
+    ]
+    value = _page("value.py", "Value delivered", ":material/savings:", "value")
+    trial = _page("trial.py", "Trial", ":material/hourglass_top:", "trial")
+    account = []
+    if any_admin:
+        account = [
+            _page("import_data.py", "Import", ":material/upload_file:", "import"),
+            _page("members.py", "Members", ":material/group:", "members"),
+            _page("audit.py", "Audit trail", ":material/history:", "audit"),
+        ]
+    if not who.sees_every_account:
+        return {"Your AI": [*your_ai, value, trial], **({"Manage": account} if account else {})}
+    return {
+        "Your AI": your_ai,
+        "Product team": [_page("portfolio.py", "Portfolio", ":material/grid_view:", "portfolio")],
+        "Sales": [
+            _page("demo.py", "Demo", ":material/play_circle:", "demo"),
+            value,
+            _page("pricing.py", "Pricing simulator", ":material/calculate:", "pricing"),
+            trial,
+        ],
+        "Manage": account,
+    }
+
+
+try:
+    data.sync_with_database()  # first: a membership changed on another server must count in this run
+    who = gate()
+except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
+    show_error(exc)
+    st.stop()
+page = st.navigation(navigation(who), position="sidebar")
 st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")
 try:
-    data.sync_with_database()
     sidebar()
+    user_panel(who)  # below the account picker, which matters more on every page
     page.run()
 except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
     show_error(exc)

@@ -7,7 +7,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from app.domain.access import Principal
 from app.models import Account, Job, Outcome
+
+# Tests that are not about access act as the command line does: every right.
+OPERATOR = Principal.operator()
 
 _counter = iter(range(1, 10**9))
 

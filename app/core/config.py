@@ -21,3 +21,20 @@ def database_url() -> str:
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+DEFAULT_MAX_IMPORT_MB = 200
+
+
+def max_import_mb() -> int:
+    """The largest file an import accepts, in MB: ``OVERSEER_MAX_IMPORT_MB`` (a whole number ≥ 1), else 200.
+
+    One setting for the Import page's uploader and for ``overseer ingest``; an unusable
+    value falls back to the default rather than lifting the limit.
+    """
+    text = os.environ.get("OVERSEER_MAX_IMPORT_MB", "").strip()
+    try:
+        value = int(text)
+    except ValueError:
+        return DEFAULT_MAX_IMPORT_MB
+    return value if value >= 1 else DEFAULT_MAX_IMPORT_MB

@@ -11,9 +11,11 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session
 
+from app.domain.access import Principal
 from app.domain.errors import OverseerError
 from app.domain.money import round_cents
 from app.models import Account
+from app.store import audit
 
 
 def _share(value, what: str) -> Decimal | None:
@@ -32,11 +34,13 @@ def update_settings(
     session: Session,
     account: Account,
     *,
+    actor: Principal,
     monthly_budget: Decimal | None,
     target_completion_rate: Decimal | None,
     target_accuracy: Decimal | None,
 ) -> Account:
-    """Set the account's monthly budget and quality targets (all three at once)."""
+    """Set the account's monthly budget and quality targets (all three at once), as ``actor`` (an admin)."""
+    actor.require_admin(account.id, "change the budget and targets")
     budget = None
     if monthly_budget is not None:
         try:
@@ -48,9 +52,14 @@ def update_settings(
         budget = round_cents(budget)
     completion = _share(target_completion_rate, "completion rate")
     accuracy = _share(target_accuracy, "accuracy")
+    fields = ("monthly_budget", "target_completion_rate", "target_accuracy")
+    before = {f: getattr(account, f) for f in fields}
     account.monthly_budget = budget
     account.target_completion_rate = completion
     account.target_accuracy = accuracy
+    old, new = audit.changed(before, {f: getattr(account, f) for f in fields})
+    if new:
+        audit.record(session, actor, "settings", account=account, before=old, after=new)
     session.add(account)
     session.flush()
     return account

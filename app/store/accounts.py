@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from app.domain.access import Principal
 from app.domain.errors import NotFound, OverseerError
 from app.domain.plans import PlanSpec, Tier, parse_plan
 from app.domain.steps import STEPS
@@ -151,17 +152,27 @@ def create_account(
     return account
 
 
-def get_account(session: Session, slug: str) -> Account:
-    """The account called ``slug``, or :class:`NotFound`."""
+def get_account(session: Session, slug: str, *, principal: Principal) -> Account:
+    """The account called ``slug`` if ``principal`` may see it, else :class:`NotFound`.
+
+    An account the principal may not see is reported exactly like one that does
+    not exist, so a changed URL reveals nothing.
+    """
     account = session.exec(select(Account).where(Account.slug == slug)).first()
-    if account is None:
+    if account is None or not principal.can_read(account.id):
         raise NotFound(f"no account {slug!r}")
     return account
 
 
-def list_accounts(session: Session) -> list[Account]:
-    """Every account, by name."""
-    return list(session.exec(select(Account).order_by(Account.name)))
+def list_accounts(session: Session, *, principal: Principal) -> list[Account]:
+    """The accounts ``principal`` may see, by name."""
+    query = select(Account).order_by(Account.name, Account.slug)
+    ids = principal.account_ids
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(Account.id.in_(sorted(ids)))
+    return list(session.exec(query))
 
 
 def get_subscription(session: Session, account: Account) -> tuple[Subscription, PlanSpec]:

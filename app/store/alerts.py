@@ -23,9 +23,9 @@ from app.domain.invoice import Projection
 from app.domain.money import format_money
 from app.domain.stats import format_share
 from app.models import Account
-from app.store.billing import BillingState, billing_state
+from app.store.billing import BillingState, billing_context, month_usage
 from app.store.metrics import Summary, summary
-from app.store.projection import project_month
+from app.store.projection import project_usage
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
 QUALITY_WINDOW_DAYS = 30
@@ -55,10 +55,11 @@ def alerts_for(session: Session, account: Account, *, as_of: datetime) -> list[A
     list of Alert
         Critical before warning; within a severity, budget, allowance, accuracy, completion.
     """
+    ctx = billing_context(session, account, as_of=as_of)
     return evaluate_alerts(
         account,
-        state=billing_state(session, account, as_of=as_of),
-        projection=project_month(session, account, as_of=as_of),
+        state=ctx.state,
+        projection=project_usage(ctx, month_usage(ctx, ctx.as_of.year, ctx.as_of.month)),
         recent=recent_quality(session, account, as_of=as_of),
         as_of=as_of,
     )

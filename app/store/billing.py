@@ -20,10 +20,16 @@ Rules chosen where SPEC is silent (they belong in the README too):
   walking the billed outcomes per day (from the rollups) to the day the
   allowance runs out, then one ``ORDER BY ... LIMIT 1 OFFSET k`` query over
   that day's raw rows.
-- Counts come from the daily rollups (:mod:`app.store.rollups`) for whole days,
-  and from the raw rows of the few days that need more precision (the day of
-  ``as_of``, of the cutoff, of a projection window's start, and reviews made on
-  ``as_of``'s day after it), so an invoice costs the same whatever the history.
+- Counts come from the daily rollups (:mod:`app.store.rollups`), made exact at
+  ``as_of`` by the raw rows of ``as_of``'s day *after* ``as_of`` (outcomes
+  completed, and incorrect verdicts recorded, later that day: usually none);
+  only the cutoff's day and a projection window's first day read more raw rows,
+  each bounded to that one day. Every raw read has exactly one lower and one
+  upper bound on one indexed time column (``(account_id, completed_at)``,
+  ``(account_id, reviewed_at)`` or ``(account_id, started_at)``): SQLite's
+  planner takes the first bound it meets, so a second, wider bound on the same
+  column (the subscription's start) would make it scan the whole history.
+  An invoice therefore costs the same whatever the history.
 - The paid plan is active from the day of that outcome or from
   ``converted_on`` (once reached), whichever comes first; with no free
   allowance, from the subscription's ``started_on``. The activation month is
@@ -40,10 +46,11 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import partial
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import and_, extract, func, not_, or_, select
+from sqlalchemy import and_, case, extract, func, not_, or_, select
 from sqlmodel import Session
 
 from app.domain.charges import Line
@@ -99,8 +106,10 @@ class BillingContext:
     """What every month of one account shares at ``as_of``, computed once.
 
     ``counts`` memoises :func:`_billed_counts` per month, ``credits`` the
-    table of every credit and ``days`` the billed outcomes per day of
-    completion (exact at ``as_of``), so that a history runs a handful of queries.
+    table of every credit, ``days`` the billed outcomes per day of completion
+    and ``completed`` the completed outcomes per day of completion and month of
+    their incorrect verdict (both exact at ``as_of``, see
+    :func:`completed_by_day`), so that a history runs a handful of queries.
     """
 
     session: Session
@@ -113,6 +122,7 @@ class BillingContext:
     counts: dict = field(default_factory=dict)
     credits: dict | None = None
     days: dict = field(default_factory=dict)
+    completed: dict = field(default_factory=dict)
 
 
 def billing_context(session: Session, account: Account, *, as_of: datetime) -> BillingContext:
@@ -136,9 +146,10 @@ def billing_context(session: Session, account: Account, *, as_of: datetime) -> B
     """
     as_of = aware_utc(as_of)
     sub, plan = get_subscription(session, account)
-    days = billed_days(session, account, sub, as_of)
-    state, cutoff = _state(session, account, sub, plan, as_of, days)
-    return BillingContext(session, account, sub, plan, as_of, state, cutoff, days=days)
+    completed = completed_by_day(session, account, sub, as_of)
+    ctx = BillingContext(session, account, sub, plan, as_of, None, None, days=_billed_per_day(completed), completed=completed)
+    ctx.state, ctx.cutoff = _state(ctx)
+    return ctx
 
 
 def day_start(day: date) -> datetime:
@@ -167,7 +178,16 @@ def _ym(column):
     return extract("year", column) * 12 + extract("month", column)
 
 
-def billed_conditions(account: Account, sub: Subscription, as_of: datetime) -> list:
+def billed_conditions(
+    account: Account,
+    sub: Subscription,
+    as_of: datetime,
+    *,
+    lo: datetime | None = None,
+    hi: datetime | None = None,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> list:
     """SQL conditions selecting the outcomes billed in the month of their ``completed_at``.
 
     Parameters
@@ -177,6 +197,10 @@ def billed_conditions(account: Account, sub: Subscription, as_of: datetime) -> l
         Outcomes completed before its first day are not billed.
     as_of : datetime
         Later completions and reviews are ignored.
+    lo, hi : datetime, optional
+        Only outcomes completed from ``lo`` to ``hi`` (each included unless
+        ``*_open``); merged with the subscription's start and ``as_of`` into a
+        single range, which the ``(account_id, completed_at)`` index serves.
 
     Returns
     -------
@@ -189,19 +213,34 @@ def billed_conditions(account: Account, sub: Subscription, as_of: datetime) -> l
         Outcome.reviewed_at <= as_of,
         _ym(Outcome.reviewed_at) <= _ym(Outcome.completed_at),
     )
+    lower, lower_open = day_start(sub.started_on), False
+    if lo is not None and (lo > lower or (lo == lower and lo_open)):
+        lower, lower_open = lo, lo_open
+    upper, upper_open = as_of, False
+    if hi is not None and (hi < upper or (hi == upper and hi_open)):
+        upper, upper_open = hi, hi_open
     return [
         Outcome.account_id == account.id,
         Outcome.status == "completed",
-        Outcome.completed_at.is_not(None),
-        Outcome.completed_at >= day_start(sub.started_on),
-        Outcome.completed_at <= as_of,
+        *_between(Outcome.completed_at, lower, upper, lower_open, upper_open),
         not_(incorrect_in_same_month),
     ]
 
 
-def _at_or_after(cutoff: tuple[datetime, int]):
+def _between(column, lo: datetime, hi: datetime, lo_open: bool = False, hi_open: bool = False) -> list:
+    # One bound each way: given two lower bounds, SQLite may range-scan from the wider one.
+    return [column > lo if lo_open else column >= lo, column < hi if hi_open else column <= hi]
+
+
+def _empty(lo: datetime, hi: datetime, lo_open: bool, hi_open: bool) -> bool:
+    return hi < lo or (hi == lo and (lo_open or hi_open))
+
+
+def _not_before(cutoff: tuple[datetime, int]):
+    # With completed_at >= the cutoff's time already required: the cutoff and the outcomes after it.
+    # Written without a second bound on completed_at, which SQLite could take for the range.
     at, pk = cutoff
-    return or_(Outcome.completed_at > at, and_(Outcome.completed_at == at, Outcome.id >= pk))
+    return or_(Outcome.completed_at != at, Outcome.id >= pk)
 
 
 def _scalar(session: Session, stmt) -> int:
@@ -212,17 +251,98 @@ def _count(session: Session, *conditions) -> int:
     return _scalar(session, select(func.count()).select_from(Outcome).where(*conditions))
 
 
-def _on_day(day: date) -> list:
-    return [Outcome.completed_at >= day_start(day), Outcome.completed_at < day_start(day + DAY)]
+def _ym_of(day: date) -> int:
+    return day.year * 12 + day.month
+
+
+def completed_by_day(session: Session, account: Account, sub: Subscription, as_of: datetime) -> dict[tuple[date, int], int]:
+    """Completed outcomes per UTC day of completion and month of their incorrect verdict, exact at ``as_of``.
+
+    The rollups give every day up to ``as_of``'s; the outcomes completed later
+    that day are taken out, and the incorrect verdicts recorded later that day
+    taken back, from their raw rows (two index range scans within the rest of
+    that one day, usually empty).
+
+    Parameters
+    ----------
+    session : Session
+    account : Account
+    sub : Subscription
+        Days before its first are left out.
+    as_of : datetime
+        Aware UTC.
+
+    Returns
+    -------
+    dict
+        ``{(day, review month): outcomes}``; the review month is ``year * 12 +
+        month`` of the incorrect verdict recorded by ``as_of``, 0 when there is none.
+    """
+    today = as_of.date()
+    if sub.started_on > today:
+        return {}
+    tomorrow = day_start(today + DAY)
+    table: dict[tuple[date, int], int] = defaultdict(int)
+    r = RollupOutcomeDay
+    # incorrect_on <= today: recorded by the end of as_of's day; the second correction below
+    # moves the verdicts recorded after as_of back to "none".
+    r_month = case((r.incorrect_on <= today, _ym(r.incorrect_on)), else_=0)
+    for day, month, n in session.execute(
+        select(r.day, r_month, func.sum(r.outcomes))
+        .where(r.account_id == account.id, r.status == "completed", r.day >= sub.started_on, r.day <= today)
+        .group_by(r.day, r_month)
+    ):
+        table[(as_date(day), int(month or 0))] += int(n or 0)
+    # Outcomes completed after as_of on its day (counted above with the same review month).
+    o_month = case(
+        (and_(Outcome.verdict == "incorrect", Outcome.reviewed_at < tomorrow), _ym(Outcome.reviewed_at)), else_=0
+    )
+    for month, n in session.execute(
+        select(o_month, func.count())
+        .where(
+            Outcome.account_id == account.id,
+            Outcome.status == "completed",
+            *_between(Outcome.completed_at, as_of, tomorrow, True, True),
+        )
+        .group_by(o_month)
+    ):
+        table[(today, int(month or 0))] -= int(n)
+    # Incorrect verdicts recorded after as_of on its day, of outcomes completed by then:
+    # not made yet at as_of. Only reviewed_at is bounded, so its index is the one used.
+    completed_day = func.date(Outcome.completed_at)
+    by_then = case((Outcome.completed_at <= as_of, 1), else_=0)
+    for day, done, n in session.execute(
+        select(completed_day, by_then, func.count())
+        .where(
+            Outcome.account_id == account.id,
+            Outcome.status == "completed",
+            Outcome.verdict == "incorrect",
+            *_between(Outcome.reviewed_at, as_of, tomorrow, True, True),
+        )
+        .group_by(completed_day, by_then)
+    ):
+        if day is None or not done:
+            continue
+        day = as_date(day)
+        if sub.started_on <= day <= today:
+            table[(day, _ym_of(today))] -= int(n)
+            table[(day, 0)] += int(n)
+    return {key: n for key, n in sorted(table.items()) if n}
+
+
+def _billed_per_day(completed: dict[tuple[date, int], int]) -> dict[date, int]:
+    days: dict[date, int] = defaultdict(int)
+    for (day, review), n in completed.items():
+        # Reviewed incorrect by as_of within the month of completion: never billed.
+        if not (review and review <= _ym_of(day)):
+            days[day] += n
+    return {day: n for day, n in sorted(days.items()) if n}
 
 
 def billed_days(session: Session, account: Account, sub: Subscription, as_of: datetime) -> dict[date, int]:
     """Billed outcomes (:func:`billed_conditions`) per UTC day of completion, exact at ``as_of``.
 
-    Whole days before ``as_of``'s come from the rollups, where an incorrect
-    verdict recorded on ``as_of``'s day counts as made by ``as_of``; the outcomes
-    whose review came later that day are put back from their raw rows, and
-    ``as_of``'s own day is counted from its raw rows.
+    Read from the rollups through :func:`completed_by_day`.
 
     Parameters
     ----------
@@ -237,63 +357,35 @@ def billed_days(session: Session, account: Account, sub: Subscription, as_of: da
     dict
         ``{day: count}`` for the days with billed outcomes, in day order.
     """
-    today = as_of.date()
-    if sub.started_on > today:
-        return {}
-    r = RollupOutcomeDay
-    reviewed, completed = _ym(r.incorrect_on), _ym(r.day)
-    rows = session.execute(
-        select(r.day, func.sum(r.outcomes))
-        .where(
-            r.account_id == account.id,
-            r.status == "completed",
-            r.day >= sub.started_on,
-            r.day < today,
-            not_(and_(r.incorrect_on <= today, reviewed <= completed)),
-        )
-        .group_by(r.day)
-    ).all()
-    days: dict[date, int] = defaultdict(int)
-    for day, n in rows:
-        days[as_date(day)] += int(n or 0)
-    completed_day = func.date(Outcome.completed_at)
-    late = session.execute(
-        select(completed_day, func.count())
-        .where(
-            Outcome.account_id == account.id,
-            Outcome.status == "completed",
-            Outcome.verdict == "incorrect",
-            Outcome.reviewed_at > as_of,
-            Outcome.reviewed_at < day_start(today + DAY),
-            Outcome.completed_at >= day_start(sub.started_on),
-            Outcome.completed_at < day_start(today),
-            _ym(Outcome.reviewed_at) <= _ym(Outcome.completed_at),
-        )
-        .group_by(completed_day)
-    ).all()
-    for day, n in late:
-        days[as_date(day)] += int(n)
-    days[today] += _count(session, *billed_conditions(account, sub, as_of), Outcome.completed_at >= day_start(today))
-    return {day: n for day, n in sorted(days.items()) if n}
+    return _billed_per_day(completed_by_day(session, account, sub, as_of))
 
 
 def billed_after(ctx: BillingContext, moment: datetime) -> int:
-    """Billed outcomes (at ``ctx.as_of``) completed strictly after ``moment``."""
+    """Billed outcomes (at ``ctx.as_of``) completed strictly after ``moment``.
+
+    Whole days come from ``ctx.days``; on ``moment``'s own day the raw rows of
+    the shorter side of ``moment`` are counted (and taken from that day's total
+    when they are the ones before it).
+    """
     day = moment.date()
     whole = sum(n for d, n in ctx.days.items() if d > day)
-    partial = _count(
-        ctx.session,
-        *billed_conditions(ctx.account, ctx.subscription, ctx.as_of),
-        Outcome.completed_at > moment,
-        Outcome.completed_at < day_start(day + DAY),
-    )
-    return whole + partial
+    on_day = ctx.days.get(day, 0)
+    if not on_day:
+        return whole
+    d0, d1 = day_start(day), day_start(day + DAY)
+    billed = partial(billed_conditions, ctx.account, ctx.subscription, ctx.as_of)
+    if moment - d0 < d1 - moment:
+        return whole + on_day - _count(ctx.session, *billed(lo=d0, hi=moment))
+    return whole + _count(ctx.session, *billed(lo=moment, lo_open=True, hi=d1, hi_open=True))
 
 
-def _first_of_day(session: Session, billed: list, day: date, offset: int, *, last: bool = False):
+def _first_of_day(ctx: BillingContext, day: date, offset: int, *, last: bool = False):
     order = (Outcome.completed_at.desc(), Outcome.id.desc()) if last else (Outcome.completed_at, Outcome.id)
-    return session.execute(
-        select(Outcome.completed_at, Outcome.id).where(*billed, *_on_day(day)).order_by(*order).limit(1).offset(offset)
+    billed = billed_conditions(
+        ctx.account, ctx.subscription, ctx.as_of, lo=day_start(day), hi=day_start(day + DAY), hi_open=True
+    )
+    return ctx.session.execute(
+        select(Outcome.completed_at, Outcome.id).where(*billed).order_by(*order).limit(1).offset(offset)
     ).first()
 
 
@@ -301,9 +393,32 @@ def last_billed(ctx: BillingContext) -> datetime | None:
     """``completed_at`` of the latest billed outcome at ``ctx.as_of`` (None without any)."""
     if not ctx.days:
         return None
-    billed = billed_conditions(ctx.account, ctx.subscription, ctx.as_of)
-    row = _first_of_day(ctx.session, billed, max(ctx.days), 0, last=True)
+    row = _first_of_day(ctx, max(ctx.days), 0, last=True)
     return None if row is None else row[0]
+
+
+def _started_raw(session: Session, account_id: int, lo: datetime, hi: datetime, lo_open: bool, hi_open: bool) -> int:
+    if _empty(lo, hi, lo_open, hi_open):
+        return 0
+    return _count(session, Outcome.account_id == account_id, *_between(Outcome.started_at, lo, hi, lo_open, hi_open))
+
+
+def _started_within_day(
+    session: Session, account_id: int, whole: int, lo: datetime, hi: datetime, lo_open: bool, hi_open: bool
+) -> int:
+    """Outcomes started between ``lo`` and ``hi``, both within one day of ``whole`` outcomes started.
+
+    The raw rows read are those of the shorter of the span itself and the rest of the day.
+    """
+    if _empty(lo, hi, lo_open, hi_open) or not whole:
+        return 0
+    d0 = day_start(lo.date())
+    d1 = d0 + DAY
+    if hi - lo <= (d1 - d0) / 2:
+        return _started_raw(session, account_id, lo, hi, lo_open, hi_open)
+    before = _started_raw(session, account_id, d0, lo, False, not lo_open)
+    after = _started_raw(session, account_id, hi, d1, not hi_open, True)
+    return whole - before - after
 
 
 def started_between(
@@ -311,7 +426,8 @@ def started_between(
 ) -> int:
     """Outcomes of the account started between ``lo`` and ``hi`` (each bound included unless ``*_open``).
 
-    Whole days come from the rollups, the partial days at either end from their raw rows.
+    Whole days come from the rollups; of the partial days at either end, the raw
+    rows of the shorter side of the bound are read.
 
     Parameters
     ----------
@@ -329,27 +445,24 @@ def started_between(
     if hi < lo:
         return 0
     lo_day, hi_day = lo.date(), hi.date()
-    after_lo = Outcome.started_at > lo if lo_open else Outcome.started_at >= lo
-    before_hi = Outcome.started_at < hi if hi_open else Outcome.started_at <= hi
-    scope = Outcome.account_id == account_id
-    first_whole = lo_day if lo == day_start(lo_day) and not lo_open else lo_day + DAY
-    if hi_day < first_whole:
-        return _count(session, scope, after_lo, before_hi)
-    total = 0
-    if first_whole > lo_day:
-        total += _count(session, scope, after_lo, Outcome.started_at < day_start(first_whole))
-    if first_whole < hi_day:
-        r = RollupStartedDay
-        total += _scalar(
-            session,
-            select(func.sum(r.outcomes)).where(r.account_id == account_id, r.day >= first_whole, r.day < hi_day),
-        )
-    if not (hi_open and hi == day_start(hi_day)):
-        total += _count(session, scope, Outcome.started_at >= day_start(hi_day), before_hi)
+    r = RollupStartedDay
+    per_day: dict[date, int] = defaultdict(int)
+    for day, n in session.execute(
+        select(r.day, func.sum(r.outcomes))
+        .where(r.account_id == account_id, r.day >= lo_day, r.day <= hi_day)
+        .group_by(r.day)
+    ):
+        per_day[as_date(day)] += int(n or 0)
+    if lo_day == hi_day:
+        return _started_within_day(session, account_id, per_day[lo_day], lo, hi, lo_open, hi_open)
+    total = sum(n for day, n in per_day.items() if lo_day < day < hi_day)
+    total += _started_within_day(session, account_id, per_day[lo_day], lo, day_start(lo_day + DAY), lo_open, True)
+    total += _started_within_day(session, account_id, per_day[hi_day], day_start(hi_day), hi, False, hi_open)
     return total
 
 
-def _state(session: Session, account: Account, sub: Subscription, plan: PlanSpec, as_of: datetime, days: dict):
+def _state(ctx: BillingContext) -> tuple[BillingState, tuple[datetime, int] | None]:
+    sub, plan, as_of, days = ctx.subscription, ctx.plan, ctx.as_of, ctx.days
     total = sum(days.values())
     used = min(plan.free_outcomes, total)
     cutoff = None
@@ -357,7 +470,7 @@ def _state(session: Session, account: Account, sub: Subscription, plan: PlanSpec
         before = 0
         for day, n in days.items():
             if before + n > plan.free_outcomes:
-                row = _first_of_day(session, billed_conditions(account, sub, as_of), day, plan.free_outcomes - before)
+                row = _first_of_day(ctx, day, plan.free_outcomes - before)
                 cutoff = (row[0], row[1])
                 break
             before += n
@@ -427,64 +540,33 @@ def _credit_table(ctx: BillingContext) -> dict[tuple[int, int], int]:
 
 def _credit_rows(ctx: BillingContext) -> dict[tuple[int, int], int]:
     session, account, as_of = ctx.session, ctx.account, ctx.as_of
-    cut_day, today = ctx.cutoff[0].date(), as_of.date()
+    cut_at, _pk = ctx.cutoff
+    cut_day = cut_at.date()
     table: dict[tuple[int, int], int] = defaultdict(int)
-    # Whole days after the cutoff's and before as_of's: from the rollups, a review made on
-    # as_of's day counting as made by as_of ...
-    r = RollupOutcomeDay
-    r_reviewed, r_completed = _ym(r.incorrect_on), _ym(r.day)
-    rows = session.execute(
-        select(r_reviewed, r_completed, func.sum(r.outcomes))
-        .where(
-            r.account_id == account.id,
-            r.status == "completed",
-            r.day > cut_day,
-            r.day < today,
-            r.incorrect_on <= today,
-            r_reviewed > r_completed,
-        )
-        .group_by(r_reviewed, r_completed)
-    ).all()
-    for rv, cp, k in rows:
-        table[(int(rv), int(cp))] += int(k or 0)
+    # Days after the cutoff's: every outcome there is beyond the free allowance.
+    for (day, review), n in ctx.completed.items():
+        if day > cut_day and review > _ym_of(day):
+            table[(review, _ym_of(day))] += n
+    # The cutoff's own day from its raw rows at or after the cutoff.
+    d1 = day_start(cut_day + DAY)
+    hi, hi_open = (as_of, False) if as_of < d1 else (d1, True)
     reviewed, completed = _ym(Outcome.reviewed_at), _ym(Outcome.completed_at)
-    incorrect = [
-        Outcome.account_id == account.id,
-        Outcome.status == "completed",
-        Outcome.verdict == "incorrect",
-        reviewed > completed,
-    ]
-    # ... so the reviews made later that day are taken out again, from their raw rows;
-    late = session.execute(
+    rows = session.execute(
         select(reviewed, completed, func.count())
         .where(
-            *incorrect,
-            Outcome.reviewed_at > as_of,
-            Outcome.reviewed_at < day_start(today + DAY),
-            Outcome.completed_at >= day_start(cut_day + DAY),
-            Outcome.completed_at < day_start(today),
+            Outcome.account_id == account.id,
+            Outcome.status == "completed",
+            *_between(Outcome.completed_at, cut_at, hi, False, hi_open),
+            _not_before(ctx.cutoff),
+            Outcome.verdict == "incorrect",
+            Outcome.reviewed_at <= as_of,
+            reviewed > completed,
         )
         .group_by(reviewed, completed)
     ).all()
-    for rv, cp, k in late:
-        table[(int(rv), int(cp))] -= int(k)
-    # and the cutoff's day and as_of's day are read exactly from their raw rows.
-    for day in sorted({cut_day, today}):
-        rows = session.execute(
-            select(reviewed, completed, func.count())
-            .where(
-                *incorrect,
-                Outcome.completed_at >= day_start(ctx.subscription.started_on),
-                Outcome.completed_at <= as_of,
-                Outcome.reviewed_at <= as_of,
-                _at_or_after(ctx.cutoff),
-                *_on_day(day),
-            )
-            .group_by(reviewed, completed)
-        ).all()
-        for rv, cp, k in rows:
-            table[(int(rv), int(cp))] += int(k)
-    return {key: k for key, k in table.items() if k}
+    for rv, cp, k in rows:
+        table[(int(rv), int(cp))] += int(k)
+    return {key: k for key, k in sorted(table.items()) if k}
 
 
 def _credits(ctx: BillingContext, year: int, month: int) -> tuple[Line, ...]:
@@ -603,10 +685,15 @@ def invoice_for_month(
         An impossible month, a naive ``as_of``, or a month that starts after ``as_of``.
     """
     ctx = billing_context(session, account, as_of=utcnow() if as_of is None else as_of)
-    return _invoice(ctx, year, month)
+    return invoice_in(ctx, year, month)
 
 
-def _invoice(ctx: BillingContext, year: int, month: int) -> Invoice:
+def invoice_in(ctx: BillingContext, year: int, month: int) -> Invoice:
+    """The invoice of one calendar month within an existing :class:`BillingContext`.
+
+    Lets a page that also shows ``ctx.state`` read the rollups once; otherwise
+    the same as :func:`invoice_for_month` at ``ctx.as_of``.
+    """
     start, end = month_bounds(year, month)
     if start > ctx.as_of:
         raise OverseerError(
@@ -641,6 +728,6 @@ def invoice_history(session: Session, account: Account, *, as_of: datetime) -> l
     year, month = ctx.subscription.started_on.year, ctx.subscription.started_on.month
     invoices = []
     while (year, month) <= (as_of.year, as_of.month):
-        invoices.append(_invoice(ctx, year, month))
+        invoices.append(invoice_in(ctx, year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return invoices

@@ -7,27 +7,46 @@ Outcomes are upserted by ``(account, job, outcome_id)``, so importing a file
 twice changes nothing; an import never reopens a closed outcome, never
 clears a stored review and never forgets a step it was not told about.
 
-The daily rollups (:mod:`app.store.rollups`) follow every batch inside the
-same savepoint: each flush of a batch subtracts the stored rows'
-contributions and adds the new ones in a few set-based statements, so a
-refused or failed import leaves them exactly as it found them.
+Rows are written per batch (:data:`BATCH_SIZE`) as Core ``executemany``
+statements on the session's connection, not ORM objects. That bypasses the
+session's rollup hooks, so the import keeps the daily rollups itself: it sums
+each changed row's old contribution (negative) and new one in Python and writes
+the sums once, before the commit, in the same savepoint; a refused or failed
+import leaves them exactly as it found them. On SQLite a writing import takes
+the database's write lock first; on PostgreSQL it locks the rows it reads and
+one import per account runs at a time. A clash with another writer rolls the
+import back whole and, when the source can be read again, retries it.
+
+The file is read and checked on a worker thread, a bounded two batches ahead,
+while the caller's thread classifies and writes the previous batch: the
+database works with the GIL released, so the two overlap. Only the caller's
+thread touches the session and calls ``progress``.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import queue
+import random
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import bindparam
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Session
+
+from app.core.config import max_import_mb
+from app.core.db import claim_write_lock, is_write_conflict
+from app.domain.access import Principal
 
 from app.domain.errors import OverseerError
 from app.domain.ingest_rows import (
@@ -41,16 +60,29 @@ from app.domain.ingest_rows import (
     parse_row,
 )
 from app.domain.steps import CLOSED_STATUSES, STEPS, step_column
-from app.models import Account, Outcome, utcnow
+from app.models import (
+    NEVER_REVIEWED,
+    Account,
+    DataVersion,
+    Outcome,
+    Review,
+    RollupOutcomeDay,
+    RollupStartedDay,
+    RollupStepDay,
+    utcnow,
+)
+from app.store import audit
 from app.store.accounts import list_jobs
-from app.store.reviews import last_imported_verdicts, record_review
+from app.store.reviews import MAX_REVIEWER, last_imported_verdicts
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
+# Key space of the advisory lock that lets one import at a time write into an account (PostgreSQL).
+_IMPORT_LOCK = 0x0F5EE
 FORMATS: dict[str, str] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
 _BOM = b"\xef\xbb\xbf"
 
-Row = tuple[int, dict | None, list[RowError]]
+_Line = tuple[int, dict | None, list[RowError]]
 
 
 @dataclass
@@ -149,7 +181,7 @@ def _utf8_reason(exc: UnicodeDecodeError) -> str:
     return f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at position {exc.start + 1})"
 
 
-def _csv_rows(lines: Iterator[bytes | str]) -> Iterator[Row]:
+def _csv_rows(lines: Iterator[bytes | str]) -> Iterator[_Line]:
     def text_lines() -> Iterator[str]:
         for number, raw in enumerate(lines, start=1):
             try:
@@ -176,6 +208,8 @@ def _csv_rows(lines: Iterator[bytes | str]) -> Iterator[Row]:
     if errors:
         raise _Refused(errors)
     names = [normalize_column(h) for h in header]
+    all_known = all(name in _KNOWN_COLUMNS for name in names)
+    width = len(names)
     while True:
         line = reader.line_num + 1
         try:
@@ -185,18 +219,22 @@ def _csv_rows(lines: Iterator[bytes | str]) -> Iterator[Row]:
         except csv.Error as exc:
             yield line, None, [RowError(line, None, f"the row is not valid CSV: {exc}")]
             continue
-        if not any(f.strip() for f in fields):  # blank line, or only separators
+        # A row whose first field holds something is not blank: most rows stop at that test.
+        if not (fields and fields[0].strip()) and not any(f.strip() for f in fields):  # blank line, or only separators
             continue
         # Trailing empty fields (a spreadsheet export artefact) are tolerated; missing or extra data is not.
-        if len(fields) < len(names) or any(f.strip() for f in fields[len(names) :]):
+        if len(fields) != width and (len(fields) < width or any(f.strip() for f in fields[width:])):
             reason = f"the row has {len(fields)} fields but the header has {len(names)}"
             yield line, None, [RowError(line, None, reason)]
             continue
-        values = {name: value for name, value in zip(names, fields) if name in _KNOWN_COLUMNS}
+        if all_known:
+            values = dict(zip(names, fields))
+        else:
+            values = {name: value for name, value in zip(names, fields) if name in _KNOWN_COLUMNS}
         yield line, values, []
 
 
-def _jsonl_rows(lines: Iterator[bytes | str]) -> Iterator[Row]:
+def _jsonl_rows(lines: Iterator[bytes | str]) -> Iterator[_Line]:
     for line, raw in enumerate(lines, start=1):
         try:
             text = _decode(raw, line).strip()
@@ -219,32 +257,21 @@ def _jsonl_rows(lines: Iterator[bytes | str]) -> Iterator[Row]:
         yield line, values, check_jsonl_keys(values, line)
 
 
-def _changes(stored: Outcome, rec: OutcomeRecord) -> dict:
-    wanted: dict = {"started_at": rec.started_at, "completed_at": rec.completed_at, "status": rec.status}
-    if rec.handoff_given:
-        wanted["handoff_step"] = rec.handoff_step
-    for step, performer in rec.steps.items():
-        wanted[step_column(step)] = performer
-    return {col: value for col, value in wanted.items() if getattr(stored, col) != value}
+_OUTCOME = Outcome.__table__
+_REVIEW = Review.__table__
+_STEP_COLUMNS: tuple[str, ...] = tuple(step_column(s) for s in STEPS)
+# What an import may change in a stored outcome, and what it reads to decide.
+_MUTABLE = ("started_at", "completed_at", "status", "verdict", "reviewed_at", "handoff_step", *_STEP_COLUMNS)
+_STORED = [_OUTCOME.c.id, _OUTCOME.c.outcome_id, *(_OUTCOME.c[c] for c in _MUTABLE)]
+_UPDATE = (
+    update(_OUTCOME)
+    .where(_OUTCOME.c.id == bindparam("pk"))
+    .values({c: bindparam(f"v_{c}") for c in (*_MUTABLE, "updated_at")})
+)
 
 
-def _new_outcome(account: Account, job_id: int, rec: OutcomeRecord, now: datetime) -> Outcome:
-    return Outcome(
-        account_id=account.id,
-        job_id=job_id,
-        outcome_id=rec.outcome_id,
-        started_at=rec.started_at,
-        completed_at=rec.completed_at,
-        status=rec.status,
-        verdict="unreviewed",
-        handoff_step=rec.handoff_step,
-        updated_at=now,
-        **{step_column(s): rec.steps.get(s) for s in STEPS},
-    )
-
-
-def _among(session: Session, outcome_ids: list[str]):
-    """``outcome_id IN (...)`` that keeps using the (job_id, outcome_id) index.
+def _among(dialect: str, column, values: list):
+    """``column IN (...)`` that keeps using the (job_id, outcome_id) index.
 
     psycopg prepares a statement once its text has run five times, and
     PostgreSQL then reuses the plan made at that moment: planned while the
@@ -253,49 +280,241 @@ def _among(session: Session, outcome_ids: list[str]):
     ids as literals makes every batch's text unique, so each is planned with
     its values. SQLite plans per statement anyway and keeps bound parameters.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        return Outcome.outcome_id.in_(bindparam("outcome_ids", outcome_ids, expanding=True, literal_execute=True))
-    return Outcome.outcome_id.in_(outcome_ids)
+    if dialect == "postgresql":
+        return column.in_(bindparam("among", values, expanding=True, literal_execute=True))
+    return column.in_(values)
 
 
-def _apply_batch(
-    session: Session,
-    account: Account,
-    job_ids: dict[str, int],
-    batch: list[OutcomeRecord],
-    report: ImportReport,
-    *,
-    write: bool,
-    reviewer: str,
-    now: datetime,
-) -> None:
-    """Classify a batch against the stored outcomes and, if ``write``, store it."""
-    by_job: dict[int, list[OutcomeRecord]] = defaultdict(list)
-    for rec in batch:
-        by_job[job_ids[rec.job]].append(rec)
-    for job_id, recs in by_job.items():
-        stmt = select(Outcome).where(Outcome.job_id == job_id, _among(session, [r.outcome_id for r in recs]))
-        if write:
-            # Lock the rows (PostgreSQL) so a concurrent review or import cannot slip between read and write.
-            stmt = stmt.with_for_update()
-        stored = {o.outcome_id: o for o in session.exec(stmt)}
+class _RollupDelta:
+    """What an import changes in the daily rollups, summed in Python and written once, at the end.
+
+    Summing here costs a few microseconds a row, where recomputing each batch
+    in SQL (:func:`app.store.rollups.add_outcomes`) cost tens; and writing the
+    sums at the end, sorted by key, keeps the rollup rows locked only from then
+    until the commit, after every outcome row the import locks (PostgreSQL), so a
+    review, which locks its outcome and then its rollup rows, cannot deadlock with it.
+
+    It mirrors the definitions of :mod:`app.store.rollups`: the day of an outcome
+    (of ``completed_at``, else ``started_at``), autonomy, the day of an incorrect
+    verdict, the per-step counts. ``tests/store/test_rollups.py`` checks, after
+    random imports, re-imports and reviews, that the stored rollups equal
+    :func:`app.store.rollups.rebuild_rollups`' recomputation, which catches the two drifting apart.
+    The sums take one entry per rollup row touched, not per outcome.
+    """
+
+    def __init__(self, account_id: int):
+        self.account_id = account_id
+        self.outcome_day: dict[tuple, int] = defaultdict(int)
+        self.started_day: dict[tuple, int] = defaultdict(int)
+        self.step_day: dict[tuple, list[int]] = {}
+        # Outcomes tallied by what their contribution depends on (days, not times); most rows of a
+        # batch share a handful of such keys, so the per-step arithmetic runs once per key, not per row.
+        self._pending: dict[tuple, int] = defaultdict(int)
+
+    def count(self, job_id: int, o: Sequence, sign: int) -> None:
+        """Add (``sign`` 1) or take out (-1) the contribution of outcome ``o``, its values in :data:`_ROW` order.
+
+        Tallied until :meth:`settle` (after each batch, and by :meth:`write`).
+        """
+        started, completed, status, verdict, reviewed, handoff = o[:6]
+        incorrect_on = reviewed.date() if verdict == "incorrect" and reviewed is not None else NEVER_REVIEWED
+        day = started.date() if completed is None else completed.date()
+        self._pending[(job_id, day, started.date(), status, verdict, incorrect_on, handoff, *o[6:])] += sign
+
+    def settle(self) -> None:
+        """Spread the tallied outcomes over the rollup sums (once per batch, so the tally stays small)."""
+        step_day = self.step_day
+        for (job_id, day, started_on, status, verdict, incorrect_on, handoff, *performers), sign in self._pending.items():
+            if not sign:
+                continue
+            autonomous = 1 if status == "completed" and "human" not in performers else 0
+            self.outcome_day[(day, job_id, status, verdict, autonomous, incorrect_on)] += sign
+            self.started_day[(started_on, job_id)] += sign
+            billable = status == "completed" and verdict != "incorrect"
+            for step, who in zip(STEPS, performers):
+                ai = who == "ai"
+                human = who == "human"
+                handed_off = handoff == step
+                if ai or human or handed_off:
+                    counts = step_day.get((day, job_id, step))
+                    if counts is None:
+                        counts = step_day[(day, job_id, step)] = [0, 0, 0, 0, 0]
+                    counts[0] += sign * ai
+                    counts[1] += sign * human
+                    counts[2] += sign
+                    counts[3] += sign * handed_off
+                    counts[4] += sign * (ai and billable)
+        self._pending.clear()
+
+    def write(self, conn) -> None:
+        """Add the sums to the rollup tables, then delete the rows they emptied."""
+        self.settle()
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        tables = (
+            (RollupOutcomeDay.__table__, {k: (v,) for k, v in self.outcome_day.items()}),
+            (RollupStepDay.__table__, self.step_day),
+            (RollupStartedDay.__table__, {k: (v,) for k, v in self.started_day.items()}),
+        )
+        for table, sums in tables:
+            keys = [c.name for c in table.primary_key.columns]
+            counts = [c.name for c in table.columns if c.name not in keys]
+            rows, emptied = [], []
+            # Sorted by key, as app.store.rollups writes them, so writers lock rollup rows in one order.
+            for key in sorted(sums):
+                values = sums[key]
+                if not any(values):
+                    continue
+                row = dict(zip(keys, (self.account_id, *key)))
+                if any(v < 0 for v in values):
+                    emptied.append({f"k_{k}": v for k, v in row.items()})
+                row.update(zip(counts, values))
+                rows.append(row)
+            if not rows:
+                continue
+            stmt = dialect_insert(table)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counts}
+            )
+            conn.execute(stmt, rows)
+            if emptied:
+                # A row is empty when its outcome count (steps: outcomes that reached it) is 0.
+                empty = "reached" if table is RollupStepDay.__table__ else "outcomes"
+                conn.execute(
+                    delete(table).where(table.c[empty] == 0, *(table.c[k] == bindparam(f"k_{k}") for k in keys)),
+                    emptied,
+                )
+
+
+# An outcome's values as the import handles them: what it may change, in this order.
+_ROW = ("started_at", "completed_at", "status", "verdict", "reviewed_at", "handoff_step", *_STEP_COLUMNS)
+_INSERTED = ("account_id", "job_id", "outcome_id", *_ROW, "updated_at")
+_TIMES = frozenset({"started_at", "completed_at", "reviewed_at", "updated_at"})
+
+
+def _time_binder(dialect) -> Callable[[datetime | None], object]:
+    """How an aware UTC time is passed to the driver, as SQLAlchemy's column type would pass it.
+
+    New rows go to the driver without SQLAlchemy's per-value processing, which
+    cost more than the insert itself. SQLite stores UTC text without an offset;
+    psycopg takes the datetime. The result is checked against the column type's
+    own processor for this dialect (the one a Core or ORM insert uses), and that
+    processor is used instead should they ever differ.
+    """
+    column_type = _OUTCOME.c.started_at.type
+    # The dialect's own implementation: the type's generic processor would hand SQLite the
+    # aware datetime, which sqlite3 then stores with a "+00:00" no other write produces.
+    reference = column_type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+    if dialect.name == "sqlite":
+
+        def bind(moment: datetime | None, _iso=datetime.isoformat) -> object:
+            return None if moment is None else _iso(moment.replace(tzinfo=None), " ", "microseconds")
+
+    else:
+
+        def bind(moment: datetime | None) -> object:
+            return moment
+
+    probes = [
+        datetime(2026, 11, 3, 14, 5, tzinfo=timezone.utc),
+        datetime(2026, 1, 1, 0, 0, 0, 7, tzinfo=timezone.utc),
+        datetime.fromisoformat("2026-05-28T07:01:50Z"),
+    ]
+    if any(bind(p) != reference(p) for p in probes):
+        return lambda moment: None if moment is None else reference(moment)
+    return bind
+
+
+class _Batches:
+    """Classifies batches of valid rows against the stored outcomes and writes them.
+
+    New rows go straight to the driver in one ``executemany`` per batch, changed
+    ones through one Core ``executemany`` UPDATE: no ORM objects. Writes through
+    the bare connection bypass the session's rollup hooks, so the import keeps
+    the rollups itself (:class:`_RollupDelta`).
+    """
+
+    def __init__(self, session: Session, account: Account, job_ids: dict[str, int], reviewer: str, now: datetime):
+        self.session = session
+        self.conn = session.connection()
+        dialect = self.conn.dialect
+        self.dialect = dialect.name
+        self.account_id = account.id
+        self.job_ids = job_ids
+        self.reviewer = reviewer
+        self.now = now
+        self.wrote = False
+        self.rollups = _RollupDelta(account.id)
+        self.bind_time = _time_binder(dialect)
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.insert_sql = (
+            f"INSERT INTO {_OUTCOME.name} ({', '.join(_INSERTED)}) VALUES ({', '.join([marker] * len(_INSERTED))})"
+        )
+
+    def _stored(self, job_id: int, outcome_ids: list[str], lock: bool) -> dict[str, Row]:
+        if self.dialect == "sqlite":
+            # Rendering a 5,000-value IN list through SQLAlchemy costs more than the query itself: ask
+            # the driver which ids are stored, and read those in full only (a first import: none).
+            marks = ", ".join("?" * len(outcome_ids))
+            found = self.conn.exec_driver_sql(
+                f"SELECT outcome_id FROM {_OUTCOME.name} WHERE job_id = ? AND outcome_id IN ({marks})",
+                (job_id, *outcome_ids),
+            )
+            outcome_ids = [row[0] for row in found]
+            if not outcome_ids:
+                return {}
+        stmt = select(*_STORED).where(_OUTCOME.c.job_id == job_id, _among(self.dialect, _OUTCOME.c.outcome_id, outcome_ids))
+        if lock and self.dialect == "postgresql":
+            # Hold the rows, in one order for every writer, so a concurrent review or import cannot
+            # slip between read and write, nor lock them the other way round.
+            stmt = stmt.order_by(_OUTCOME.c.id).with_for_update()
+        return {row.outcome_id: row for row in self.conn.execute(stmt)}
+
+    def apply(self, batch: list[OutcomeRecord], report: ImportReport, *, write: bool) -> None:
+        """Count ``batch`` into ``report`` and, if ``write``, store it."""
+        by_job: dict[int, list[OutcomeRecord]] = defaultdict(list)
+        for rec in batch:
+            by_job[self.job_ids[rec.job]].append(rec)
+        for job_id, recs in by_job.items():
+            self._apply_job(job_id, recs, report, write)
+        self.rollups.settle()
+
+    def _apply_job(self, job_id: int, recs: list[OutcomeRecord], report: ImportReport, write: bool) -> None:
+        now = self.now
+        stored = self._stored(job_id, [r.outcome_id for r in recs], lock=write)
         # A file repeats its source's verdict on every re-import; only a verdict the source changed
         # may override a person's later review in Overseer.
-        imported = last_imported_verdicts(
-            session,
-            [o.id for o in stored.values() if o.reviewed_at is not None],
-        )
-        new: list[Outcome] = []
-        reviews: list[tuple[Outcome, str]] = []
+        imported = last_imported_verdicts(self.session, [row.id for row in stored.values() if row.reviewed_at is not None])
+        inserts: list[tuple] = []
+        judged: list[str] = []
+        updates: list[dict] = []
+        reviews: list[dict] = []
+        count = self.rollups.count
+        bind = self.bind_time
+        account_id = self.account_id
+        bound_now = bind(now)
         for rec in recs:
             current = stored.get(rec.outcome_id)
             if current is None:
                 report.inserted += 1
                 if write:
-                    obj = _new_outcome(account, job_id, rec, now)
-                    new.append(obj)
-                    if rec.verdict is not None:
-                        reviews.append((obj, rec.verdict))
+                    steps = rec.steps
+                    performers = tuple(map(steps.get, STEPS)) if steps else _NOBODY
+                    verdict = rec.verdict
+                    # The verdict goes in with the row, so the rollups count the row once, as it ends up.
+                    values = (
+                        rec.started_at, rec.completed_at, rec.status, verdict or "unreviewed",
+                        now if verdict else None, rec.handoff_step, *performers,
+                    )
+                    count(job_id, values, 1)
+                    inserts.append(
+                        (
+                            account_id, job_id, rec.outcome_id, bind(rec.started_at), bind(rec.completed_at),
+                            values[2], values[3], bound_now if verdict else None, rec.handoff_step, *performers,
+                            bound_now,
+                        )
+                    )
+                    if verdict:
+                        judged.append(rec.outcome_id)
                 continue
             if current.status in CLOSED_STATUSES and rec.status not in CLOSED_STATUSES:
                 report.rejected.append(
@@ -306,7 +525,13 @@ def _apply_batch(
                     )
                 )
                 continue
-            changes = _changes(current, rec)
+            old = current._mapping
+            wanted = {"started_at": rec.started_at, "completed_at": rec.completed_at, "status": rec.status}
+            if rec.handoff_given:
+                wanted["handoff_step"] = rec.handoff_step
+            for step, performer in rec.steps.items():
+                wanted[step_column(step)] = performer
+            changed = any(old[col] != value for col, value in wanted.items())
             last = imported.get(current.id)
             review = (
                 rec.verdict is not None
@@ -315,24 +540,71 @@ def _apply_batch(
                 # (remembered even if a person already said the same).
                 and (rec.verdict != current.verdict or last is not None)
             )
-            if not changes and not review:
+            if not changed and not review:
                 report.unchanged += 1
                 continue
             report.updated += 1
-            if write:
-                for col, value in changes.items():
-                    setattr(current, col, value)
-                if changes:
-                    current.updated_at = now
-                    session.add(current)
-                if review:
-                    reviews.append((current, rec.verdict))
-        if write:
-            session.add_all(new)
-            session.flush()
-            for obj, verdict in reviews:
-                record_review(session, obj, verdict, reviewer, at=now, source="import", flush=False)
-            session.flush()
+            if not write:
+                continue
+            if review:
+                reviews.append({"outcome_pk": current.id, "verdict": rec.verdict})
+                # As record_review: the verdict follows the latest review only.
+                if current.reviewed_at is None or now >= current.reviewed_at:
+                    wanted["verdict"] = rec.verdict
+                    wanted["reviewed_at"] = now
+                    changed = True
+            if changed:
+                merged = {col: old[col] for col in _ROW}
+                merged.update(wanted)
+                count(job_id, tuple(old[col] for col in _ROW), -1)
+                count(job_id, tuple(merged.values()), 1)
+                values = {f"v_{col}": value for col, value in merged.items()}
+                values["pk"] = current.id
+                values["v_updated_at"] = now
+                updates.append(values)
+        if write and (inserts or updates or reviews):
+            self._write(job_id, inserts, judged, updates, reviews)
+
+    def _write(self, job_id: int, inserts: list[tuple], judged: list[str], updates: list[dict], reviews: list[dict]) -> None:
+        conn = self.conn
+        if updates:
+            conn.execute(_UPDATE, updates)
+        if inserts:
+            conn.exec_driver_sql(self.insert_sql, inserts)
+            if judged:
+                stmt = select(_OUTCOME.c.id, _OUTCOME.c.verdict).where(
+                    _OUTCOME.c.job_id == job_id, _among(self.dialect, _OUTCOME.c.outcome_id, judged)
+                )
+                reviews += [{"outcome_pk": pk, "verdict": verdict} for pk, verdict in conn.execute(stmt)]
+        if reviews:
+            common = {"reviewer": self.reviewer, "reviewed_at": self.now, "comment": "", "source": "import"}
+            conn.execute(insert(_REVIEW), [{**common, **r} for r in reviews])
+        self.wrote = True
+
+    def finish(self) -> None:
+        """Write the import's change to the rollups (before the commit, in the same transaction)."""
+        self.rollups.write(self.conn)
+
+
+_NOBODY = (None,) * len(STEPS)
+
+
+def check_import_size(size: int) -> None:
+    """Refuse a file of ``size`` bytes above :func:`app.core.config.max_import_mb`, before anything is read.
+
+    The one check behind the Import page (on the upload's size) and ``ingest_file`` (on the file's).
+
+    Raises
+    ------
+    OverseerError
+        The file is too large; the message says the limit and what to do.
+    """
+    limit = max_import_mb()
+    if size > limit * 1024 * 1024:
+        raise OverseerError(
+            f"the file is {size / (1024 * 1024):,.1f} MB; imports are limited to {limit:,} MB "
+            "(OVERSEER_MAX_IMPORT_MB): split it into smaller files"
+        )
 
 
 def ingest_file(
@@ -345,6 +617,7 @@ def ingest_file(
     dry_run: bool = False,
     reviewer: str = "import",
     progress: Callable[[int, int], None] | None = None,
+    actor: Principal | None = None,
 ) -> ImportReport:
     """Import the outcomes in a CSV or JSON Lines file into ``account``.
 
@@ -353,9 +626,12 @@ def ingest_file(
     session : Session
         Committed by this function when it writes; otherwise only the import's
         own savepoint is rolled back, and the caller's pending work is kept.
+        On SQLite a writing import first makes the session's transaction the
+        database's writer (:func:`app.core.db.claim_write_lock`), so it waits
+        for another writer rather than failing half-way.
     account : Account
     source : str, Path or binary file
-        A path, or an open binary stream (an upload); read once, line by line.
+        A path, or an open binary stream (an upload); read line by line.
     fmt : {"csv", "jsonl"}, optional
         Default: from the file name (``.csv``, ``.jsonl``, ``.ndjson``).
     valid_only : bool
@@ -367,6 +643,10 @@ def ingest_file(
     progress : callable, optional
         Called as ``progress(bytes_read, total_bytes)`` after each batch
         (``total_bytes`` is 0 when the size is unknown).
+    actor : Principal, optional
+        Who imports: an admin of the account. Recorded in the audit trail with
+        the file name and the counts, in the import's own transaction. Default:
+        the command line (:meth:`Principal.operator`).
 
     Returns
     -------
@@ -377,87 +657,264 @@ def ingest_file(
 
     Raises
     ------
+    Forbidden
+        ``actor`` is a viewer of the account.
     OverseerError
-        Unknown format, unreadable path, or a concurrent import of the same
-        outcomes (nothing was written; try again).
+        Unknown format, unreadable path, a file above the size limit
+        (:func:`app.core.config.max_import_mb`), an empty or over-long reviewer, or a
+        clash with concurrent writers to the same outcomes that retrying did
+        not clear (nothing was written; try again).
     """
-    if not (reviewer or "").strip():
+    actor = actor or Principal.operator()
+    actor.require_admin(account.id, "import outcomes")
+    reviewer = (reviewer or "").strip()
+    if not reviewer:
         raise OverseerError("an import needs a reviewer name for the verdicts it records")
-    report = ImportReport(dry_run=dry_run)
-    job_ids = {job.slug: job.id for job in list_jobs(session, account)}
-    now = utcnow()
+    if len(reviewer) > MAX_REVIEWER:
+        raise OverseerError(f"reviewer has {len(reviewer)} characters; at most {MAX_REVIEWER} are allowed")
     with ExitStack() as stack:
         stream, name, total = _open(source, stack)
+        check_import_size(total)
         kind = _format_of(fmt, name)
-        counter = _Counter(total)
-        lines = _physical_lines(stream, counter)
-        rows = _csv_rows(lines) if kind == "csv" else _jsonl_rows(lines)
-        savepoint = session.begin_nested()
-        try:
-            # Keys seen so far, to name the first line of a repeated outcome (keys only, not rows).
-            seen: dict[tuple[str, str], int] = {}
-            batch: list[OutcomeRecord] = []
-
-            def flush_batch() -> None:
-                # Once the import is doomed (a rejected row, not valid_only) writing more is wasted work.
-                write = not dry_run and (valid_only or not report.rejected)
-                _apply_batch(session, account, job_ids, batch, report, write=write, reviewer=reviewer, now=now)
-                batch.clear()
-                if progress is not None:
-                    progress(counter.read, counter.total)
-
-            for line, values, errors in rows:
-                if values is None:
-                    report.rejected.extend(errors)
-                    continue
-                parsed = parse_row(values, line, job_ids.keys())
-                if errors:  # missing JSON keys: say so once, not again as "empty"
-                    missing = {e.column for e in errors}
-                    report.rejected.extend(errors)
-                    if isinstance(parsed, list):
-                        report.rejected.extend(e for e in parsed if e.column not in missing)
-                    continue
-                if isinstance(parsed, list):
-                    report.rejected.extend(parsed)
-                    continue
-                first = seen.get(parsed.key)
-                if first is not None:
-                    report.rejected.append(
-                        RowError(
-                            line,
-                            "outcome_id",
-                            f"outcome {parsed.outcome_id!r} of job {parsed.job!r} already appears on line {first}",
-                        )
-                    )
-                    continue
-                seen[parsed.key] = line
-                batch.append(parsed)
-                if len(batch) >= BATCH_SIZE:
-                    flush_batch()
-            if batch:
-                flush_batch()
-        except _Refused as exc:
-            savepoint.rollback()
-            return ImportReport(rejected=exc.errors, dry_run=dry_run)
-        except IntegrityError:
-            savepoint.rollback()
-            raise OverseerError(
-                "another import wrote some of these outcomes at the same time; nothing was imported, try again"
-            ) from None
-        except BaseException:
-            if savepoint.is_active:
-                savepoint.rollback()
-            raise
-    report.rejected.sort(key=lambda e: e.line)
-    if dry_run or (report.rejected and not valid_only):
-        savepoint.rollback()
+        start = _start_of(stream)
         if not dry_run:
-            # Refused whole: nothing was inserted or updated, whatever the valid rows would have done.
-            report = ImportReport(rejected=report.rejected, dry_run=False)
-    else:
-        savepoint.commit()
-        session.commit()
-        report.written = True
+            try:
+                claim_write_lock(session)
+            except DBAPIError as exc:
+                if not is_write_conflict(exc):
+                    raise
+                raise OverseerError(_BUSY) from None
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return _ingest_once(
+                    session, account, stream, total, kind, valid_only=valid_only, dry_run=dry_run,
+                    reviewer=reviewer, progress=progress, actor=actor, file_name=name,
+                )
+            except _Clash as clash:
+                # Only PostgreSQL gets here (SQLite writers wait for the lock): the savepoint is rolled
+                # back, so the caller's transaction is usable and nothing of the import remains.
+                if attempt == ATTEMPTS or start is None:
+                    raise OverseerError(clash.message) from None
+                stream.seek(start)
+                time.sleep(0.05 * attempt * (1 + random.random()))
+    raise AssertionError("unreachable")
+
+
+_BUSY = "the database stayed busy with another write; nothing was imported, try again"
+ATTEMPTS = 3
+
+
+class _Clash(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _roll_back(session: Session, savepoint) -> None:
+    """Undo the import after an error: its savepoint, or the whole transaction if the commit itself failed."""
+    if savepoint.is_active:
+        savepoint.rollback()
+    elif session.in_transaction():
+        session.rollback()
+
+
+def _start_of(stream) -> int | None:
+    """Where the stream starts, to read it again; None when it cannot be rewound."""
+    try:
+        return stream.tell() if stream.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _valid_batches(
+    rows: Iterator[_Line], jobs: Collection[str], rejected: list[RowError], counter: _Counter
+) -> Iterator[tuple[list[OutcomeRecord], int, bool]]:
+    """The file's valid rows in batches of :data:`BATCH_SIZE`, its bad ones appended to ``rejected``.
+
+    Yields each batch with the bytes read so far and whether any row was
+    rejected by then. A repeated outcome is rejected, naming its first line.
+    """
+    # Keys seen so far, to name the first line of a repeated outcome (keys only, not rows).
+    seen: dict[str, dict[str, int]] = {slug: {} for slug in jobs}
+    batch: list[OutcomeRecord] = []
+    for line, values, errors in rows:
+        if values is None:
+            rejected.extend(errors)
+            continue
+        parsed = parse_row(values, line, jobs)
+        if errors:  # missing JSON keys: say so once, not again as "empty"
+            missing = {e.column for e in errors}
+            rejected.extend(errors)
+            if isinstance(parsed, list):
+                rejected.extend(e for e in parsed if e.column not in missing)
+            continue
+        if isinstance(parsed, list):
+            rejected.extend(parsed)
+            continue
+        known = seen[parsed.job]
+        first = known.get(parsed.outcome_id)
+        if first is not None:
+            rejected.append(
+                RowError(
+                    line,
+                    "outcome_id",
+                    f"outcome {parsed.outcome_id!r} of job {parsed.job!r} already appears on line {first}",
+                )
+            )
+            continue
+        known[parsed.outcome_id] = line
+        batch.append(parsed)
+        if len(batch) >= BATCH_SIZE:
+            yield batch, counter.read, bool(rejected)
+            batch = []
+    if batch:
+        yield batch, counter.read, bool(rejected)
+
+
+class _Prefetch:
+    """Runs an iterator on a worker thread, at most ``depth`` items ahead of the caller.
+
+    The bound keeps memory flat whatever the file's size. An exception raised
+    by the iterator is raised again on the caller's thread, in its place.
+    :meth:`close` must be called (it stops and joins the worker), so the
+    source is no longer read when the caller goes on, for instance to rewind it.
+    """
+
+    _ITEM, _DONE, _FAILED = range(3)
+
+    def __init__(self, items: Iterator, depth: int = 2):
+        self._queue: queue.Queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(items,), name="overseer-import-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self, items: Iterator) -> None:
+        try:
+            for item in items:
+                if not self._put((self._ITEM, item)):
+                    return
+            self._put((self._DONE, None))
+        except BaseException as exc:  # handed to the caller, who decides
+            self._put((self._FAILED, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    def _put(self, entry: tuple) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator:
+        while True:
+            kind, value = self._queue.get()
+            if kind == self._DONE:
+                return
+            if kind == self._FAILED:
+                try:
+                    raise value
+                finally:
+                    value = None  # no reference cycle through the traceback
+            yield value
+
+    def close(self) -> None:
+        """Stop the worker and wait for it."""
+        self._stop.set()
+        self._thread.join()
+
+
+def _ingest_once(
+    session: Session,
+    account: Account,
+    stream,
+    total: int,
+    kind: str,
+    *,
+    valid_only: bool,
+    dry_run: bool,
+    reviewer: str,
+    progress: Callable[[int, int], None] | None,
+    actor: Principal,
+    file_name: str | None,
+) -> ImportReport:
+    report = ImportReport(dry_run=dry_run)
+    counter = _Counter(total)
+    lines = _physical_lines(stream, counter)
+    rows = _csv_rows(lines) if kind == "csv" else _jsonl_rows(lines)
+    savepoint = session.begin_nested()
+    try:
+        job_ids = {job.slug: job.id for job in list_jobs(session, account)}
+        if not dry_run and session.get_bind().dialect.name == "postgresql":
+            # One import per account at a time: two would lock shared outcome rows batch by batch in
+            # crossing orders (deadlock) or insert the same new ones; the second waits for the first to commit.
+            session.connection().execute(select(func.pg_advisory_xact_lock(_IMPORT_LOCK, account.id)))
+        writer = _Batches(session, account, job_ids, reviewer, utcnow())
+        # Reading and checking the file runs on a worker thread while this one writes the previous
+        # batch: sqlite3 and psycopg let go of the GIL while the database works. The session, the
+        # report and the progress callback stay on this thread.
+        parse_errors: list[RowError] = []
+        reader = _Prefetch(_valid_batches(rows, job_ids.keys(), parse_errors, counter))
+        try:
+            for batch, bytes_read, any_rejected in reader:
+                # Once the import is doomed (a rejected row, not valid_only) writing more is wasted work.
+                write = not dry_run and (valid_only or not (any_rejected or report.rejected))
+                writer.apply(batch, report, write=write)
+                if progress is not None:
+                    progress(bytes_read, counter.total)
+        finally:
+            reader.close()
+        report.rejected.extend(parse_errors)
+        report.rejected.sort(key=lambda e: e.line)
+        if dry_run or (report.rejected and not valid_only):
+            savepoint.rollback()
+            if not dry_run:
+                # Refused whole: nothing was inserted or updated, whatever the valid rows would have done.
+                report = ImportReport(rejected=report.rejected, dry_run=False)
+        else:
+            if writer.wrote:
+                writer.finish()
+                # The writes went through the bare connection, unseen by the session's data-version hook.
+                session.connection().execute(
+                    update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1)
+                )
+            audit.record(
+                session, actor, "import", account=account, target=file_name or "uploaded file",
+                after={
+                    "inserted": report.inserted,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "rejected": len(report.rejected),
+                },
+            )
+            savepoint.commit()
+            session.commit()
+            report.written = True
+    except _Refused as exc:
+        savepoint.rollback()
+        return ImportReport(rejected=exc.errors, dry_run=dry_run)
+    except IntegrityError:
+        _roll_back(session, savepoint)
+        raise _Clash(
+            "another import wrote some of these outcomes at the same time; nothing was imported, try again"
+        ) from None
+    except DBAPIError as exc:
+        _roll_back(session, savepoint)
+        if is_write_conflict(exc):
+            raise _Clash(_BUSY) from None
+        raise
+    except BaseException:
+        _roll_back(session, savepoint)
+        raise
+    if report.written and writer.wrote:
+        # Outcomes the session had loaded may have changed under it.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, Outcome) and obj.account_id == account.id:
+                session.expire(obj)
     if progress is not None:
         progress(counter.read, counter.total)
     return report

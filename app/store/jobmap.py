@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from app.domain.access import Principal
 from app.domain.errors import NotFound, OverseerError
 from app.domain.steps import COVERAGE_LEVELS, STEPS
 from app.models import Account, Job, JobStep
+from app.store import audit
 
 MAX_DESCRIPTION = 2000
 MAX_NAME = 200
@@ -74,18 +76,25 @@ def update_step(
     job_slug: str,
     step: str,
     *,
+    actor: Principal,
     description: str | None = None,
     coverage: str | None = None,
 ) -> JobStep:
     """Change one step's description and/or coverage level."""
-    return update_job_map(session, account, job_slug, steps={step: StepChange(description, coverage)})[step]
+    return update_job_map(session, account, job_slug, actor=actor, steps={step: StepChange(description, coverage)})[step]
 
 
 def update_job(
-    session: Session, account: Account, job_slug: str, *, name: str | None = None, outcome_unit: str | None = None
+    session: Session,
+    account: Account,
+    job_slug: str,
+    *,
+    actor: Principal,
+    name: str | None = None,
+    outcome_unit: str | None = None,
 ) -> Job:
     """Rename a job and/or change the unit its outcomes are counted in."""
-    update_job_map(session, account, job_slug, name=name, outcome_unit=outcome_unit)
+    update_job_map(session, account, job_slug, actor=actor, name=name, outcome_unit=outcome_unit)
     return _job(session, account, job_slug)
 
 
@@ -94,14 +103,17 @@ def update_job_map(
     account: Account,
     job_slug: str,
     *,
+    actor: Principal,
     name: str | None = None,
     outcome_unit: str | None = None,
     steps: Mapping[str, StepChange | Mapping] | None = None,
 ) -> dict[str, JobStep]:
-    """Apply every change to one job at once, or none of them.
+    """Apply every change to one job at once, or none of them, and record it in the audit trail.
 
     Parameters
     ----------
+    actor : Principal
+        Who changes it: an admin of the account.
     steps : mapping of step name to :class:`StepChange` (or a dict with
         ``description`` and/or ``coverage``)
 
@@ -114,10 +126,13 @@ def update_job_map(
     ------
     NotFound
         The account has no such job.
+    Forbidden
+        ``actor`` is not an admin of the account.
     OverseerError
         An unknown step or coverage level, an empty or too long description,
         name or unit. Nothing is changed.
     """
+    actor.require_admin(account.id, "change the job map")
     job = _job(session, account, job_slug)
     changes: dict[str, StepChange] = {}
     for step, change in (steps or {}).items():
@@ -138,17 +153,45 @@ def update_job_map(
     missing = [s for s in changes if s not in rows]
     if missing:
         raise OverseerError(f"job {job_slug!r} has no step {missing[0]!r}")
+    before: dict = {}
+    after: dict = {}
     for step, change in changes.items():
         row = rows[step]
-        if change.description is not None:
-            row.description = change.description
-        if change.coverage is not None:
-            row.coverage = change.coverage
+        for field in ("description", "coverage"):
+            new = getattr(change, field)
+            if new is not None and new != getattr(row, field):
+                before[f"{step}.{field}"] = getattr(row, field)
+                after[f"{step}.{field}"] = new
+                setattr(row, field, new)
         session.add(row)
-    if new_name is not None:
-        job.name = new_name
-    if new_unit is not None:
-        job.outcome_unit = new_unit
+    for field, new in (("name", new_name), ("outcome_unit", new_unit)):
+        if new is not None and new != getattr(job, field):
+            before[field] = getattr(job, field)
+            after[field] = new
+            setattr(job, field, new)
     session.add(job)
+    if after:
+        audit.record(session, actor, "job_map", account=account, target=job.slug, before=before, after=after)
     session.flush()
     return rows
+
+
+def add_job(session: Session, actor: Principal, account: Account, template: str) -> Job:
+    """Add a job to the account from a template (an admin's change, recorded in the audit trail).
+
+    Raises
+    ------
+    Forbidden
+        ``actor`` is not an admin of the account.
+    OverseerError
+        An unknown template, or the account already has that job.
+    """
+    from app.store.accounts import create_job
+
+    actor.require_admin(account.id, "add a job")
+    try:
+        job = create_job(session, account, template)
+    except ValueError as exc:  # an unknown template is a ValueError from the domain
+        raise OverseerError(str(exc)) from None
+    audit.record(session, actor, "job.add", account=account, target=job.slug, after={"template": template, "name": job.name})
+    return job

@@ -187,17 +187,6 @@ def dated_in(start: date, end: date):
     )
 
 
-def started_in(start: date, end: date):
-    """SQL condition: the outcome started within ``[start, end]``."""
-    lo, hi = day_bounds(start, end)
-    return and_(Outcome.started_at >= lo, Outcome.started_at < hi)
-
-
-def outcome_date():
-    """SQL expression: the outcome's date as a datetime (completed_at, else started_at)."""
-    return func.coalesce(Outcome.completed_at, Outcome.started_at)
-
-
 def _count(condition):
     # sum() over no rows is NULL; callers read it through _int, which maps that to 0.
     return func.sum(case((condition, 1), else_=0))

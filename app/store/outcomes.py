@@ -79,10 +79,6 @@ class OutcomeRow:
     def performed_by_ai(self) -> int:
         return sum(1 for v in self.steps.values() if v == "ai")
 
-    @property
-    def performed_by_human(self) -> int:
-        return sum(1 for v in self.steps.values() if v == "human")
-
 
 @dataclass(frozen=True)
 class OutcomePage:

@@ -16,7 +16,7 @@ from app.domain.invoice import Invoice
 from app.domain.trends import rates_by_period
 from app.models import Account, Job
 from app.store.alerts import Alert, evaluate_alerts, recent_quality
-from app.store.billing import BillingState, billing_state, invoice_for_month
+from app.store.billing import BillingState, billing_context, invoice_in
 from app.store.metrics import Summary, daily, job_summaries, summary
 
 
@@ -50,9 +50,11 @@ def overview_figures(session: Session, account: Account, start: date, end: date,
     -------
     OverviewFigures
     """
-    state = billing_state(session, account, as_of=as_of)
+    # One billing context for the allowance, the invoice and its projection: the rollups are read once.
+    ctx = billing_context(session, account, as_of=as_of)
+    state = ctx.state
     # The current month's invoice carries the projection; the alerts reuse both.
-    invoice = invoice_for_month(session, account, as_of.year, as_of.month, as_of=as_of)
+    invoice = invoice_in(ctx, ctx.as_of.year, ctx.as_of.month)
     days = daily(session, account.id, start, end)
     return OverviewFigures(
         summary=summary(session, account.id, start, end),

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from app.domain.errors import OverseerError
 from app.domain.stats import Rate
 from app.domain.steps import STEPS
+from app.domain.access import Principal
 from app.models import Account, Job, JobStep, RollupOutcomeDay, RollupStepDay
 from app.store.metrics import rollup_days, rollup_status_counts, rollup_step_rows, step_stats_from_row
 
@@ -69,7 +70,7 @@ def _step_rows_by_job(session: Session, start: date, end: date) -> dict[int, lis
     return {job_id: step_stats_from_row(row) for (job_id,), row in rows.items()}
 
 
-def coverage_matrix(session: Session, start: date, end: date) -> pd.DataFrame:
+def coverage_matrix(session: Session, principal: Principal, start: date, end: date) -> pd.DataFrame:
     """Configured coverage against the AI share observed, per account, job and step.
 
     Parameters
@@ -86,6 +87,7 @@ def coverage_matrix(session: Session, start: date, end: date) -> pd.DataFrame:
         configured_weight`` (1, 0.5 or 0), ``observed_ai_share`` (AI runs / runs, None
         without runs) and ``runs`` (outcomes in which the step was performed at all).
     """
+    principal.require_staff("compare accounts")
     observed = _step_rows_by_job(session, start, end)
     stmt = (
         select(Account.slug, Account.name, Job.id, Job.slug, Job.name, JobStep.step, JobStep.position, JobStep.coverage)
@@ -113,7 +115,7 @@ def coverage_matrix(session: Session, start: date, end: date) -> pd.DataFrame:
     return _frame(records, COVERAGE_COLUMNS)
 
 
-def top_handoff_steps(session: Session, start: date, end: date, limit: int = 10) -> pd.DataFrame:
+def top_handoff_steps(session: Session, principal: Principal, start: date, end: date, limit: int = 10) -> pd.DataFrame:
     """The (account, job, step) triples where outcomes are most often handed off to a human.
 
     Parameters
@@ -133,6 +135,7 @@ def top_handoff_steps(session: Session, start: date, end: date, limit: int = 10)
     OverseerError
         When ``limit`` is below 1.
     """
+    principal.require_staff("compare accounts")
     if limit < 1:
         raise OverseerError(f"the list needs room for at least one step, asked for {limit}")
     per_job = rollup_step_rows(session, [rollup_days(RollupStepDay.day, start, end)], by=(RollupStepDay.job_id,))
@@ -173,7 +176,7 @@ def top_handoff_steps(session: Session, start: date, end: date, limit: int = 10)
     return _frame(records[:limit], HANDOFF_COLUMNS)
 
 
-def job_quality(session: Session, start: date, end: date) -> pd.DataFrame:
+def job_quality(session: Session, principal: Principal, start: date, end: date) -> pd.DataFrame:
     """Completion rate and accuracy of every job of every account over ``[start, end]``.
 
     Returns
@@ -185,6 +188,7 @@ def job_quality(session: Session, start: date, end: date) -> pd.DataFrame:
         interval of the accuracy, ``accuracy_low, accuracy_high``. Rates without a
         denominator are None; jobs without outcomes are listed with zeros.
     """
+    principal.require_staff("compare accounts")
     counts = {c.name: c for c in rollup_status_counts()}
     stmt = (
         select(

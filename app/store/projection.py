@@ -20,8 +20,8 @@ Rules chosen where SPEC is silent (they belong in the README too):
   up exactly; otherwise ``as_of + remaining / rate``; None without an allowance
   or when the rate is zero.
 - Counts are read like the invoice's (:mod:`app.store.billing`): the daily
-  rollups for whole days, the raw rows of the window's first day and of
-  ``as_of``'s day only.
+  rollups, corrected to ``as_of`` by the raw rows after it on its day, and
+  the raw rows of the window's first day on the shorter side of its start.
 """
 
 from __future__ import annotations

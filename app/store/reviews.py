@@ -6,8 +6,10 @@ from datetime import datetime, timezone
 
 from sqlmodel import Session, select
 
+from app.domain.access import Principal
 from app.domain.errors import NotFound, OverseerError
 from app.models import Account, Outcome, Review, utcnow
+from app.store import audit
 from app.store.accounts import get_job
 
 REVIEW_VERDICTS: tuple[str, ...] = ("correct", "incorrect")
@@ -101,8 +103,53 @@ def record_review(
     return review
 
 
-def get_outcome(session: Session, account: Account, job_slug: str, outcome_id: str) -> Outcome:
+def review_outcome(
+    session: Session,
+    actor: Principal,
+    account: Account,
+    job_slug: str,
+    outcome_id: str,
+    verdict: str,
+    *,
+    reviewer: str | None = None,
+    comment: str = "",
+    at: datetime | None = None,
+) -> Review:
+    """A person's review in the app: an admin's verdict on one outcome, recorded in the audit trail too.
+
+    Parameters
+    ----------
+    actor : Principal
+        Who reviews: an admin of the account.
+    reviewer : str, optional
+        The name saved with the review; default the actor's name (with sign-in the
+        actor's e-mail address is always what the audit trail records).
+
+    Raises
+    ------
+    Forbidden
+        ``actor`` is a viewer.
+    NotFound
+        No such job or outcome in the account.
+    OverseerError
+        As :func:`record_review`. Nothing is changed.
+    """
+    actor.require_admin(account.id, "review outcomes")
+    outcome = get_outcome(session, account, job_slug, outcome_id, lock=True)
+    before = {"verdict": outcome.verdict}
+    review = record_review(session, outcome, verdict, reviewer or actor.name or actor.email, comment, at=at)
+    audit.record(
+        session, actor, "review", account=account, target=f"{job_slug}/{outcome_id}", at=review.reviewed_at,
+        before=before, after={"verdict": outcome.verdict, "review": verdict, "reviewer": review.reviewer, "comment": comment},
+    )
+    return review
+
+
+def get_outcome(session: Session, account: Account, job_slug: str, outcome_id: str, *, lock: bool = False) -> Outcome:
     """The outcome ``outcome_id`` of the account's job ``job_slug``.
+
+    ``lock`` reads it ``FOR UPDATE`` (PostgreSQL), so a review decides "the latest wins" on a value no
+    concurrent review or import can change before the commit.
 
     Raises
     ------
@@ -110,7 +157,10 @@ def get_outcome(session: Session, account: Account, job_slug: str, outcome_id: s
         No such job in the account, or no such outcome in the job.
     """
     job = get_job(session, account, job_slug)
-    outcome = session.exec(select(Outcome).where(Outcome.job_id == job.id, Outcome.outcome_id == outcome_id)).first()
+    query = select(Outcome).where(Outcome.job_id == job.id, Outcome.outcome_id == outcome_id)
+    if lock:
+        query = query.with_for_update()
+    outcome = session.exec(query).first()
     if outcome is None:
         raise NotFound(f"job {job_slug!r} of account {account.slug!r} has no outcome {outcome_id!r}")
     return outcome

@@ -36,6 +36,10 @@ How they stay right:
   and the raw rows of those single days only, through the ``(account_id,
   completed_at)``, ``(account_id, started_at)`` and ``(account_id,
   reviewed_at)`` indexes, so a page's cost does not grow with the history.
+  Each such read bounds one time column once each way (see
+  :mod:`app.store.billing`), and where it can, reads the rest of a day rather
+  than its start: a day up to ``as_of`` is that day's rollup less what came
+  after ``as_of``, usually nothing.
 """
 
 from __future__ import annotations

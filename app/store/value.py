@@ -10,10 +10,10 @@ Rules chosen where SPEC is silent:
   same outcomes as ``Summary.billable``. A step counts when its column says
   ``ai``; assisted steps the AI performed count in full (a person only approved them).
 - The database counts, per job and step, the billable outcomes whose step the
-  AI performed (per month: from the daily rollups of :mod:`app.store.rollups`
-  for whole days, plus the raw rows of ``as_of``'s own day); minutes ×
-  counts are summed exactly in Python (Decimal) over those few rows, never
-  over outcomes.
+  AI performed, from the daily rollups of :mod:`app.store.rollups` (per month
+  up to ``as_of``: less the raw rows of the outcomes completed later on
+  ``as_of``'s day, usually none); minutes × counts are summed exactly in
+  Python (Decimal) over those few rows, never over outcomes.
 - Money saved is rounded to cents half-up once, at the end; hours are exact
   (minutes / 60) and shown rounded.
 - Per month: value of the outcomes completed in the month, against that month's
@@ -33,13 +33,15 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import and_, case, extract, func, select
 from sqlmodel import Session
 
+from app.domain.access import Principal
 from app.domain.errors import OverseerError
 from app.domain.money import round_cents
 from app.domain.steps import STEPS, step_column
 from app.models import Account, Job, JobStep, Outcome, RollupOutcomeDay, RollupStepDay
+from app.store import audit
 from app.store.accounts import get_job, get_subscription, job_steps
 from app.store.billing import DAY, day_start, invoice_history
-from app.store.metrics import dated_in
+from app.store.metrics import rollup_days
 
 MAX_MINUTES = Decimal(10_080)
 MAX_HOURLY_COST = Decimal(100_000)
@@ -244,12 +246,16 @@ def value_delivered(session: Session, account: Account, start: date, end: date) 
     OverseerError
         When ``end`` is before ``start``.
     """
-    stmt = (
-        select(Outcome.job_id, func.count().label("billable"), *(_ai(s) for s in STEPS))
-        .where(Outcome.account_id == account.id, _billable(), dated_in(start, end))
-        .group_by(Outcome.job_id)
-    )
-    rows = {r["job_id"]: r for r in session.execute(stmt).mappings()}
+    # A billable outcome is completed, so its rollup day is the day of its completed_at.
+    rows = {
+        key[-1]: row
+        for key, row in _rollup_counts(
+            session,
+            account,
+            [rollup_days(RollupOutcomeDay.day, start, end)],
+            [rollup_days(RollupStepDay.day, start, end)],
+        ).items()
+    }
     steps: list[StepValue] = []
     per_job: list[tuple[str, int]] = []
     for job_id, (job, rows_of_job) in _minutes_by_job(session, account).items():
@@ -287,12 +293,13 @@ def monthly_value(session: Session, account: Account, *, as_of: datetime) -> lis
     first = sub.started_on
     r_ym = extract("year", RollupOutcomeDay.day) * 12 + extract("month", RollupOutcomeDay.day)
     s_ym = extract("year", RollupStepDay.day) * 12 + extract("month", RollupStepDay.day)
-    # Whole days from the rollups; as_of's own day, cut at as_of, from its raw rows.
+    # Every day up to as_of's from the rollups; the outcomes completed later that day are taken
+    # out again from their raw rows (usually none, where reading the day up to as_of is half a day).
     counted = _rollup_counts(
         session,
         account,
-        [RollupOutcomeDay.day >= first, RollupOutcomeDay.day < today],
-        [RollupStepDay.day >= first, RollupStepDay.day < today],
+        [RollupOutcomeDay.day >= first, RollupOutcomeDay.day <= today],
+        [RollupStepDay.day >= first, RollupStepDay.day <= today],
         by=((r_ym, s_ym),),
     )
     ym = (extract("year", Outcome.completed_at) * 12 + extract("month", Outcome.completed_at)).label("ym")
@@ -301,17 +308,18 @@ def monthly_value(session: Session, account: Account, *, as_of: datetime) -> lis
         .where(
             Outcome.account_id == account.id,
             _billable(),
-            Outcome.completed_at >= max(day_start(first), day_start(today)),
+            # One bound each way, so that the (account_id, completed_at) index range is this one.
+            Outcome.completed_at > as_of,
             Outcome.completed_at < day_start(today + DAY),
-            Outcome.completed_at <= as_of,
         )
         .group_by(ym, Outcome.job_id)
     )
-    for row in session.execute(stmt).mappings():
-        entry = counted.setdefault((_int(row["ym"]), row["job_id"]), {"billable": 0, **dict.fromkeys(STEPS, 0)})
-        entry["billable"] += _int(row["billable"])
-        for step in STEPS:
-            entry[step] += _int(row[step])
+    if first <= today:
+        for row in session.execute(stmt).mappings():
+            entry = counted.setdefault((_int(row["ym"]), row["job_id"]), {"billable": 0, **dict.fromkeys(STEPS, 0)})
+            entry["billable"] -= _int(row["billable"])
+            for step in STEPS:
+                entry[step] -= _int(row[step])
     minutes_of = {
         job_id: {js.step: Decimal(js.manual_minutes) for js in rows_of_job}
         for job_id, (_job, rows_of_job) in _minutes_by_job(session, account).items()
@@ -351,8 +359,10 @@ def _decimal(value, what: str) -> Decimal:
     return number
 
 
-def set_manual_minutes(session: Session, account: Account, job_slug: str, minutes: Mapping[str, object]) -> dict[str, Decimal]:
-    """Set the manual minutes of some steps of one job; nothing is committed.
+def set_manual_minutes(
+    session: Session, account: Account, job_slug: str, minutes: Mapping[str, object], *, actor: Principal
+) -> dict[str, Decimal]:
+    """Set the manual minutes of some steps of one job, as ``actor`` (an admin); nothing is committed.
 
     Parameters
     ----------
@@ -372,6 +382,7 @@ def set_manual_minutes(session: Session, account: Account, job_slug: str, minute
     OverseerError
         An unknown job or step, or minutes out of range; nothing is changed then.
     """
+    actor.require_admin(account.id, "change the value inputs")
     job = get_job(session, account, job_slug)
     clean: dict[str, Decimal] = {}
     for step, raw in minutes.items():
@@ -384,26 +395,39 @@ def set_manual_minutes(session: Session, account: Account, job_slug: str, minute
         if -value.normalize().as_tuple().exponent > 2:
             raise OverseerError(f"{what} has more than two decimals: {raw}")
         clean[step] = value
+    before: dict = {}
+    after: dict = {}
     for row in job_steps(session, job):
         if row.step in clean:
+            if Decimal(row.manual_minutes) != clean[row.step]:
+                before[f"{row.step}.manual_minutes"] = Decimal(row.manual_minutes)
+                after[f"{row.step}.manual_minutes"] = clean[row.step]
             row.manual_minutes = clean[row.step]
             session.add(row)
+    if after:
+        audit.record(session, actor, "value_inputs", account=account, target=job.slug, before=before, after=after)
     session.flush()
     return clean
 
 
-def set_hourly_cost(session: Session, account: Account, amount) -> Decimal:
-    """Set what an hour of a person's time costs the account (its currency); nothing is committed.
+def set_hourly_cost(session: Session, account: Account, amount, *, actor: Principal) -> Decimal:
+    """Set what an hour of a person's time costs the account (its currency), as ``actor`` (an admin); nothing is committed.
 
     Raises
     ------
     OverseerError
         Not a number, negative, or above 100,000.00.
     """
+    actor.require_admin(account.id, "change the value inputs")
     value = _decimal(amount, "the hourly cost")
     if value < 0 or value > MAX_HOURLY_COST:
         raise OverseerError(f"the hourly cost must be between 0 and {MAX_HOURLY_COST:,}, got {amount}")
+    old = account.hourly_cost
     account.hourly_cost = round_cents(value)
+    if Decimal(old) != account.hourly_cost:
+        audit.record(
+            session, actor, "value_inputs", account=account, before={"hourly_cost": old}, after={"hourly_cost": account.hourly_cost}
+        )
     session.add(account)
     session.flush()
     return account.hourly_cost

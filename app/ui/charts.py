@@ -7,7 +7,7 @@ and only lay them out. Colours come from :mod:`app.ui.theme`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
@@ -173,12 +173,13 @@ def job_map(steps: Sequence, stats: Sequence, *, title: str = "Job map") -> go.F
     total = len(steps) * (width + gap) - gap
     fig.update_xaxes(visible=False, range=[-0.05, total + 0.05], fixedrange=True)
     fig.update_yaxes(visible=False, range=[-0.05, height + 0.05], fixedrange=True)
-    fig = _layout(fig, title, height=250)
+    fig = _layout(fig, fmt.chart_text(title), height=250)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="left", x=0), margin=dict(l=10, r=10, t=50, b=30))
     return fig
 
 
 def _wrap(text: str, width: int = 60) -> str:
+    """User text wrapped into hover lines of about ``width`` characters, each escaped for plotly."""
     words, lines, line = text.split(), [], ""
     for w in words:
         if len(line) + len(w) + 1 > width and line:
@@ -188,7 +189,7 @@ def _wrap(text: str, width: int = 60) -> str:
             line = f"{line} {w}".strip()
     if line:
         lines.append(line)
-    return "<br>".join(lines)
+    return "<br>".join(fmt.chart_text(line) for line in lines)
 
 
 def allowance_gauge(free_used: int, free_total: int) -> go.Figure:
@@ -292,7 +293,8 @@ def invoice_history(invoices: Sequence, currency: str) -> go.Figure:
 def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
     """Rows: account · job; columns: the eight steps; cells: a share in [0, 1] (configured weight or observed AI share)."""
     frame = matrix.copy()
-    frame["row"] = frame["account_name"] + " · " + frame["job_name"]
+    # Account and job names are user text: escaped once here, they are the heatmap's rows and hover lines.
+    frame["row"] = [f"{fmt.chart_text(a)} · {fmt.chart_text(j)}" for a, j in zip(frame["account_name"], frame["job_name"], strict=True)]
     rows = list(dict.fromkeys(frame.sort_values(["account_name", "job_name"])["row"]))
     z, text, hover = [], [], []
     for row in rows:
@@ -346,13 +348,16 @@ def handoff_bars(frame: pd.DataFrame, label_col: str, rate_col: str, hover_cols:
     fig = go.Figure(
         go.Bar(
             x=[float(v) for v in frame[rate_col]],
-            y=list(frame[label_col]),
+            y=[fmt.chart_text(v) for v in frame[label_col]],
             orientation="h",
             marker_color=theme.STATUS_COLORS["escalated"],
             text=[fmt.share(float(v)) for v in frame[rate_col]],
             textposition="auto",
             hovertext=[
-                "<br>".join([str(r[label_col]), f"Handoff rate {fmt.share(float(r[rate_col]))}"] + [f"{c}: {r[c]}" for c in hover_cols])
+                "<br>".join(
+                    [fmt.chart_text(r[label_col]), f"Handoff rate {fmt.share(float(r[rate_col]))}"]
+                    + [f"{fmt.chart_text(c)}: {fmt.chart_text(r[c])}" for c in hover_cols]
+                )
                 for _, r in frame.iterrows()
             ],
             hoverinfo="text",
@@ -362,7 +367,3 @@ def handoff_bars(frame: pd.DataFrame, label_col: str, rate_col: str, hover_cols:
     fig = _layout(fig, "Steps with the highest handoff rates", height=max(260, 90 + 30 * len(frame)), xtitle="Handoff rate: outcomes handed to a person at the step / outcomes that reached it")
     fig.update_layout(margin=dict(l=10, r=30, t=50, b=10))
     return fig
-
-
-def week_start(d: date) -> date:
-    return d - timedelta(days=d.weekday())

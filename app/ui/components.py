@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import streamlit as st
@@ -66,9 +65,20 @@ def step_trail(row, steps) -> None:
             mark, colour = "Not done", theme.COVERAGE_COLORS["manual"]
         with col:
             st.markdown(
-                f'<div title="{html.escape(step.description, quote=True)}" style="border-top:6px solid {colour};padding-top:0.3rem">'
+                f'<div title="{fmt.text(step.description)}" style="border-top:6px solid {colour};padding-top:0.3rem">'
                 f"<b>{fmt.step_title(step.step)}</b><br><span style='font-size:0.85rem'>{mark}"
                 + (" · <b>handoff</b>" if handed else "")
                 + "</span></div>",
                 unsafe_allow_html=True,
             )
+
+
+def upload_limit_mb() -> int:
+    """The largest import file, in MB (:func:`app.core.config.max_import_mb`, one setting for the page and the CLI).
+
+    The Import page passes it to ``st.file_uploader(max_upload_size=…)`` (the browser refuses a bigger
+    file before sending it), says it in the uploader's help, and checks it again on the server.
+    """
+    from app.core.config import max_import_mb
+
+    return max_import_mb()

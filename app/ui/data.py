@@ -1,16 +1,22 @@
 """The cached data layer between the pages and the store.
 
 Pages never open a session or import ``app.store`` themselves: they call these
-functions. Reads are cached with ``st.cache_data`` keyed on small arguments
-(account slug, dates, a minute-precision "as of"), and return small picklable
-values (dataclasses, short frames). Every write goes through a function here
-that commits and then clears every cache, so a change is visible at once on
-every page.
+functions. Every call runs as the signed-in principal (:func:`current_principal`),
+which every store call takes, so a page cannot reach an account it may not see.
+Reads are cached with ``st.cache_data`` keyed on that principal and small
+arguments (account slug, dates, a minute-precision "as of"), and return small
+picklable values (dataclasses, short frames). Every write goes through a
+function here that commits and then clears every cache, so a change is visible
+at once on every page.
 """
 
 from __future__ import annotations
 
+import functools
+from contextlib import contextmanager
+from collections.abc import Callable
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -20,7 +26,8 @@ import streamlit as st
 from sqlmodel import Session
 
 from app.core.db import get_engine, session_scope
-from app.domain.errors import OverseerError
+from app.domain.access import Principal
+from app.domain.errors import NotFound, OverseerError
 from app.domain.plans import PlanSpec
 from app.domain.steps import STEPS
 from app.store import accounts as accounts_store
@@ -70,6 +77,12 @@ class AccountInfo:
     monthly_budget: Decimal | None
     target_completion_rate: Decimal | None
     target_accuracy: Decimal | None
+    role: str = "viewer"  # the signed-in person's role in the account
+
+    @property
+    def can_edit(self) -> bool:
+        """Whether the signed-in person may change the account (its admins and staff)."""
+        return self.role == "admin"
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,7 @@ def _account_info(a) -> AccountInfo:
         monthly_budget=a.monthly_budget,
         target_completion_rate=a.target_completion_rate,
         target_accuracy=a.target_accuracy,
+        role=_who().role_in(a.id) or "viewer",
     )
 
 
@@ -141,12 +155,66 @@ def _job_info(j) -> JobInfo:
     return JobInfo(slug=j.slug, name=j.name, outcome_unit=j.outcome_unit, template=j.template)
 
 
+# --- who is asking ------------------------------------------------------------------------------
+# Every read below runs as the signed-in principal (app/ui/auth.py puts it in the session state at
+# the top of each run) and every store call takes it, so a page cannot read an account it may not
+# see. The principal is part of every cache key: one person's cached figures never serve another.
+
+PRINCIPAL_KEY = "_overseer_principal"
+_current: ContextVar[Principal | None] = ContextVar("overseer_principal", default=None)
+
+
+def current_principal() -> Principal:
+    """The person this browser session is signed in as (set by :func:`app.ui.auth.gate`)."""
+    who = st.session_state.get(PRINCIPAL_KEY)
+    if not isinstance(who, Principal):
+        raise NotFound("nobody is signed in")
+    return who
+
+
+def _who() -> Principal:
+    who = _current.get()
+    return who if who is not None else current_principal()
+
+
+@contextmanager
+def acting_as(who: Principal):
+    """Run data-layer calls as ``who`` outside a page run (tests, and code that has no browser session)."""
+    token = _current.set(who)
+    try:
+        yield who
+    finally:
+        _current.reset(token)
+
+
+def scoped_cache(func):
+    """``st.cache_data`` keyed on the current principal as well as the arguments."""
+
+    def run_as(who: Principal, *args, **kwargs):
+        token = _current.set(who)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _current.reset(token)
+
+    # Streamlit keys a cache on the function's module, qualified name and source: give each its own.
+    run_as.__module__ = func.__module__
+    run_as.__qualname__ = f"{func.__qualname__}.run_as"
+    cached = st.cache_data(ttl=TTL, show_spinner=False)(run_as)
+
+    @functools.wraps(func)
+    def call(*args, **kwargs):
+        return cached(_who(), *args, **kwargs)
+
+    return call
+
+
 def _session() -> Session:
     return Session(get_engine(), expire_on_commit=False)
 
 
 def _account(session: Session, slug: str):
-    return accounts_store.get_account(session, slug)
+    return accounts_store.get_account(session, slug, principal=_who())
 
 
 def _job_id(session: Session, account, job_slug: str | None) -> int | None:
@@ -158,33 +226,33 @@ def _job_id(session: Session, account, job_slug: str | None) -> int | None:
 # --- reads -----------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def accounts() -> list[AccountInfo]:
     """Every account, by name."""
     with _session() as s:
-        return [_account_info(a) for a in accounts_store.list_accounts(s)]
+        return [_account_info(a) for a in accounts_store.list_accounts(s, principal=_who())]
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def account(slug: str) -> AccountInfo:
     with _session() as s:
         return _account_info(_account(s, slug))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def plan(slug: str) -> tuple[SubscriptionInfo, PlanSpec]:
     with _session() as s:
         sub, spec = accounts_store.get_subscription(s, _account(s, slug))
         return SubscriptionInfo(sub.started_on, sub.converted_on, sub.seats), spec
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def jobs(slug: str) -> list[JobInfo]:
     with _session() as s:
         return [_job_info(j) for j in accounts_store.list_jobs(s, _account(s, slug))]
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def job_map(slug: str, job_slug: str) -> list[StepInfo]:
     with _session() as s:
         job = accounts_store.get_job(s, _account(s, slug), job_slug)
@@ -194,14 +262,14 @@ def job_map(slug: str, job_slug: str) -> list[StepInfo]:
         ]
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def configured_coverage(slug: str, job_slug: str) -> Decimal:
     from app.domain.steps import configured_coverage as coverage_of
 
     return coverage_of([s.coverage for s in job_map(slug, job_slug)])
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def summary(slug: str, start: date, end: date, job_slug: str | None = None):
     from app.store import metrics
 
@@ -210,7 +278,7 @@ def summary(slug: str, start: date, end: date, job_slug: str | None = None):
         return metrics.summary(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def daily(slug: str, start: date, end: date, job_slug: str | None = None) -> pd.DataFrame:
     from app.store import metrics
 
@@ -219,7 +287,7 @@ def daily(slug: str, start: date, end: date, job_slug: str | None = None) -> pd.
         return metrics.daily(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def step_stats(slug: str, start: date, end: date, job_slug: str | None = None):
     from app.store import metrics
 
@@ -228,7 +296,7 @@ def step_stats(slug: str, start: date, end: date, job_slug: str | None = None):
         return metrics.step_stats(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def job_summaries(slug: str, start: date, end: date) -> list[tuple[JobInfo, object]]:
     from app.store import metrics
 
@@ -237,7 +305,7 @@ def job_summaries(slug: str, start: date, end: date) -> list[tuple[JobInfo, obje
         return [(_job_info(j), summ) for j, summ in metrics.job_summaries(s, acc.id, start, end)]
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def billing_state(slug: str, as_of: datetime):
     from app.store import billing
 
@@ -245,7 +313,7 @@ def billing_state(slug: str, as_of: datetime):
         return billing.billing_state(s, _account(s, slug), as_of=as_of)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def allowance_burndown(slug: str, as_of: datetime) -> pd.DataFrame:
     """Free outcomes left at the end of each day since the subscription began (at most the last 400 days).
 
@@ -283,7 +351,7 @@ def allowance_burndown(slug: str, as_of: datetime) -> pd.DataFrame:
         return pd.DataFrame.from_records(records)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def invoice(slug: str, year: int, month: int, as_of: datetime):
     from app.store import billing
 
@@ -291,7 +359,7 @@ def invoice(slug: str, year: int, month: int, as_of: datetime):
         return billing.invoice_for_month(s, _account(s, slug), year, month, as_of=as_of)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def invoice_history(slug: str, as_of: datetime):
     from app.store import billing
 
@@ -299,7 +367,7 @@ def invoice_history(slug: str, as_of: datetime):
         return billing.invoice_history(s, _account(s, slug), as_of=as_of)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def overview(slug: str, start: date, end: date, as_of: datetime):
     """Every figure of the Overview page in one call (:func:`app.store.overview.overview_figures`)."""
     from dataclasses import replace
@@ -314,7 +382,7 @@ def overview(slug: str, start: date, end: date, as_of: datetime):
 # outcomes
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def outcomes_page(slug: str, flt, limit: int, offset: int):
     from app.store import outcomes
 
@@ -322,7 +390,7 @@ def outcomes_page(slug: str, flt, limit: int, offset: int):
         return outcomes.list_outcomes(s, _account(s, slug), flt, limit=limit, offset=offset)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def outcome_status_counts(slug: str, flt) -> dict[str, int]:
     from app.store import outcomes
 
@@ -330,7 +398,7 @@ def outcome_status_counts(slug: str, flt) -> dict[str, int]:
         return outcomes.status_counts(s, _account(s, slug), flt)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def review_queue(slug: str, start: date, end: date, job_slug: str | None, kind: str | None, limit: int, offset: int):
     from app.store import outcomes
 
@@ -340,7 +408,7 @@ def review_queue(slug: str, start: date, end: date, job_slug: str | None, kind: 
         )
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def queue_counts(slug: str, start: date, end: date, job_slug: str | None = None):
     from app.store import outcomes
 
@@ -348,7 +416,7 @@ def queue_counts(slug: str, start: date, end: date, job_slug: str | None = None)
         return outcomes.queue_counts(s, _account(s, slug), start, end, job_slug=job_slug)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def outcome_detail(slug: str, job_slug: str, outcome_id: str) -> OutcomeDetail:
     from app.store import outcomes, reviews
 
@@ -367,16 +435,21 @@ def outcome_detail(slug: str, job_slug: str, outcome_id: str) -> OutcomeDetail:
         return OutcomeDetail(row=outcomes._row(outcome, job.slug, job.name), job=_job_info(job), steps=steps, reviews=history)
 
 
-def export_csv(slug: str, flt) -> str:
-    """Every outcome matching ``flt`` as spreadsheet-safe CSV (built when the user clicks download)."""
+def export_csv(slug: str, flt) -> Callable[[], str]:
+    """Every outcome matching ``flt`` as spreadsheet-safe CSV, built when called (when the user clicks download).
+
+    The principal is taken now: the download runs later, outside the page's run.
+    """
     from app.domain.export import to_csv
     from app.store import outcomes
 
+    who = _who()
     columns = ["outcome_id", "job", "status", "verdict", "started_at", "completed_at", "handoff_step", "reviewed_at", *STEPS]
 
     def rows():
         with _session() as s:
-            for r in outcomes.iter_outcomes(s, _account(s, slug), flt):
+            acc = accounts_store.get_account(s, slug, principal=who)
+            for r in outcomes.iter_outcomes(s, acc, flt):
                 yield {
                     "outcome_id": r.outcome_id,
                     "job": r.job_slug,
@@ -389,44 +462,44 @@ def export_csv(slug: str, flt) -> str:
                     **{step: r.steps.get(step) for step in STEPS},
                 }
 
-    return to_csv(rows(), columns)
+    return lambda: to_csv(rows(), columns)
 
 
 # portfolio
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def coverage_matrix(start: date, end: date) -> pd.DataFrame:
     from app.store import portfolio
 
     with _session() as s:
-        return portfolio.coverage_matrix(s, start, end)
+        return portfolio.coverage_matrix(s, _who(), start, end)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def top_handoff_steps(start: date, end: date, limit: int = 10) -> pd.DataFrame:
     from app.store import portfolio
 
     with _session() as s:
-        return portfolio.top_handoff_steps(s, start, end, limit=limit)
+        return portfolio.top_handoff_steps(s, _who(), start, end, limit=limit)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def job_quality(start: date, end: date) -> pd.DataFrame:
     from app.store import portfolio
 
     with _session() as s:
-        return portfolio.job_quality(s, start, end)
+        return portfolio.job_quality(s, _who(), start, end)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def trials(as_of: datetime) -> list[TrialRow]:
     """Every account with a free allowance: how far along it is towards the paid plan."""
     from app.store import billing
 
     rows = []
     with _session() as s:
-        for acc in accounts_store.list_accounts(s):
+        for acc in accounts_store.list_accounts(s, principal=_who()):
             sub, spec = accounts_store.get_subscription(s, acc)
             if spec.free_outcomes == 0 and sub.converted_on is None:
                 continue
@@ -450,7 +523,7 @@ def trials(as_of: datetime) -> list[TrialRow]:
 # sales: value delivered, trial, pricing simulator
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def value_months(slug: str, as_of: datetime):
     """Value delivered against the bill, month by month (:func:`app.store.value.monthly_value`)."""
     from app.store import value
@@ -459,7 +532,7 @@ def value_months(slug: str, as_of: datetime):
         return value.monthly_value(s, _account(s, slug), as_of=as_of)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def value_report(slug: str, start: date, end: date):
     """Hours and money saved by step and job over ``start``–``end`` (:func:`app.store.value.value_delivered`)."""
     from app.store import value
@@ -475,18 +548,25 @@ def return_multiple(months) -> Decimal | None:
     return value.return_multiple(months)
 
 
-def summary_html(slug: str, start: date, end: date, as_of: datetime) -> str:
-    """The account's one-page summary (:func:`app.store.summary_report.summary_html`).
+def summary_html(slug: str, start: date, end: date, as_of: datetime) -> Callable[[], str]:
+    """The account's one-page summary (:func:`app.store.summary_report.summary_html`), built when called.
 
     Not cached: it is about 5 MB (plotly.js is embedded) and built only when the user clicks download.
+    The principal is taken now: the download runs later, outside the page's run.
     """
     from app.store import summary_report
 
-    with _session() as s:
-        return summary_report.summary_html(s, _account(s, slug), start=start, end=end, as_of=as_of)
+    who = _who()
+
+    def build() -> str:
+        with _session() as s:
+            acc = accounts_store.get_account(s, slug, principal=who)
+            return summary_report.summary_html(s, acc, start=start, end=end, as_of=as_of)
+
+    return build
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@scoped_cache
 def trial_status(slug: str, as_of: datetime, target: str | None = None):
     """The trial of ``slug`` (:func:`app.store.trial.trial_status`); ``target`` names a seed plan
     (:data:`app.domain.plans.SEED_PLANS`) to price the first bill on, ``None`` for the account's own plan."""
@@ -568,11 +648,16 @@ def sync_with_database() -> None:
 
 
 def save_review(slug: str, job_slug: str, outcome_id: str, verdict: str, reviewer: str, comment: str = "") -> None:
+    """Record a review as the signed-in admin. ``reviewer`` is the name typed in local mode; with sign-in
+    the review carries the signed-in person's address, whatever was typed."""
     from app.store import reviews
 
-    with session_scope() as s:
-        outcome = reviews.get_outcome(s, _account(s, slug), job_slug, outcome_id)
-        reviews.record_review(s, outcome, verdict, reviewer, comment, at=now())
+    who = _who()
+    with session_scope(write=True) as s:
+        reviews.review_outcome(
+            s, who, _account(s, slug), job_slug, outcome_id, verdict,
+            reviewer=reviewer if who.local else who.email, comment=comment, at=now(),
+        )
     clear_caches()
 
 
@@ -581,18 +666,18 @@ def save_job_map(
 ) -> None:
     from app.store import jobmap
 
-    with session_scope() as s:
-        jobmap.update_job_map(s, _account(s, slug), job_slug, name=name, outcome_unit=outcome_unit, steps=steps)
+    with session_scope(write=True) as s:
+        jobmap.update_job_map(
+            s, _account(s, slug), job_slug, actor=_who(), name=name, outcome_unit=outcome_unit, steps=steps
+        )
     clear_caches()
 
 
 def add_job(slug: str, template: str) -> str:
-    with session_scope() as s:
-        try:
-            job = accounts_store.create_job(s, _account(s, slug), template)
-        except ValueError as exc:  # an unknown template is a ValueError from the domain
-            raise OverseerError(str(exc)) from None
-        job_slug = job.slug
+    from app.store import jobmap
+
+    with session_scope(write=True) as s:
+        job_slug = jobmap.add_job(s, _who(), _account(s, slug), template).slug
     clear_caches()
     return job_slug
 
@@ -606,15 +691,41 @@ def save_account_settings(
 ) -> None:
     from app.store import account_settings
 
-    with session_scope() as s:
+    with session_scope(write=True) as s:
         account_settings.update_settings(
             s,
             _account(s, slug),
+            actor=_who(),
             monthly_budget=monthly_budget,
             target_completion_rate=target_completion_rate,
             target_accuracy=target_accuracy,
         )
     clear_caches()
+
+
+def change_plan(slug: str, plan_json: str, seats: int | None = None) -> PlanSpec:
+    """Put the account on the plan given as JSON (SPEC's plan shape); an admin's change, audited."""
+    import json
+
+    from app.domain.plans import parse_plan
+    from app.store import subscriptions
+
+    try:
+        raw = json.loads(plan_json)
+    except ValueError as exc:
+        raise OverseerError(f"the plan is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    spec = parse_plan(raw)
+    with session_scope(write=True) as s:
+        subscriptions.change_plan(s, _who(), _account(s, slug), spec, seats=seats)
+    clear_caches()
+    return spec
+
+
+def check_upload_size(size: int) -> None:
+    """:class:`OverseerError` for an upload of ``size`` bytes above the import limit (nothing is read)."""
+    from app.store import ingest
+
+    ingest.check_import_size(size)
 
 
 def import_file(slug: str, source, *, fmt: str | None, valid_only: bool, dry_run: bool, progress=None):
@@ -623,7 +734,7 @@ def import_file(slug: str, source, *, fmt: str | None, valid_only: bool, dry_run
 
     with _session() as s:
         report = ingest.ingest_file(
-            s, _account(s, slug), source, fmt=fmt, valid_only=valid_only, dry_run=dry_run, progress=progress
+            s, _account(s, slug), source, fmt=fmt, valid_only=valid_only, dry_run=dry_run, progress=progress, actor=_who()
         )
     if not dry_run:
         clear_caches()
@@ -631,11 +742,14 @@ def import_file(slug: str, source, *, fmt: str | None, valid_only: bool, dry_run
 
 
 def load_demo(reset: bool = False) -> list[str]:
-    from app.store import demo
+    from app.store import audit, demo
 
-    with session_scope() as s:
+    who = _who()
+    who.require_staff("load the demo data")
+    with session_scope(write=True) as s:
         loaded = demo.load_demo(s, today=today(), reset=reset)
         slugs = [a.slug for a in loaded]
+        audit.record(s, who, "demo", target="reset" if reset else "load", after={"accounts": slugs})
     clear_caches()
     return slugs
 
@@ -647,9 +761,82 @@ def save_value_inputs(slug: str, job_slug: str | None, *, minutes: dict[str, obj
     """
     from app.store import value
 
-    with session_scope() as s:
+    who = _who()
+    with session_scope(write=True) as s:
         acc = _account(s, slug)
         if minutes:
-            value.set_manual_minutes(s, acc, job_slug, minutes)
-        value.set_hourly_cost(s, acc, hourly_cost)
+            value.set_manual_minutes(s, acc, job_slug, minutes, actor=who)
+        value.set_hourly_cost(s, acc, hourly_cost, actor=who)
     clear_caches()
+
+
+# --- people and the audit trail -------------------------------------------------------------------
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def principal_for(email: str, name: str = "") -> Principal:
+    """The rights of the person signed in as ``email`` (cleared with every other cache on any write)."""
+    from app.store import members
+
+    with _session() as s:
+        return members.principal_for(s, email, name)
+
+
+def note_sign_in(email: str, name: str = "") -> None:
+    """Remember that a known person signed in (at most twice a day; see :mod:`app.store.members`)."""
+    from app.store import members
+
+    with session_scope(write=True) as s:
+        wrote = members.note_sign_in(s, email, name)
+    if wrote:
+        clear_caches()
+
+
+@scoped_cache
+def members(slug: str) -> list:
+    from app.store import members as members_store
+
+    with _session() as s:
+        return members_store.list_members(s, _who(), _account(s, slug))
+
+
+def save_member(slug: str, email: str, role: str) -> None:
+    from app.store import members as members_store
+
+    with session_scope(write=True) as s:
+        members_store.set_member(s, _who(), _account(s, slug), email, role)
+    clear_caches()
+
+
+def remove_member(slug: str, email: str) -> None:
+    from app.store import members as members_store
+
+    with session_scope(write=True) as s:
+        members_store.remove_member(s, _who(), _account(s, slug), email)
+    clear_caches()
+
+
+@scoped_cache
+def audit_events(slug: str, action: str | None, limit: int, offset: int) -> tuple[int, list]:
+    """``(how many entries match, this page of them)``, newest first."""
+    from app.store import audit
+
+    with _session() as s:
+        acc = _account(s, slug)
+        return (
+            audit.count_events(s, _who(), acc, action=action),
+            audit.list_events(s, _who(), acc, action=action, limit=limit, offset=offset),
+        )
+
+
+def audit_export(slug: str) -> Callable[[], str]:
+    """The account's whole audit trail as spreadsheet-safe CSV, built when called (the download)."""
+    from app.store import audit
+
+    who = _who()
+
+    def build() -> str:
+        with _session() as s:
+            return audit.export_csv(s, who, accounts_store.get_account(s, slug, principal=who))
+
+    return build

@@ -6,6 +6,7 @@ These helpers only format what the domain computed; they never compute a figure.
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -85,3 +86,110 @@ def month_name(year: int, month: int) -> str:
 
 def step_title(step: str) -> str:
     return step.capitalize()
+
+
+# --- user text -----------------------------------------------------------------------------------
+# Names, outcome ids, job names, step descriptions, comments, file names and error messages that
+# quote them are typed by people (or by the AI product that sends outcomes). They must show as the
+# text they are, wherever the page puts them. Three places interpret text:
+#
+# - Streamlit renders Markdown (GitHub-flavoured, plus its own directives: ``:red[...]``,
+#   ``:material/icon:``, ``:streamlit:``, emoji shortcodes, ``$math$``, "->" arrows) in st.markdown,
+#   st.caption, st.title, alerts, toasts, widget labels, help tooltips and metric values. Its links
+#   keep any URL, ``javascript:`` included.
+# - Plotly renders a small HTML subset (``<b>``, ``<br>``, ``<a href>``…) and HTML entities in
+#   titles, axis labels, legends and hover text, and fills ``%{...}`` in hover templates.
+# - Tables (st.dataframe, st.data_editor), selectbox options and input values show text as text.
+#
+# :func:`text` is for the first, :func:`chart_text` for the second; the third needs nothing.
+
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Characters that start Markdown, HTML or Streamlit syntax anywhere in a line (and quotes, for attributes).
+_ALWAYS = frozenset("\\`*_[]<>&~$|:#\"'@")
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+#: Streamlit turns " -> ", " <- ", " <-> ", " -- ", " >= ", " <= ", " ~= " into arrows and signs.
+_TYPOGRAPHIC = frozenset("-<>=~")
+WORD_JOINER = "\u2060"
+
+
+def plain(value) -> str:
+    """User text as it may be shown anywhere: every character kept, except what cannot be seen or misleads.
+
+    - C0 controls (NUL … US, so also tab and newlines) become their visible symbols (U+2400 …: ``␀``, ``␊``),
+      DEL becomes ``␡`` and C1 controls become ``�``;
+    - bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069, the marks
+      U+200E, U+200F, U+061C) are dropped, so a name cannot reverse the text around it; right-to-left
+      scripts still show right to left;
+    - lone surrogates (possible from JSON's ``\\ud800``) become ``�``.
+
+    Zero-width joiners stay (emoji sequences and Indic scripts need them). ``None`` → ``""``.
+    """
+    if value is None:
+        return ""
+    out: list[str] = []
+    for ch in str(value):
+        code = ord(ch)
+        if code < 0x20:
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("\u2421")
+        elif 0x80 <= code < 0xA0 or 0xD800 <= code <= 0xDFFF:
+            out.append("\ufffd")
+        elif ch in _BIDI_CONTROLS:
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def text(value) -> str:
+    """User text for anything Streamlit renders as Markdown, shown exactly as typed and never interpreted.
+
+    After :func:`plain`, the characters that can start Markdown, HTML or Streamlit syntax are
+    written as numeric character references (``*`` → ``&#42;``): CommonMark shows a reference as
+    the character and never as syntax, in plain Markdown, inside HTML (``unsafe_allow_html``),
+    in attribute values and in GFM table cells alike. Always: ``\\ ` * _ [ ] < > & ~ $ | : # " ' @``
+    (emphasis, code, links and images, HTML, entities, strikethrough, math, tables, directives and
+    shortcodes, headings, attribute quotes, e-mail autolinks). At the start of the text, where
+    block syntax lives: a first punctuation character (``-``/``+`` lists, ``=`` underlines,
+    ``>`` quotes…), leading spaces (indented code) and the ``.``/``)`` of ``12.``. The ``.`` of
+    ``www.`` (autolinks). Streamlit's text-level replacements (``:material/icon:``, ``:streamlit:``,
+    emoji shortcodes, " -> " arrows) run on the decoded text, so an invisible word joiner (U+2060)
+    follows every ``:`` and separates ``-<>=~`` pairs. Everything else (letters, digits, ``-``, ``.``,
+    ``,``…) stays as it is, so ``T-1042`` and ``outcomes.csv`` read the same in the page's source.
+
+    Use it only where Markdown is rendered (not in st.code, backticks, tables or selectbox
+    options, which would show the references); compose the result with the page's own Markdown.
+    """
+    shown = plain(value)
+    out: list[str] = []
+    previous = ""
+    start = True  # still in leading spaces, or on the first character after them
+    digits = 0  # leading digits, for "12." and "12)"
+    for i, ch in enumerate(shown):
+        if ch in _TYPOGRAPHIC and previous in _TYPOGRAPHIC:
+            out.append(WORD_JOINER)
+        encode = (
+            ch in _ALWAYS
+            or (start and (ch == " " or ch in _ASCII_PUNCTUATION))
+            or (ch in ".)" and digits == i and i > 0)
+            or (ch == "." and shown[max(0, i - 3) : i].lower() == "www")
+        )
+        out.append(f"&#{ord(ch)};" if encode else ch)
+        if ch == ":":
+            out.append(WORD_JOINER)
+        if ch.isdigit() and digits == i:
+            digits += 1
+        start = start and ch == " "
+        previous = ch
+    return "".join(out)
+
+
+def chart_text(value) -> str:
+    """User text for a plotly title, axis or category label, legend entry or hover text.
+
+    :func:`plain`, then ``&``, ``<`` and ``>`` as HTML entities (plotly shows them as the characters
+    and never as its ``<b>``/``<br>``/``<a>`` tags) and ``%`` as ``&#37;``, so a hover template
+    never fills a ``%{...}`` that came from the data.
+    """
+    return html.escape(plain(value), quote=False).replace("%", "&#37;")

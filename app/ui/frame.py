@@ -59,9 +59,17 @@ def sidebar() -> Context:
     month_start = today.replace(day=1)
     accounts = data.accounts()
     account = None
+    labels = account_labels(accounts)
+    wanted = st.query_params.get("account")
+    if wanted is not None and wanted not in labels.values():
+        # An account that does not exist and one this person may not see look the same.
+        from app.ui.auth import user_panel
+
+        account_not_found(wanted)
+        user_panel(data.current_principal())  # so they can still sign out
+        st.stop()
     with st.sidebar:
         if accounts:
-            labels = account_labels(accounts)
             slug = st.selectbox(
                 "Account",
                 options=[a.slug for a in accounts],
@@ -105,13 +113,13 @@ def _plan_card(account: data.AccountInfo, as_of: datetime) -> None:
         sub, spec = data.plan(account.slug)
         state = data.billing_state(account.slug, as_of)
     except OverseerError as exc:
-        st.warning(str(exc))
+        st.warning(fmt.text(str(exc)))
         return
     except Exception:  # the sidebar must never take a page down
         log.exception("plan card failed")
         return
     with st.container(border=True, key="plan_card"):
-        st.markdown(f"**{spec.name}** · plan")
+        st.markdown(f"**{fmt.text(spec.name)}** · plan")
         if state.free_total:
             st.progress(
                 min(1.0, state.free_used / state.free_total),
@@ -153,8 +161,36 @@ def require_account() -> Context:
     return ctx
 
 
+def account_not_found(wanted: str) -> None:
+    """What a link to an account that does not exist, or that this person may not see, shows."""
+    with st.container(border=True, key="account_not_found"):
+        st.subheader("Account not found")
+        st.markdown(
+            f"There is no account called **{fmt.text(wanted[:200])}** that you can open. "
+            "Check the link, or open one of your accounts."
+        )
+        st.markdown("[Open your accounts](/)")
+
+
+def require_admin(what: str) -> Context:
+    """The context, or (and the page stops) a note that only the account's admins can ``what``."""
+    ctx = require_account()
+    if not ctx.account.can_edit:
+        with st.container(border=True):
+            st.markdown(f":material/lock: Only an admin of **{fmt.text(ctx.account.name)}** can {what}.")
+            st.caption("Ask one of the account's admins to give you the admin role on the Members page.")
+        st.stop()
+    return ctx
+
+
 def no_accounts() -> None:
-    """The empty state of a fresh database: what Overseer is and how to start."""
+    """The empty state of a fresh database (or of someone who belongs to no account yet)."""
+    from app.ui import auth
+
+    who = data.current_principal()
+    if not who.sees_every_account:
+        auth.no_access(who)
+        return
     with st.container(border=True):
         st.subheader("No accounts yet")
         st.markdown(
@@ -167,7 +203,7 @@ def no_accounts() -> None:
                 try:
                     data.load_demo()
                 except OverseerError as exc:
-                    st.error(str(exc))
+                    st.error(fmt.text(exc))
                     return
             st.rerun()
         st.caption(
@@ -181,7 +217,7 @@ def page_header(title: str, ctx: Context, subtitle: str | None = None, *, show_r
     st.title(title)
     parts = []
     if ctx.account is not None:
-        parts.append(f"**{ctx.account.name}**")
+        parts.append(f"**{fmt.text(ctx.account.name)}**")
     if show_range:
         parts.append(ctx.range_label)
     if subtitle:
@@ -192,7 +228,7 @@ def page_header(title: str, ctx: Context, subtitle: str | None = None, *, show_r
 def show_error(exc: BaseException) -> None:
     """Show an error in the page without a traceback."""
     if isinstance(exc, OverseerError):
-        st.error(str(exc), icon=":material/error:")
+        st.error(fmt.text(str(exc)), icon=":material/error:")
     else:
         log.exception("page failed", exc_info=exc)
         st.error(

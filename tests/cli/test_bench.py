@@ -18,6 +18,15 @@ def test_bench_prints_one_table(tmp_path, capsys, monkeypatch):
     assert len(overview) == 2
     assert any("`ingest_file`" in line and "outcomes/s" in line for line in table)
     assert any("executemany" in line for line in table)
+    assert "Database: SQLite 3." in out
+
+
+def test_bench_names_the_database_and_its_version(engine):
+    from app.bench import engine_label
+
+    label = engine_label(engine)
+    assert label.split()[0] == {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[engine.dialect.name]
+    assert label.split()[1][0].isdigit()
 
 
 def test_bench_refuses_bad_sizes(capsys):

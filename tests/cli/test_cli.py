@@ -13,7 +13,7 @@ from app.core.config import REPO_ROOT
 from app.domain.plans import SEED_PLANS
 from app.models import Account, Outcome
 from app.store.accounts import create_account, get_account, list_jobs
-from tests.factories import add_outcomes, at
+from tests.factories import OPERATOR, add_outcomes, at
 
 PLANS = REPO_ROOT / "data" / "plans"
 
@@ -86,7 +86,7 @@ def test_account_add_and_invoice_worked_check(engine, session, capsys):
         "--since", "2026-11-01",
     )
     assert code == 0, err
-    account = get_account(session, "acme")
+    account = get_account(session, "acme", principal=OPERATOR)
     (job,) = list_jobs(session, account)
     # 30 free outcomes before the 21st, then the 31st on 2026-11-21 and 11 more after it.
     add_outcomes(session, account, job, [at("2026-11-02T09:00") + timedelta(hours=12 * i) for i in range(30)])
@@ -102,7 +102,7 @@ def test_account_add_and_invoice_worked_check(engine, session, capsys):
 def test_invoice_current_month_has_projection(engine, session, capsys):
     create_account(session, "acme", "Acme", SEED_PLANS["hybrid"], since=at("2026-11-01T00:00").date())
     session.commit()
-    account = get_account(session, "acme")
+    account = get_account(session, "acme", principal=OPERATOR)
     (job,) = list_jobs(session, account)
     add_outcomes(session, account, job, [at("2026-11-01T08:00") + timedelta(hours=6 * i) for i in range(80)])
     code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11", "--as-of", "2026-11-21T00:00:00", "--json")
@@ -180,7 +180,7 @@ def invoice_total(capsys, slug, month, as_of="2026-12-01T00:00:00Z"):
 def new_account(session, slug, plan, since="2026-10-01"):
     create_account(session, slug, slug.title(), SEED_PLANS[plan], since=at(f"{since}T00:00").date())
     session.commit()
-    account = get_account(session, slug)
+    account = get_account(session, slug, principal=OPERATOR)
     (job,) = list_jobs(session, account)
     return account, job
 
@@ -210,3 +210,34 @@ def test_invoice_worked_checks_through_the_command(engine, session, capsys):
     add_outcomes(session, hybrid, job, every(260, "2026-11-01T06:00", 2))
     assert invoice_total(capsys, "hybrid", "2026-10")["total"] == "200.00"
     assert invoice_total(capsys, "hybrid", "2026-11")["total"] == "320.00"
+
+
+def test_members_and_staff_from_the_command_line(engine, session, capsys):
+    from app.models import AuditEvent
+
+    create_account(session, "acme", "Acme", SEED_PLANS["freemium"])
+    session.commit()
+    assert run(capsys, "member", "set", "Ana@Example.com", "--account", "acme", "--role", "admin")[:2] == (
+        0, "ana@example.com is admin of acme\n",
+    )
+    assert run(capsys, "member", "set", "vic@example.com", "--account", "acme", "--role", "viewer")[0] == 0
+    assert run(capsys, "staff", "add", "sam@example.com")[0] == 0
+    code, out, _ = run(capsys, "member", "list", "--json")
+    people = {p["email"]: p for p in json.loads(out)}
+    assert people["ana@example.com"]["accounts"] == [{"account": "acme", "role": "admin"}]
+    assert people["sam@example.com"]["staff"] and people["sam@example.com"]["accounts"] == []
+    # refusals: one line, exit 2, nothing written
+    for argv, message in [
+        (("member", "set", "not-an-address", "--account", "acme", "--role", "viewer"), "is not an e-mail address"),
+        (("member", "set", "x@example.com", "--account", "nope", "--role", "viewer"), "no account 'nope'"),
+        (("member", "set", "x@example.com", "--account", "acme", "--role", "owner"), "invalid choice"),
+        (("member", "remove", "ana@example.com", "--account", "acme"), "last admin"),
+        (("member", "remove", "zed@example.com", "--account", "acme"), "not a member"),
+    ]:
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and message in err and err.count("\n") == 1, (argv, err)
+    assert run(capsys, "member", "remove", "vic@example.com", "--account", "acme")[0] == 0
+    session.rollback()
+    actions = sorted(e.action for e in session.exec(select(AuditEvent)))
+    assert actions == ["member.add", "member.add", "member.remove", "staff"]
+    assert all(e.actor.startswith("command line (") for e in session.exec(select(AuditEvent)))

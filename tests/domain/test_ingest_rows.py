@@ -170,3 +170,60 @@ def test_jsonl_required_keys():
 
 def test_row_error_json():
     assert RowError(3, None, "bad").to_json() == {"line": 3, "column": None, "reason": "bad"}
+
+
+# --- the fast path accepts exactly what the full check accepts ---------------------------------
+
+import unicodedata  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from app.domain import ingest_rows  # noqa: E402
+from app.domain.steps import STEPS  # noqa: E402
+
+
+def test_control_pattern_is_exactly_unicode_category_cc():
+    import sys
+
+    cc = {chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cc"}
+    matched = {chr(c) for c in range(0x2000) if ingest_rows._CONTROL.match(chr(c))}
+    assert matched == cc
+
+
+_spellings = {
+    "outcome_id": ["TCK-1", " TCK-2 ", "", "  ", "X" * 200, "X" * 201, "a\tb", "é€", "a\x85b", 17, None, True, 2.5],
+    "job": ["customer-support", " customer-support", "billing", "", None, 3],
+    "started_at": ["2026-11-05T09:10:00Z", "2026-11-05 09:10:00", "2026-11-05T10:10:00+01:00", "2026-11-05",
+                   "1969-12-31T23:59:59Z", "2100-12-31T23:59:59Z", "2101-01-01T00:00:00+01:00", "0001-01-01T00:00:00+01:00",
+                   "yesterday", "2026-02-30T00:00:00Z", "", None, 5],
+    "completed_at": ["2026-11-05T14:28:00Z", "2026-11-05T09:00:00Z", "2026-11-05T10:10:00+01:00", "", " ", None,
+                     "9999-12-31T23:59:59-01:00", "nope", 7],
+    "status": ["completed", "Completed ", "open", "escalated", "failed", "done", "", None, 1],
+    "verdict": ["correct", "INCORRECT", "unreviewed", "Unreviewed", "", "maybe", None, False],
+    "handoff_step": ["", "execute", " Monitor", "escalate", None, 4],
+}
+_step_values = st.sampled_from(["ai", "human", "", "AI", " Human ", "robot", None, 1])
+
+
+@st.composite
+def _any_row(draw):
+    values = {}
+    for column, options in _spellings.items():
+        if column in ("outcome_id", "job", "started_at", "status") or draw(st.booleans()) or draw(st.booleans()):
+            values[column] = draw(st.sampled_from(options))
+    for step in draw(st.lists(st.sampled_from(STEPS), unique=True, max_size=8)):
+        values[step] = draw(_step_values)
+    return values
+
+
+@settings(max_examples=3000, deadline=None)
+@given(values=_any_row())
+def test_fast_path_agrees_with_the_full_check(values):
+    fast = ingest_rows._plainly_valid(values, 7, JOBS)
+    full = ingest_rows._check_row(values, 7, JOBS)
+    if fast is None:
+        assert parse_row(values, 7, JOBS) == full
+    else:
+        assert isinstance(full, OutcomeRecord), (values, full)
+        assert fast == full and fast.steps == full.steps

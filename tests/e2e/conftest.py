@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,20 +56,34 @@ def load_demo_into(env: dict) -> None:
 
 
 @contextmanager
-def running_app(env: dict, log_path: Path) -> Iterator[str]:
-    """Start ``streamlit run`` with ``env``, wait for its health check, yield its base URL, stop it."""
-    port = _free_port()
+def running_app(
+    env: dict,
+    log_path: Path,
+    *,
+    port: int | None = None,
+    extra_args: Sequence[str] = (),
+    extra_env: Mapping[str, str] | None = None,
+    script: str | Path = "app/streamlit_app.py",
+) -> Iterator[str]:
+    """Start ``streamlit run`` with ``env``, wait for its health check, yield its base URL, stop it.
+
+    ``port`` fixes the port (a free one by default; sign-in needs the one its redirect URI
+    names), ``extra_args`` are more server options (e.g. ``["--secrets.files", path]``),
+    ``extra_env`` is laid over ``env``, and ``script`` is another entry script (tests only).
+    """
+    port = port or _free_port()
     log = open(log_path, "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
+            sys.executable, "-m", "streamlit", "run", str(script),
             "--server.headless", "true",
             "--server.port", str(port),
             "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none",
+            *[str(a) for a in extra_args],
         ],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=REPO, env={**env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -112,7 +126,9 @@ def app_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(app_server):
+def chromium_browser():
+    """The session's one headless Chromium, without starting the shared demo app."""
+    require_chromium()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -121,6 +137,12 @@ def browser(app_server):
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def browser(app_server, chromium_browser):
+    """The session's Chromium, once the shared demo app (``app_server``) runs."""
+    return chromium_browser
 
 
 @pytest.fixture

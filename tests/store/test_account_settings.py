@@ -7,6 +7,7 @@ from app.domain.errors import OverseerError
 from app.domain.plans import SEED_PLANS
 from app.store.account_settings import update_settings
 from app.store.accounts import create_account, get_account
+from tests.factories import OPERATOR
 
 
 @pytest.fixture
@@ -17,13 +18,13 @@ def account(session):
 
 
 def test_settings_are_saved_and_cleared(session, account):
-    update_settings(session, account, monthly_budget=Decimal("250.005"), target_completion_rate=Decimal("0.85"), target_accuracy=Decimal("0.9"))
+    update_settings(session, account, actor=OPERATOR, monthly_budget=Decimal("250.005"), target_completion_rate=Decimal("0.85"), target_accuracy=Decimal("0.9"))
     session.commit()
-    acc = get_account(session, "acme")
+    acc = get_account(session, "acme", principal=OPERATOR)
     assert (acc.monthly_budget, acc.target_completion_rate, acc.target_accuracy) == (Decimal("250.01"), Decimal("0.85"), Decimal("0.9"))
-    update_settings(session, account, monthly_budget=None, target_completion_rate=None, target_accuracy=None)
+    update_settings(session, account, actor=OPERATOR, monthly_budget=None, target_completion_rate=None, target_accuracy=None)
     session.commit()
-    acc = get_account(session, "acme")
+    acc = get_account(session, "acme", principal=OPERATOR)
     assert (acc.monthly_budget, acc.target_completion_rate, acc.target_accuracy) == (None, None, None)
 
 
@@ -39,4 +40,4 @@ def test_settings_are_saved_and_cleared(session, account):
 def test_bad_settings_are_refused(session, account, kwargs, message):
     args = {"monthly_budget": None, "target_completion_rate": None, "target_accuracy": None, **kwargs}
     with pytest.raises(OverseerError, match=message):
-        update_settings(session, account, **args)
+        update_settings(session, account, actor=OPERATOR, **args)

@@ -5,12 +5,13 @@ import pytest
 from app.domain.errors import NotFound, OverseerError
 from app.domain.plans import SEED_PLANS
 from app.store.accounts import create_account, get_account, get_subscription, job_steps, list_jobs
+from tests.factories import OPERATOR
 
 
 def test_create_account_with_job_from_template(session):
     create_account(session, "acme", "Acme", SEED_PLANS["freemium"], since=date(2026, 11, 1))
     session.commit()
-    account = get_account(session, "acme")
+    account = get_account(session, "acme", principal=OPERATOR)
     sub, plan = get_subscription(session, account)
     assert sub.started_on == date(2026, 11, 1)
     assert plan == SEED_PLANS["freemium"]
@@ -35,4 +36,4 @@ def test_bad_slug_is_refused(session, slug):
 
 def test_unknown_account(session):
     with pytest.raises(NotFound):
-        get_account(session, "nobody")
+        get_account(session, "nobody", principal=OPERATOR)

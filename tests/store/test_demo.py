@@ -13,6 +13,7 @@ from app.models import Account, Job, Outcome, Plan, Review, Subscription, utcnow
 from app.store.accounts import create_account, get_account, get_subscription, list_jobs
 from app.store.demo import DEMO_SEED, SCENARIOS, Profile, Scenario, generate_outcomes, load_demo
 from tests.conftest import fresh_engine
+from tests.factories import OPERATOR
 
 UTC = timezone.utc
 TODAY = date(2026, 11, 20)
@@ -43,7 +44,7 @@ def fingerprint(session) -> str:
 
 
 def count(session, slug, *where) -> int:
-    account = get_account(session, slug)
+    account = get_account(session, slug, principal=OPERATOR)
     return session.execute(select(func.count()).select_from(Outcome).where(Outcome.account_id == account.id, *where)).scalar_one()
 
 
@@ -94,7 +95,7 @@ def test_load_is_idempotent(demo):
 def test_reset_restores_after_an_edit(demo):
     before = fingerprint(demo)
     plans = demo.execute(select(func.count()).select_from(Plan)).scalar_one()
-    account = get_account(demo, "sliding-accuracy")
+    account = get_account(demo, "sliding-accuracy", principal=OPERATOR)
     demo.execute(update(Outcome).where(Outcome.account_id == account.id).values(verdict="incorrect"))
     demo.execute(Outcome.__table__.delete().where(Outcome.outcome_id.like("NW-%")))
     demo.commit()
@@ -117,7 +118,7 @@ def test_reset_never_touches_other_accounts(demo):
     }])
     demo.commit()
     load_demo(demo, today=TODAY, reset=True)
-    acme = get_account(demo, "acme")
+    acme = get_account(demo, "acme", principal=OPERATOR)
     assert count(demo, "acme") == 1
     assert get_subscription(demo, acme)[1] == SEED_PLANS["hybrid"]
 
@@ -126,12 +127,12 @@ def test_trial_is_midway_through_its_free_allowance(demo):
     billable = count(demo, "trial-midway", Outcome.status == "completed", Outcome.verdict != "incorrect")
     assert 10 <= billable <= 20
     assert count(demo, "trial-midway", Outcome.status.in_(["open", "escalated"])) >= 2
-    sub, plan = get_subscription(demo, get_account(demo, "trial-midway"))
+    sub, plan = get_subscription(demo, get_account(demo, "trial-midway", principal=OPERATOR))
     assert plan == SEED_PLANS["freemium"] and 8 <= (TODAY - sub.started_on).days <= 12
 
 
 def test_converted_account_ran_out_early_and_grew(demo):
-    account = get_account(demo, "converted-freemium")
+    account = get_account(demo, "converted-freemium", principal=OPERATOR)
     sub, _ = get_subscription(demo, account)
     start = datetime.combine(sub.started_on, time(), tzinfo=UTC)
     assert count(demo, "converted-freemium", Outcome.status == "completed", Outcome.completed_at < start + timedelta(days=21)) > 30
@@ -141,7 +142,7 @@ def test_converted_account_ran_out_early_and_grew(demo):
 
 
 def test_hybrid_exceeds_included_outcomes_every_full_month(demo):
-    account = get_account(demo, "hybrid-over")
+    account = get_account(demo, "hybrid-over", principal=OPERATOR)
     sub, plan = get_subscription(demo, account)
     assert plan == SEED_PLANS["hybrid"] and sub.seats == 5
     assert {j.slug for j in list_jobs(demo, account)} == {"data-analysis", "report-generation"}
@@ -160,7 +161,7 @@ def test_hybrid_exceeds_included_outcomes_every_full_month(demo):
 
 
 def test_sliding_account_loses_accuracy(demo):
-    sub, _ = get_subscription(demo, get_account(demo, "sliding-accuracy"))
+    sub, _ = get_subscription(demo, get_account(demo, "sliding-accuracy", principal=OPERATOR))
     start = datetime.combine(sub.started_on, time(), tzinfo=UTC)
     assert accuracy(demo, "sliding-accuracy", start, start + timedelta(days=30)) > 0.93
     assert accuracy(demo, "sliding-accuracy", UNTIL - timedelta(days=21), UNTIL) < 0.9
@@ -168,7 +169,7 @@ def test_sliding_account_loses_accuracy(demo):
     completed = count(demo, "sliding-accuracy", Outcome.status == "completed", *recent)
     closed = count(demo, "sliding-accuracy", Outcome.status != "open", *recent)
     assert completed / closed < 0.85
-    account = get_account(demo, "sliding-accuracy")
+    account = get_account(demo, "sliding-accuracy", principal=OPERATOR)
     assert account.target_accuracy is not None and account.target_completion_rate is not None
 
 
@@ -207,7 +208,7 @@ def test_fixed_day_ends_at_noon(demo):
 
 def test_weekends_are_quieter_than_weekdays(demo):
     per_day: dict[date, int] = {}
-    for (s,) in demo.execute(select(Outcome.started_at).where(Outcome.account_id == get_account(demo, "converted-freemium").id)):
+    for (s,) in demo.execute(select(Outcome.started_at).where(Outcome.account_id == get_account(demo, "converted-freemium", principal=OPERATOR).id)):
         per_day[s.date()] = per_day.get(s.date(), 0) + 1
     weekend = [n for d, n in per_day.items() if d.weekday() >= 5]
     weekday = [n for d, n in per_day.items() if d.weekday() < 5]

@@ -333,6 +333,54 @@ def test_progress_is_reported(session, account):
     assert calls and calls[-1] == (size, size)
 
 
+def test_progress_is_reported_on_the_callers_thread(session, account, tmp_path, monkeypatch):
+    # The file is read on a worker thread; a Streamlit progress bar may only be touched from the page's.
+    import threading
+
+    monkeypatch.setattr(ingest_mod, "BATCH_SIZE", 2)
+    rows = [f"T-{i},customer-support,2026-11-05T09:00:00Z,,open,," for i in range(5)]
+    threads = []
+    ingest_file(session, account, csv_file(tmp_path, *rows), progress=lambda *_: threads.append(threading.get_ident()))
+    assert len(threads) == 4 and set(threads) == {threading.get_ident()}
+
+
+def test_a_read_error_half_way_writes_nothing_and_stops_the_reader(session, account, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(ingest_mod, "BATCH_SIZE", 2)
+
+    class Failing(io.BytesIO):
+        def __iter__(self):
+            yield (HEADER + "\n").encode()
+            for i in range(5):
+                yield f"T-{i},customer-support,2026-11-05T09:00:00Z,,open,,\n".encode()
+            raise OSError("the upload was cut off")
+
+    upload = Failing(b"")
+    upload.name = "cut.csv"
+    with pytest.raises(OSError, match="cut off"):
+        ingest_file(session, account, upload)
+    assert count(session, account) == 0
+    assert not [t for t in threading.enumerate() if t.name == "overseer-import-reader"]
+
+
+def test_new_rows_are_stored_as_the_orm_stores_them(session, account, tmp_path):
+    # The import binds times itself, bypassing the column type; the stored text must not differ.
+    from sqlalchemy import text
+
+    path = csv_file(tmp_path, "T-1,customer-support,2026-11-05T09:00:00.25+02:00,2026-11-05T10:00:00Z,completed,correct,")
+    ingest_file(session, account, path)
+    imported = session.exec(select(Outcome).where(Outcome.outcome_id == "T-1")).one()
+    copy = Outcome(**{**imported.model_dump(exclude={"id"}), "outcome_id": "T-2"})
+    session.add(copy)
+    session.commit()
+    cols = "started_at, completed_at, reviewed_at, updated_at, verdict, status"
+    stored = session.connection().execute(
+        text(f"SELECT outcome_id, {cols} FROM outcome WHERE outcome_id IN ('T-1', 'T-2') ORDER BY outcome_id")
+    ).all()
+    assert tuple(stored[0])[1:] == tuple(stored[1])[1:]
+
+
 def test_formats(session, account):
     with pytest.raises(OverseerError, match="unknown import format"):
         ingest_file(session, account, SAMPLES / "outcomes.csv", fmt="xlsx")

@@ -6,6 +6,7 @@ from app.domain.errors import NotFound, OverseerError
 from app.domain.plans import SEED_PLANS
 from app.store.accounts import create_account, get_job, job_steps
 from app.store.jobmap import StepChange, update_job, update_job_map, update_step
+from tests.factories import OPERATOR
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def _steps(session, account):
 
 
 def test_update_step_description_and_coverage(session, account):
-    update_step(session, account, "customer-support", "confirm", description="  Check the order number. ", coverage="automated")
+    update_step(session, account, "customer-support", "confirm", actor=OPERATOR, description="  Check the order number. ", coverage="automated")
     session.commit()
     step = _steps(session, account)["confirm"]
     assert step.description == "Check the order number."
@@ -29,14 +30,14 @@ def test_update_step_description_and_coverage(session, account):
 
 def test_update_only_coverage_keeps_description(session, account):
     before = _steps(session, account)["monitor"].description
-    update_step(session, account, "customer-support", "monitor", coverage="manual")
+    update_step(session, account, "customer-support", "monitor", actor=OPERATOR, coverage="manual")
     session.commit()
     after = _steps(session, account)["monitor"]
     assert (after.description, after.coverage) == (before, "manual")
 
 
 def test_update_job_name_and_unit(session, account):
-    update_job(session, account, "customer-support", name="Resolve  a ticket", outcome_unit="closed ticket")
+    update_job(session, account, "customer-support", actor=OPERATOR, name="Resolve  a ticket", outcome_unit="closed ticket")
     session.commit()
     job = get_job(session, account, "customer-support")
     assert (job.name, job.outcome_unit) == ("Resolve a ticket", "closed ticket")
@@ -48,6 +49,7 @@ def test_all_or_nothing(session, account):
             session,
             account,
             "customer-support",
+            actor=OPERATOR,
             name="New name",
             steps={"define": StepChange("ok", "manual"), "locate": {"coverage": "robotic"}},
         )
@@ -70,9 +72,9 @@ def test_all_or_nothing(session, account):
 )
 def test_bad_input_is_refused(session, account, kwargs, message):
     with pytest.raises(OverseerError, match=message):
-        update_job_map(session, account, "customer-support", **kwargs)
+        update_job_map(session, account, "customer-support", actor=OPERATOR, **kwargs)
 
 
 def test_unknown_job(session, account):
     with pytest.raises(NotFound):
-        update_step(session, account, "no-such-job", "define", coverage="manual")
+        update_step(session, account, "no-such-job", "define", actor=OPERATOR, coverage="manual")

@@ -21,6 +21,7 @@ from app.store.portfolio import (
 )
 from tests.factories import at
 from tests.store.test_metrics import END, START, make_account, put
+from tests.factories import OPERATOR
 
 SUPPORT_WEIGHTS = [1.0, 1.0, 1.0, 0.5, 1.0, 0.5, 0.5, 1.0]  # customer-support template
 ANALYSIS_WEIGHTS = [0.5, 1.0, 1.0, 0.5, 1.0, 0.5, 0.0, 1.0]  # data-analysis template
@@ -46,7 +47,7 @@ def portfolio(session):
 
 
 def test_coverage_matrix_by_hand(session, portfolio):
-    frame = coverage_matrix(session, START, END)
+    frame = coverage_matrix(session, OPERATOR, START, END)
     assert list(frame.columns) == list(COVERAGE_COLUMNS)
     assert len(frame) == 24
     assert list(zip(frame["account_slug"], frame["job_slug"]))[::8] == [
@@ -75,7 +76,7 @@ def test_coverage_matrix_by_hand(session, portfolio):
 
 def test_coverage_matrix_agrees_with_step_stats(session, portfolio):
     acme, acme_cs = portfolio["acme"]
-    frame = coverage_matrix(session, START, END)
+    frame = coverage_matrix(session, OPERATOR, START, END)
     stats = step_stats(session, acme.id, START, END, job_id=acme_cs.id)
     rows = frame[frame["account_slug"] == "acme"]
     assert list(rows["runs"]) == [s.runs for s in stats]
@@ -84,12 +85,12 @@ def test_coverage_matrix_agrees_with_step_stats(session, portfolio):
 
 
 def test_coverage_matrix_empty_database(session):
-    frame = coverage_matrix(session, START, END)
+    frame = coverage_matrix(session, OPERATOR, START, END)
     assert list(frame.columns) == list(COVERAGE_COLUMNS) and frame.empty
 
 
 def test_top_handoff_steps_by_hand(session, portfolio):
-    frame = top_handoff_steps(session, START, END, limit=4)
+    frame = top_handoff_steps(session, OPERATOR, START, END, limit=4)
     assert list(frame.columns) == list(HANDOFF_COLUMNS)
     # globex define 1 of 2 = 0.5; acme execute 1 of 3; then 0% steps by account, job, step order.
     assert frame.to_dict("records") == [
@@ -101,10 +102,10 @@ def test_top_handoff_steps_by_hand(session, portfolio):
 
 
 def test_top_handoff_steps_only_reached_and_default_limit(session, portfolio):
-    frame = top_handoff_steps(session, START, END)
+    frame = top_handoff_steps(session, OPERATOR, START, END)
     assert len(frame) == 10
     assert (frame["reached"] > 0).all()
-    everything = top_handoff_steps(session, START, END, limit=100)
+    everything = top_handoff_steps(session, OPERATOR, START, END, limit=100)
     # 8 steps reached at acme, 8 at globex (define by two, the rest by the escalated one); none at data-analysis.
     assert len(everything) == 16
     assert "data-analysis" not in set(everything["job_slug"])
@@ -121,7 +122,7 @@ def test_top_handoff_steps_ties_go_to_more_handoffs(session):
         put(session, zeta_cs, "escalated", at("2026-11-10T09:00"), at("2026-11-10T10:00"), handoff="confirm", steps="aaa-----")
         put(session, zeta_cs, "completed", at("2026-11-10T09:00"), at("2026-11-10T10:00"), steps="aaaa----")
     session.commit()
-    frame = top_handoff_steps(session, START, END, limit=2)
+    frame = top_handoff_steps(session, OPERATOR, START, END, limit=2)
     assert list(zip(frame["account_slug"], frame["step"], frame["handoffs"], frame["reached"])) == [
         ("zeta", "confirm", 2, 4),
         ("acme", "confirm", 1, 2),
@@ -130,13 +131,13 @@ def test_top_handoff_steps_ties_go_to_more_handoffs(session):
 
 def test_top_handoff_steps_refuses_bad_limit_and_handles_empty(session):
     with pytest.raises(OverseerError):
-        top_handoff_steps(session, START, END, limit=0)
-    frame = top_handoff_steps(session, START, END)
+        top_handoff_steps(session, OPERATOR, START, END, limit=0)
+    frame = top_handoff_steps(session, OPERATOR, START, END)
     assert list(frame.columns) == list(HANDOFF_COLUMNS) and frame.empty
 
 
 def test_job_quality_by_hand(session, portfolio):
-    frame = job_quality(session, START, END)
+    frame = job_quality(session, OPERATOR, START, END)
     assert list(frame.columns) == list(QUALITY_COLUMNS)
     rows = frame.to_dict("records")
     assert [(r["account_slug"], r["job_slug"]) for r in rows] == [
@@ -162,7 +163,7 @@ def test_job_quality_by_hand(session, portfolio):
 def test_job_quality_agrees_with_summary(session, portfolio):
     acme, acme_cs = portfolio["acme"]
     s = summary(session, acme.id, START, END, job_id=acme_cs.id)
-    row = job_quality(session, START, END).iloc[0]
+    row = job_quality(session, OPERATOR, START, END).iloc[0]
     assert row["closed"] == s.closed
     assert row["completion_rate"] == s.completion_rate.value
     assert row["accuracy"] == s.accuracy.value
@@ -172,10 +173,10 @@ def test_job_quality_agrees_with_summary(session, portfolio):
 def test_portfolio_refuses_reversed_range(session, portfolio):
     for view in (coverage_matrix, top_handoff_steps, job_quality):
         with pytest.raises(OverseerError, match="before it starts"):
-            view(session, END, START)
+            view(session, OPERATOR, END, START)
 
 
 def test_day_boundaries_apply(session, portfolio):
     # globex's failed outcome closed at 23:59:59 on the 12th: in a range ending on the 12th only.
-    assert job_quality(session, date(2026, 11, 12), date(2026, 11, 12)).iloc[1]["closed"] == 2
-    assert job_quality(session, date(2026, 11, 13), date(2026, 11, 13)).iloc[1]["closed"] == 0
+    assert job_quality(session, OPERATOR, date(2026, 11, 12), date(2026, 11, 12)).iloc[1]["closed"] == 2
+    assert job_quality(session, OPERATOR, date(2026, 11, 13), date(2026, 11, 13)).iloc[1]["closed"] == 0

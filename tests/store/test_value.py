@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from app.domain.errors import NotFound, OverseerError
 from app.domain.plans import SEED_PLANS
-from app.models import Account, JobStep
+from app.models import Account, JobStep, Outcome
 from app.store.accounts import create_account, create_job, job_steps, list_jobs
 from app.store.billing import invoice_history
 from app.store.value import (
@@ -21,6 +21,7 @@ from app.store.value import (
     value_delivered,
 )
 from tests.factories import add_outcomes, at
+from tests.factories import OPERATOR
 
 D = Decimal
 AS_OF = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
@@ -86,9 +87,16 @@ def test_value_is_per_job_with_each_jobs_minutes(session, acme):
     assert report.for_job("data-analysis").minutes == 310
 
 
-def test_value_aggregates_in_sql_without_loading_outcomes(session, acme, engine):
+def test_value_reads_the_rollups_and_equals_a_recount_of_the_raw_rows(session, acme, engine):
     job = _job(session, acme)
+    analysis = create_job(session, acme, "data-analysis")
+    session.commit()
     add_outcomes(session, acme, job, [at("2026-11-02T10:00")] * 50)
+    add_outcomes(session, acme, job, [at("2026-11-30T23:59")] * 3, step_execute="human", step_define=None)
+    add_outcomes(session, acme, analysis, [at("2026-11-01T00:00")] * 4, step_modify="human")
+    add_outcomes(session, acme, job, [at("2026-11-03T10:00")] * 2, verdict="incorrect", reviewed_at=at("2026-11-04T10:00"))
+    add_outcomes(session, acme, job, [at("2026-11-03T11:00")] * 2, status="escalated")
+    add_outcomes(session, acme, job, [at("2026-10-31T23:59"), at("2026-12-01T00:00")])  # outside the range
     statements = []
 
     def record(conn, cursor, statement, *args):
@@ -96,11 +104,24 @@ def test_value_aggregates_in_sql_without_loading_outcomes(session, acme, engine)
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        value_delivered(session, acme, date(2026, 11, 1), date(2026, 11, 30))
+        report = value_delivered(session, acme, date(2026, 11, 1), date(2026, 11, 30))
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    outcome_queries = [s for s in statements if "FROM outcome" in s]
-    assert outcome_queries and all("GROUP BY" in s for s in outcome_queries)
+    assert not [s for s in statements if "FROM outcome" in s]
+    assert any("FROM rollup_outcome_day" in s for s in statements)
+    assert any("FROM rollup_step_day" in s for s in statements)
+
+    lo, hi = at("2026-11-01T00:00"), at("2026-12-01T00:00")
+    billable = [
+        o for o in session.execute(select(Outcome).where(Outcome.account_id == acme.id)).scalars()
+        if o.status == "completed" and o.verdict != "incorrect" and lo <= o.completed_at < hi
+    ]
+    assert report.billable == len(billable) == 57
+    assert dict(report.billable_by_job) == {"customer-support": 53, "data-analysis": 4}
+    for s in report.steps:
+        runs = sum(1 for o in billable if o.job_id == (job.id if s.job_slug == job.slug else analysis.id)
+                   and getattr(o, f"step_{s.step}") == "ai")
+        assert s.ai_runs == runs, s
 
 
 def test_monthly_value_against_the_bill(session, acme):
@@ -122,11 +143,25 @@ def test_monthly_value_against_the_bill(session, acme):
     assert return_multiple([october]) is None
 
 
+def test_monthly_value_counts_as_ofs_day_up_to_as_of_only(session, acme):
+    job = _job(session, acme)
+    add_outcomes(session, acme, job, [at(f"2026-10-{d:02d}T10:00") for d in range(1, 31)])  # the free 30
+    add_outcomes(session, acme, job, [at("2026-11-24T00:00"), at("2026-11-24T11:59"), AS_OF])
+    add_outcomes(session, acme, job, [at("2026-11-24T12:01"), at("2026-11-24T23:59")])  # after as_of
+    add_outcomes(session, acme, job, [at("2026-11-24T13:00")], step_execute="human")
+    november = monthly_value(session, acme, as_of=AS_OF)[-1]
+    assert november.billable == 3
+    assert november.value == D("84.00")  # 3 outcomes × 28 minutes at 60.00 an hour
+    later = monthly_value(session, acme, as_of=datetime(2026, 11, 25, tzinfo=timezone.utc))[-1]
+    assert later.billable == 6
+    assert later.value == D("84.00") * 2 - D("8.00")  # the last one's execute step was a person's
+
+
 def test_editing_minutes_and_hourly_cost_changes_the_value(session, acme):
     job = _job(session, acme)
     add_outcomes(session, acme, job, [at("2026-11-02T10:00")] * 2)
-    stored = set_manual_minutes(session, acme, job.slug, {"execute": "12.5", "define": 0})
-    set_hourly_cost(session, acme, "30")
+    stored = set_manual_minutes(session, acme, job.slug, {"execute": "12.5", "define": 0}, actor=OPERATOR)
+    set_hourly_cost(session, acme, "30", actor=OPERATOR)
     session.commit()
     assert stored == {"execute": D("12.5"), "define": D(0)}
     minutes = {s.step: s.manual_minutes for s in job_steps(session, job)}
@@ -151,24 +186,24 @@ def test_editing_minutes_and_hourly_cost_changes_the_value(session, acme):
 def test_bad_minutes_are_refused_and_nothing_changes(session, acme, minutes, message):
     job = _job(session, acme)
     with pytest.raises(OverseerError, match=message):
-        set_manual_minutes(session, acme, job.slug, {"define": "9", **minutes})
+        set_manual_minutes(session, acme, job.slug, {"define": "9", **minutes}, actor=OPERATOR)
     session.rollback()
     assert session.execute(select(JobStep.manual_minutes).where(JobStep.job_id == job.id, JobStep.step == "define")).scalar_one() == 2
 
 
 def test_unknown_job_is_not_found(session, acme):
     with pytest.raises(NotFound):
-        set_manual_minutes(session, acme, "nope", {"define": "1"})
+        set_manual_minutes(session, acme, "nope", {"define": "1"}, actor=OPERATOR)
 
 
 @pytest.mark.parametrize(("amount", "message"), [("-1", "between 0"), ("100000.01", "between 0"), ("abc", "not a number"), (None, "must be a number")])
 def test_bad_hourly_costs_are_refused(session, acme, amount, message):
     with pytest.raises(OverseerError, match=message):
-        set_hourly_cost(session, acme, amount)
+        set_hourly_cost(session, acme, amount, actor=OPERATOR)
 
 
 def test_hourly_cost_is_rounded_to_cents_half_up(session, acme):
-    assert set_hourly_cost(session, acme, "41.005") == D("41.01")
+    assert set_hourly_cost(session, acme, "41.005", actor=OPERATOR) == D("41.01")
     session.commit()
     assert session.execute(select(Account.hourly_cost).where(Account.id == acme.id)).scalar_one() == D("41.01")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,17 @@ def _clear_streamlit_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def _local_user():
+    """Data-layer calls made by a test itself (not by a page) run as the local user, as the app does
+    without sign-in; the pages get their principal from the sign-in gate."""
+    from app.domain.access import Principal
+    from app.ui import data
+
+    with data.acting_as(Principal.local_user()):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -211,7 +211,7 @@ def test_export_csv_is_spreadsheet_safe(demo_engine):
         o.outcome_id = "=HYPERLINK(\"http://evil\")"
         s.add(o)
         s.commit()
-    text = data.export_csv(slug, OutcomeFilter(date(2000, 1, 1), date(2100, 1, 1)))
+    text = data.export_csv(slug, OutcomeFilter(date(2000, 1, 1), date(2100, 1, 1)))()
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:3] == ["outcome_id", "job", "status"]
     assert ["'=HYPERLINK(\"http://evil\")"] == [r[0] for r in rows if "HYPERLINK" in r[0]]

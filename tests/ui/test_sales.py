@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.models import Account
 from tests.ui.conftest import make_app, no_errors
+from tests.factories import OPERATOR
 
 DEMO = "ui/pages/demo.py"
 PRICING = "ui/pages/pricing.py"
@@ -192,7 +193,7 @@ def test_trial_page_for_a_trial_account(demo_engine):
 
     with Session(demo_engine) as s:
         expected = trial_status(
-            s, get_account(s, "trial-midway"), as_of=datetime.fromisoformat(NOW), target_plan=SEED_PLANS["hybrid"]
+            s, get_account(s, "trial-midway", principal=OPERATOR), as_of=datetime.fromisoformat(NOW), target_plan=SEED_PLANS["hybrid"]
         ).first_bill.total
     assert shown == format_money(expected, "USD")
 

@@ -56,7 +56,7 @@ def test_switch_page_goes_through_the_frame_helper():
 
 def test_every_page_file_is_in_the_navigation():
     entry = (APP_DIR / "streamlit_app.py").read_text()
-    listed = set(re.findall(r'PAGES / "([a-z_]+\.py)"', entry))
+    listed = set(re.findall(r'_page\("([a-z_]+\.py)"', entry))
     assert listed == {p.name for p in PAGES_DIR.glob("*.py")}
     assert "exists()" not in entry
 

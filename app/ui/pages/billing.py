@@ -2,16 +2,55 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
 import streamlit as st
 
 from app.domain.errors import OverseerError
+from app.domain.plans import SEED_PLANS
 from app.ui.charts import PLOTLY_CONFIG
 from app.ui import charts, components, data
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
+
+
+
+def _plan_form() -> None:
+    """An admin's plan change: a seed plan or the plan's JSON, and seats; every month shown is re-rated."""
+    current = json.dumps(spec.to_json(), indent=2)
+    seeds = {key: plan for key, plan in SEED_PLANS.items() if plan.currency == cur}
+    choice = st.selectbox(
+        "Start from",
+        [None, *seeds],
+        format_func=lambda k: "The current plan" if k is None else f"{seeds[k].name} (seed plan)",
+        key="plan_start",
+    )
+    with st.form("plan_change", border=False):
+        text = st.text_area(
+            "Plan (JSON, as in SPEC)",
+            value=current if choice is None else json.dumps(seeds[choice].to_json(), indent=2),
+            height=260,
+            key=f"plan_json_{choice}",
+            help="Free outcomes, base fee, included outcomes, price per outcome or tiers, seat and task prices.",
+        )
+        seats = st.number_input("Seats", min_value=0, max_value=1_000_000, value=int(sub.seats), step=1, key="plan_seats")
+        sure = st.checkbox(
+            "Re-rate every month shown under the new plan (invoices already sent stay as they were)", key="plan_sure"
+        )
+        if st.form_submit_button("Change the plan", type="primary", key="plan_save"):
+            if not sure:
+                st.error("Not changed: tick the box to confirm that every month shown is re-rated.")
+                return
+            try:
+                new = data.change_plan(slug, text, int(seats))
+            except OverseerError as exc:
+                st.error(f"Not changed: {fmt.text(exc)}")
+            else:
+                st.session_state["_billing_flash"] = f"The account is now on {fmt.text(new.name)}."
+                st.rerun()
+
 
 ctx = require_account()
 slug, acc = ctx.slug, ctx.account
@@ -126,7 +165,7 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Plan")
-    rows = [("Plan", spec.name), ("Currency", spec.currency), ("Subscribed since", fmt.day(sub.started_on))]
+    rows = [("Plan", fmt.text(spec.name)), ("Currency", spec.currency), ("Subscribed since", fmt.day(sub.started_on))]
     if spec.free_outcomes:
         rows.append(("Free outcomes (once)", f"{spec.free_outcomes:,}"))
     if spec.base_fee:
@@ -150,10 +189,15 @@ with left:
         rows.append(("Converted on", fmt.day(sub.converted_on)))
     cells = [(k, str(v).replace("|", "\\|")) for k, v in rows]
     st.markdown("\n".join(["| Term | |", "|---|---|", *(f"| {k} | **{v}** |" for k, v in cells)]))
+    if acc.can_edit:
+        with st.expander("Change the plan", icon=":material/swap_horiz:"):
+            _plan_form()
 
 with right:
     st.subheader("Budget and targets")
     st.caption("Alerts fire when the projected bill passes the budget, or quality falls below a target. Leave a field empty for none.")
+    if not acc.can_edit:
+        st.caption(":material/lock: Only an admin of this account can change these.")
     with st.form("settings", border=True):
         budget = st.number_input(
             f"Monthly budget ({cur})",
@@ -162,6 +206,7 @@ with right:
             step=10.0,
             format="%.2f",
             key="set_budget",
+            disabled=not acc.can_edit,
             placeholder="no budget",
         )
         completion = st.number_input(
@@ -172,6 +217,7 @@ with right:
             step=0.5,
             format="%.1f",
             key="set_completion",
+            disabled=not acc.can_edit,
             placeholder="no target",
         )
         accuracy = st.number_input(
@@ -182,9 +228,10 @@ with right:
             step=0.5,
             format="%.1f",
             key="set_accuracy",
+            disabled=not acc.can_edit,
             placeholder="no target",
         )
-        if st.form_submit_button("Save budget and targets", type="primary", key="save_settings"):
+        if st.form_submit_button("Save budget and targets", type="primary", key="save_settings", disabled=not acc.can_edit):
             try:
                 data.save_account_settings(
                     slug,
@@ -193,7 +240,7 @@ with right:
                     target_accuracy=None if accuracy is None else Decimal(f"{accuracy:.1f}") / 100,
                 )
             except OverseerError as exc:
-                st.error(f"Not saved: {exc}")
+                st.error(f"Not saved: {fmt.text(exc)}")
             else:
                 st.session_state["_billing_flash"] = "Budget and targets saved."
                 st.rerun()

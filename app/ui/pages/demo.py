@@ -58,7 +58,7 @@ def _load(reset: bool) -> None:
         try:
             data.load_demo(reset=reset)
         except OverseerError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(fmt.text(exc), icon=":material/error:")
             return
     st.session_state["_demo_flash"] = (
         "The demo is restored: every demo account is back to its original data." if reset else "The demo is ready: pick a scenario."
@@ -108,7 +108,7 @@ if not st.session_state.get("_demo_guide_hidden"):
                 continue
             link, words = st.columns([5, 8], vertical_alignment="center")
             with link:
-                _go(page, f"{i}. {title} · {labels[slug]}", slug, ":material/arrow_forward:", f"demo_guide_{i}")
+                _go(page, f"{i}. {title} · {fmt.text(labels[slug])}", slug, ":material/arrow_forward:", f"demo_guide_{i}")
             words.markdown(text)
 else:
     if st.button("Show the guide", icon=":material/tour:", key="demo_guide_show"):
@@ -125,7 +125,7 @@ for row in rows:
             sub, spec = data.plan(s.slug)
             st.subheader(s.name)
             st.markdown(f"**{s.headline}**")
-            st.caption(f"Plan: {spec.name}" + (f" · {sub.seats} seats" if sub.seats else "") + f" · since {fmt.day(sub.started_on)}")
+            st.caption(f"Plan: {fmt.text(spec.name)}" + (f" · {sub.seats} seats" if sub.seats else "") + f" · since {fmt.day(sub.started_on)}")
             st.markdown(s.description)
             a, b = st.columns(2)
             with a:

@@ -13,12 +13,12 @@ from app.domain.errors import OverseerError
 from app.domain.steps import STEPS
 from app.ui import components, data
 from app.ui import format as fmt
-from app.ui.frame import page_header, require_account
+from app.ui.frame import page_header, require_admin
 
 PREVIEW_ROWS = 10
-MAX_MB = 200
+MAX_MB = components.upload_limit_mb()
 
-ctx = require_account()
+ctx = require_admin("import outcomes")
 slug, acc = ctx.slug, ctx.account
 page_header(
     "Import outcomes",
@@ -48,11 +48,11 @@ with st.expander("What a file looks like", icon=":material/help:"):
             )
 
 upload = st.file_uploader(
-    f"Upload outcomes for {acc.name}",
+    f"Upload outcomes for {fmt.text(acc.name)}",
     type=["csv", "jsonl", "ndjson"],
     key="upload",
     max_upload_size=MAX_MB,
-    help="CSV or JSON Lines (.jsonl, .ndjson), up to 200 MB.",
+    help=f"CSV or JSON Lines (.jsonl, .ndjson), up to {MAX_MB:,} MB.",
 )
 
 result = st.session_state.get("_import_result")
@@ -60,7 +60,7 @@ if upload is None:
     if result and result[0] == slug:
         _, name, report = result
         st.success(
-            f"Imported {name}: {report.inserted:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged"
+            f"Imported {fmt.text(name)}: {report.inserted:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged"
             + (f"; {len(report.rejected):,} rejected rows skipped" if report.rejected else "")
             + "."
         )
@@ -72,13 +72,18 @@ if upload is None:
         )
     st.stop()
 
+try:
+    data.check_upload_size(upload.size)  # before reading it: no preview, no check of a file too large
+except OverseerError as exc:
+    st.error(f"Not imported: {fmt.text(exc)}", icon=":material/error:")
+    st.stop()
 raw = upload.getvalue()
 digest = hashlib.sha256(raw).hexdigest()[:16]
 file_key = f"{slug}:{upload.name}:{digest}"
 suffix = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
 fmt_name = {"csv": "csv", "jsonl": "jsonl", "ndjson": "jsonl"}.get(suffix)
 
-st.markdown(f"**{upload.name}** · {len(raw) / 1024:,.1f} KB")
+st.markdown(f"**{fmt.text(upload.name)}** · {len(raw) / 1024:,.1f} KB")
 
 # Preview: the first rows as they are in the file (no parsing rules applied: that is the validation's job).
 st.markdown(f"**Preview** · the first {PREVIEW_ROWS} rows as they are in the file; `line` is the line number the report refers to")
@@ -110,7 +115,7 @@ if file_key not in reports:
         with st.spinner("Checking every row…"):
             reports[file_key] = data.import_file(slug, io.BytesIO(raw), fmt=fmt_name, valid_only=False, dry_run=True)
     except OverseerError as exc:
-        st.error(str(exc))
+        st.error(fmt.text(exc))
         st.stop()
 check = reports[file_key]
 valid = check.inserted + check.updated + check.unchanged
@@ -156,14 +161,14 @@ if st.button(label, type="primary", disabled=not can_import, icon=":material/upl
         report = data.import_file(slug, io.BytesIO(raw), fmt=fmt_name, valid_only=valid_only, dry_run=False, progress=_progress)
     except OverseerError as exc:
         bar.empty()
-        st.error(f"Nothing was imported: {exc}")
+        st.error(f"Nothing was imported: {fmt.text(exc)}")
         st.stop()
     bar.progress(1.0, text="Done")
     reports.pop(file_key, None)
     if report.written:
         st.session_state["_import_result"] = (slug, upload.name, report)
         st.success(
-            f"Imported {upload.name}: {report.inserted:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged"
+            f"Imported {fmt.text(upload.name)}: {report.inserted:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged"
             + (f"; {len(report.rejected):,} rejected rows skipped" if report.rejected else "")
             + ". Every page now includes them.",
             icon=":material/check_circle:",

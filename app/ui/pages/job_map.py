@@ -25,6 +25,9 @@ templates = data.templates()
 
 
 def _new_job_form() -> None:
+    if not ctx.account.can_edit:
+        st.caption(":material/lock: Only an admin of this account can add jobs.")
+        return
     missing = {k: v for k, v in templates.items() if k not in {j.slug for j in jobs}}
     if not missing:
         st.caption("Every template is in use by this account.")
@@ -35,7 +38,7 @@ def _new_job_form() -> None:
             try:
                 job_slug = data.add_job(slug, tpl)
             except OverseerError as exc:
-                st.error(str(exc))
+                st.error(fmt.text(exc))
                 return
             st.session_state["_jobmap_flash"] = f"Job “{missing[tpl]}” created from its template."
             st.session_state["_jobmap_select"] = job_slug
@@ -71,8 +74,8 @@ components.kpi_row(
         (
             "Outcomes",
             fmt.count(summ.outcomes),
-            f"unit: {job.outcome_unit} · in {ctx.range_label}",
-            "One outcome is one " + job.outcome_unit + ". Change the unit under “Edit this job map”.",
+            f"unit: {fmt.text(job.outcome_unit)} · in {ctx.range_label}",
+            "One outcome is one " + fmt.text(job.outcome_unit) + ". Change the unit under “Edit this job map”.",
         ),
         (
             "Autonomous rate",
@@ -115,6 +118,9 @@ st.dataframe(
 )
 
 left, right = st.columns([3, 1])
+if not ctx.account.can_edit:
+    st.caption(":material/lock: Only an admin of this account can edit its job maps.")
+    st.stop()
 with left:
     with st.expander("Edit this job map", icon=":material/edit:"):
         with st.form(f"edit_{job_slug}", border=False):
@@ -146,7 +152,7 @@ with left:
             try:
                 data.save_job_map(slug, job_slug, name=name, outcome_unit=unit, steps=edits)
             except OverseerError as exc:
-                st.error(f"Not saved: {exc}")
+                st.error(f"Not saved: {fmt.text(exc)}")
             else:
                 st.session_state["_jobmap_flash"] = "Job map saved. Every page now shows the new map."
                 st.rerun()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
 from app.domain.errors import OverseerError
@@ -65,6 +63,9 @@ def _review_form(row, key: str) -> None:
     if row.status == "open":
         st.caption("This outcome is still open: it can be reviewed once it is closed.")
         return
+    if not acc.can_edit:
+        st.caption(":material/lock: Only an admin of this account can review its outcomes.")
+        return
     with st.form(key=f"review_{key}", clear_on_submit=True, border=False):
         comment = st.text_input(
             "Comment (optional)",
@@ -83,9 +84,9 @@ def _review_form(row, key: str) -> None:
         try:
             data.save_review(slug, row.job_slug, row.outcome_id, verdict, reviewer, comment or "")
         except OverseerError as exc:
-            st.error(str(exc))
+            st.error(fmt.text(exc))
             return
-        st.session_state["_review_flash"] = f"Outcome {row.outcome_id} marked {verdict}."
+        st.session_state["_review_flash"] = f"Outcome {fmt.text(row.outcome_id)} marked {verdict}."
         st.rerun()
 
 
@@ -94,11 +95,11 @@ def _detail(job_slug: str, outcome_id: str, key: str) -> None:
     row = det.row
     with st.container(border=True):
         st.markdown(
-            f"#### {html.escape(row.outcome_id)} &nbsp; {components.status_badge(row.status)} {components.verdict_badge(row.verdict)}",
+            f"#### {fmt.text(row.outcome_id)} &nbsp; {components.status_badge(row.status)} {components.verdict_badge(row.verdict)}",
             unsafe_allow_html=True,
         )
         st.caption(
-            f"{det.job.name} · started {fmt.moment(row.started_at)}"
+            f"{fmt.text(det.job.name)} · started {fmt.moment(row.started_at)}"
             + (f" · closed {fmt.moment(row.completed_at)}" if row.completed_at else "")
             + (f" · handed to a person at **{fmt.step_title(row.handoff_step)}**" if row.handoff_step else "")
         )
@@ -176,7 +177,10 @@ if view == "Review queue":
         c1, c2, c3 = st.columns([2, 2, 2])
         kinds = {"All": None, "Escalated": "escalated", "Failed": "failed", "Completed (sample)": "completed"}
         kind_label = c1.selectbox("Show", list(kinds), key="queue_kind")
-        c2.text_input("Reviewer", key="reviewer", value="overseer", help="Your name, saved with every review.")
+        if data.current_principal().local:
+            c2.text_input("Reviewer", key="reviewer", value="overseer", help="Your name, saved with every review.")
+        else:
+            c2.caption(f"Reviews are saved as **{fmt.text(data.current_principal().email)}**.")
         page = data.review_queue(slug, ctx.start, ctx.end, None, kinds[kind_label], QUEUE_PAGE, 0)
         if not page.rows:
             components.empty("Nothing of this kind waits for a review.", "Pick another kind above.")
@@ -235,7 +239,7 @@ else:
         page_no = top[1].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key="f_page")
         top[2].download_button(
             "Export CSV",
-            data=lambda: data.export_csv(slug, flt),
+            data=data.export_csv(slug, flt),
             file_name=f"outcomes-{slug}-{ctx.start.isoformat()}-{ctx.end.isoformat()}.csv",
             mime="text/csv",
             icon=":material/download:",

@@ -75,13 +75,13 @@ def _prefill(ctx) -> tuple[int, int, Decimal, str]:
     sub, _spec = data.plan(slug)
     seats = sub.seats or 5
     if summ.billable == 0:
-        return 300, seats, Decimal("1.10"), f"{ctx.account.name} has no billable outcomes in the last 30 days: example volumes."
+        return 300, seats, Decimal("1.10"), f"{fmt.text(ctx.account.name)} has no billable outcomes in the last 30 days: example volumes."
     tpo = (Decimal(summ.tasks) / Decimal(summ.billable)).quantize(Decimal("0.01"))
     return (
         min(summ.billable, MAX_VOLUME),
         seats,
         max(Decimal("1.00"), tpo),
-        f"Started from {ctx.account.name}'s last 30 days: {summ.billable:,} billable outcomes, {summ.tasks:,} tasks started "
+        f"Started from {fmt.text(ctx.account.name)}'s last 30 days: {summ.billable:,} billable outcomes, {summ.tasks:,} tasks started "
         f"(about {max(Decimal('1.00'), tpo)} per outcome)"
         + (f", {sub.seats} seats." if sub.seats else f"; its plan has no seats, so the seat count starts at {seats}."),
     )
@@ -93,11 +93,11 @@ def _chart(cmp: Comparison, names: dict[str, str], currency: str) -> go.Figure:
         fig.add_scatter(
             x=[v for v, _ in points],
             y=[float(t) for _, t in points],
-            name=names[key],
+            name=fmt.chart_text(names[key]),
             mode="lines",
             line=dict(color=COLORS.get(key, theme.MUTED), width=2.5),
             customdata=[fmt.money(t, currency) for _, t in points],
-            hovertemplate="%{x:,} outcomes: %{customdata}<extra>" + names[key] + "</extra>",
+            hovertemplate="%{x:,} outcomes: %{customdata}<extra>" + fmt.chart_text(names[key]) + "</extra>",
         )
     if cmp.break_evens:
         fig.add_scatter(
@@ -107,7 +107,7 @@ def _chart(cmp: Comparison, names: dict[str, str], currency: str) -> go.Figure:
             mode="markers",
             marker=dict(symbol="circle-open", size=13, line=dict(width=2.5), color=theme.TARGET),
             customdata=[
-                f"{names[e.cheaper_above]} cheaper than {names[e.cheaper_below]} from {e.volume:,} outcomes"
+                f"{fmt.chart_text(names[e.cheaper_above])} cheaper than {fmt.chart_text(names[e.cheaper_below])} from {e.volume:,} outcomes"
                 f" ({fmt.money(e.cost_a, currency)} vs {fmt.money(e.cost_b, currency)} there)"
                 for e in cmp.break_evens
             ],
@@ -199,11 +199,11 @@ with st.expander("Plans — edit any price", icon=":material/tune:", expanded=Fa
                 errors.append(f"The fifth plan: {exc}")
 
 for message in errors:
-    st.error(message, icon=":material/error:")
+    st.error(fmt.text(message), icon=":material/error:")
 try:
     tpo = Decimal(tpo_text.strip())
 except (InvalidOperation, ValueError):
-    st.error(f"Tasks per billable outcome must be a number such as 1.2, got “{tpo_text}”.", icon=":material/error:")
+    st.error(f"Tasks per billable outcome must be a number such as 1.2, got “{fmt.text(tpo_text)}”.", icon=":material/error:")
     st.stop()
 if errors:
     st.stop()
@@ -215,7 +215,7 @@ try:
         int(outcomes), int(seats), str(tpo), today.year, today.month,
     )
 except OverseerError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(fmt.text(exc), icon=":material/error:")
     st.stop()
 
 names = {k: MODEL.get(k) or plans[k].name for k in plans}
@@ -230,17 +230,17 @@ for c in cmp.costs:
     charged = [ln for ln in c.invoice.lines if ln.amount]
     if len(charged) > 1:
         caption += " · " + " + ".join(fmt.money(ln.amount, None) for ln in charged)
-    tiles.append((names[c.key], fmt.money(c.total, cur), caption, None, f"sim_cost_{c.key}"))
+    tiles.append((fmt.text(names[c.key]), fmt.money(c.total, cur), caption, None, f"sim_cost_{c.key}"))
 components.kpi_row(tiles)
 
-cheapest_names = " and ".join(names[k] for k in cmp.cheapest)
+cheapest_names = " and ".join(fmt.text(names[k]) for k in cmp.cheapest)
 sentence = f"At **{cmp.prospect.outcomes:,}** outcomes a month ({cmp.prospect.tasks():,} tasks, {cmp.prospect.seats:,} seats), **{cheapest_names}** costs least."
 above = cmp.change_above()
 below = cmp.change_at_or_below()
 if above is not None:
-    sentence += f" From **{above.volume:,}** outcomes a month, {names[above.after]} becomes the cheapest."
+    sentence += f" From **{above.volume:,}** outcomes a month, {fmt.text(names[above.after])} becomes the cheapest."
 if below is not None:
-    sentence += f" Below **{below.volume:,}**, {names[below.before]} would be."
+    sentence += f" Below **{below.volume:,}**, {fmt.text(names[below.before])} would be."
 st.markdown(sentence, help="The break-even volumes nearest to the prospect's, where the cheapest plan changes.")
 
 st.plotly_chart(_chart(cmp, names, cur), width="stretch", key="sim_chart", config=PLOTLY_CONFIG)
@@ -276,7 +276,7 @@ else:
 st.subheader("How each figure is built")
 cols = st.columns(2)
 for i, c in enumerate(cmp.costs):
-    with cols[i % 2], st.expander(f"{names[c.key]} — {fmt.money(c.total, cur)}"):
+    with cols[i % 2], st.expander(f"{fmt.text(names[c.key])} — {fmt.money(c.total, cur)}"):
         rows = [
             {"Line": ln.description, "Qty": ln.quantity, "Unit price": str(ln.unit_price), "Amount": fmt.money(ln.amount, None)}
             for ln in c.invoice.lines

@@ -24,7 +24,7 @@ ctx = require_account()
 slug, acc = ctx.slug, ctx.account
 as_of = ctx.as_of
 st.title("Trial")
-st.caption(f"**{acc.name}** · the trial so far and the first bill after it · as of {fmt.moment(as_of)}")
+st.caption(f"**{fmt.text(acc.name)}** · the trial so far and the first bill after it · as of {fmt.moment(as_of)}")
 
 sub, own = data.plan(slug)
 choices: dict[str, PlanSpec | None] = {"own": None}
@@ -35,16 +35,16 @@ for key in ("hybrid", "freemium"):
 status = data.trial_status(slug, as_of)
 if not status.in_trial:
     if status.free_total == 0:
-        st.info(f"{acc.name} is on **{own.name}**, which has no free allowance: there is no trial to follow.", icon=":material/info:")
+        st.info(f"{fmt.text(acc.name)} is on **{fmt.text(own.name)}**, which has no free allowance: there is no trial to follow.", icon=":material/info:")
     else:
         st.info(
-            f"{acc.name}'s trial is over: the paid plan has been active since **{fmt.day(status.activated_on)}**. "
+            f"{fmt.text(acc.name)}'s trial is over: the paid plan has been active since **{fmt.day(status.activated_on)}**. "
             f"The figures below are those of its {fmt.plural(status.days_in_trial, 'day')} of trial.",
             icon=":material/info:",
         )
     trials = [t for t in data.trials(as_of) if t.activated_on is None and t.free_total]
     if trials:
-        st.markdown("Accounts still in trial: " + ", ".join(f"**{t.name}** ({t.free_used} of {t.free_total} free outcomes used)" for t in trials) + " — pick one in the sidebar.")
+        st.markdown("Accounts still in trial: " + ", ".join(f"**{fmt.text(t.name)}** ({t.free_used} of {t.free_total} free outcomes used)" for t in trials) + " — pick one in the sidebar.")
     if status.free_total == 0:
         st.stop()
 
@@ -149,7 +149,7 @@ with right:
     free_used_first = next((ln.quantity for ln in inv.lines if ln.description == "Free outcomes"), 0)
     st.caption(
         f"{first.first_bill_outcomes:,} outcomes at the trial's pace of {first.pace:,.1f} a day, "
-        f"on {first.target_plan.name}" + (f" with {sub.seats} seats" if sub.seats else "")
+        f"on {fmt.text(first.target_plan.name)}" + (f" with {sub.seats} seats" if sub.seats else "")
         + f", converted by {fmt.day(date(inv.year, inv.month, 1))}"
         + (f"; the {free_used_first:,} free outcomes still left then are used first." if free_used_first else ".")
     )

@@ -39,7 +39,7 @@ slug, acc = ctx.slug, ctx.account
 as_of = ctx.as_of
 st.title("Value delivered")
 st.caption(
-    f"**{acc.name}** · hours of people's work the AI did, priced at the account's hourly cost, against the bill · "
+    f"**{fmt.text(acc.name)}** · hours of people's work the AI did, priced at the account's hourly cost, against the bill · "
     "by calendar month (UTC); the date range does not apply here"
 )
 
@@ -59,14 +59,14 @@ month_col, download_col = st.columns([1, 1], vertical_alignment="bottom")
 with download_col:
     st.download_button(
         "Download the one-page summary (HTML)",
-        data=lambda: data.summary_html(slug, ctx.start, ctx.end, as_of),
+        data=data.summary_html(slug, ctx.start, ctx.end, as_of),
         file_name=f"{slug}-summary-{as_of.date().isoformat()}.html",
         mime="text/html",
         on_click="ignore",
         icon=":material/download:",
         key="value_summary_download",
         width="stretch",
-        help=f"Coverage, results, value and bill of {acc.name} over {ctx.range_label} (the sidebar's date range), "
+        help=f"Coverage, results, value and bill of {fmt.text(acc.name)} over {ctx.range_label} (the sidebar's date range), "
         "with this month's bill and the charts — one self-contained file to send after the call.",
     )
 picked = month_col.selectbox(
@@ -137,7 +137,7 @@ with right:
         )
     fig.update_yaxes(categoryorder="array", categoryarray=[fmt.step_title(s_) for s_, _, _ in steps][::-1])
     fig.update_xaxes(title_text="Hours saved", tickformat=",.0f", rangemode="tozero")
-    title = "Hours saved by step" + (f" — {job_names[job_slug]}" if job_slug and len(jobs) > 1 else "")
+    title = "Hours saved by step" + (f" — {fmt.chart_text(job_names[job_slug])}" if job_slug and len(jobs) > 1 else "")
     fig.update_layout(template="plotly_white", height=360, margin=dict(l=10, r=10, t=84, b=10), barmode="stack",
                       title=dict(text=title + f", {_month_label(month)}", x=0, font=dict(size=16)),
                       legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, traceorder="normal"))
@@ -180,11 +180,11 @@ else:
     step_rows = data.job_map(slug, edit_job)
     with st.form(f"value_edit_{slug}_{edit_job}", border=True):
         hourly = st.columns([1, 2])[0].text_input(
-            f"Hourly cost of a person's time ({cur})", value=f"{acc.hourly_cost:.2f}", key=f"value_hourly_{slug}",
+            f"Hourly cost of a person's time ({cur})", value=f"{acc.hourly_cost:.2f}", key=f"value_hourly_{slug}", disabled=not acc.can_edit,
             help="Salary plus overheads for one hour of the people who would otherwise do the work.",
         )
         st.caption(
-            f"Minutes a person spends on each step of **{job_names.get(edit_job, edit_job)}**, for one outcome, by hand"
+            f"Minutes a person spends on each step of **{fmt.text(job_names.get(edit_job, edit_job))}**, for one outcome, by hand"
             + (" — pick another job above to edit its steps." if len(jobs) > 1 else ".")
         )
         editor_key = f"value_minutes_{slug}_{edit_job}"
@@ -207,7 +207,11 @@ else:
             },
             key=editor_key,
         )
-        saved = st.form_submit_button("Save and recompute", type="primary", icon=":material/save:", key=f"value_save_{slug}")
+        if not acc.can_edit:
+            st.caption(":material/lock: Only an admin of this account can change these.")
+        saved = st.form_submit_button(
+            "Save and recompute", type="primary", icon=":material/save:", key=f"value_save_{slug}", disabled=not acc.can_edit
+        )
     if saved:
         edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
         minutes = {}
@@ -220,7 +224,7 @@ else:
         try:
             data.save_value_inputs(slug, edit_job, minutes=minutes, hourly_cost=hourly)
         except OverseerError as exc:
-            st.error(f"Not saved: {exc}", icon=":material/error:")
+            st.error(f"Not saved: {fmt.text(exc)}", icon=":material/error:")
         else:
             st.session_state["_value_flash"] = "Saved. Hours and value are recomputed on every page."
             st.rerun()

@@ -1,0 +1,21 @@
+"""Fixtures of the hostile-input tests: an account to import into (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import Session
+
+from app.domain.plans import SEED_PLANS
+from app.store.accounts import create_account
+
+JOB = "customer-support"
+
+
+@pytest.fixture
+def account(engine):
+    with Session(engine, expire_on_commit=False) as s:
+        acc = create_account(s, "acme", "Acme", SEED_PLANS["freemium"], since=date(2026, 11, 1))
+        s.commit()
+    return acc
