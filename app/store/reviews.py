@@ -27,7 +27,6 @@ def record_review(
     *,
     at: datetime | None = None,
     source: str = "app",
-    flush: bool = True,
 ) -> Review:
     """Record a review of ``outcome``.
 
@@ -36,6 +35,12 @@ def record_review(
     back-dated review joins the audit trail without overriding a newer verdict.
     Nothing is committed: the caller owns the transaction, which also holds the
     rollup change (:mod:`app.store.rollups`) applied when the new verdict is flushed.
+
+    Where others may write at the same time, ``outcome`` must have been read
+    with ``get_outcome(..., lock=True)`` in the same transaction, as
+    :func:`review_outcome` does: decided on a row read before a concurrent
+    review committed, the outcome could keep that review's verdict under this
+    one's time.
 
     Parameters
     ----------
@@ -51,14 +56,11 @@ def record_review(
         When the review was made (aware; converted to UTC). Default: now.
     source : {"app", "import"}, optional
         Where the verdict came from: a person in Overseer, or an imported file.
-    flush : bool, optional
-        Flush at once (default). An import passes False and flushes a whole
-        batch of reviews in one go.
 
     Returns
     -------
     Review
-        The new review (flushed, so with an id, unless ``flush`` is False).
+        The new review, flushed (so with an id).
 
     Raises
     ------
@@ -98,8 +100,7 @@ def record_review(
         outcome.reviewed_at = at
         outcome.updated_at = utcnow()
         session.add(outcome)
-    if flush:
-        session.flush()
+    session.flush()
     return review
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import random
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -23,16 +24,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from app.core.db import run_in_transaction
+from app.core.db import run_in_transaction, session_scope
 from app.domain.errors import OverseerError
 from app.domain.plans import SEED_PLANS
 from app.domain.steps import STEPS
+from app.domain.access import Principal
 from app.models import Account, Outcome, Review
 from app.store import ingest as ingest_module
 from app.store.accounts import create_account, create_job
 from app.store.billing import invoice_for_month
 from app.store.ingest import ingest_file
-from app.store.reviews import get_outcome, record_review
+from app.store.reviews import get_outcome, review_history, review_outcome
 from tests.store.test_rollups import assert_consistent
 
 UTC = timezone.utc
@@ -40,6 +42,7 @@ BASE = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 # Reviews are dated now: bill as of a moment after them.
 AS_OF = datetime.now(UTC) + timedelta(hours=1)
 JOBS = ("customer-support", "data-analysis")
+ADMIN = Principal(email="admin@acme.example", name="Admin", staff=True)
 HEADER = "outcome_id,job,started_at,completed_at,status,verdict,handoff_step," + ",".join(STEPS)
 
 
@@ -129,9 +132,9 @@ def _reviewer(
             token = f"{name}-{n}"
 
             def review(session: Session) -> None:
+                # The app's own path (the Outcomes page's review form): it reads the outcome FOR UPDATE.
                 account = session.get(Account, account_id)
-                outcome = get_outcome(session, account, job, outcome_id)
-                record_review(session, outcome, verdict, name, token)
+                review_outcome(session, ADMIN, account, job, outcome_id, verdict, reviewer=name, comment=token)
 
             try:
                 run_in_transaction(review, engine, attempts=10)
@@ -298,3 +301,46 @@ def test_the_check_catches_a_double_count(engine, account_id, monkeypatch):
     with pytest.raises(AssertionError):
         check_figures(engine, account_id, log)
 
+
+def test_a_review_made_while_another_is_uncommitted_sees_it_and_wins(engine, account_id):
+    """Two people review one outcome at once; the second one's verdict is the one that stays.
+
+    The second review starts while the first is still uncommitted. Had it read the
+    outcome before the first committed, it would decide "latest wins" on a stale
+    row and, its verdict equal to the stale one, write only the time: the outcome
+    would keep the first verdict under the second review's time.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        account = session.get(Account, account_id)
+        row = {**_row(1, random.Random(1), closed=True), "verdict": "incorrect"}
+        assert ingest_file(session, account, _csv([row])).written
+    job = row["job"]
+    outcome_id = row["outcome_id"]
+    second: list[object] = []
+
+    def review_second() -> None:
+        def work(session: Session) -> None:
+            account = session.get(Account, account_id)
+            review_outcome(session, ADMIN, account, job, outcome_id, "incorrect", reviewer="second")
+
+        try:
+            run_in_transaction(work, engine, attempts=10)
+            second.append(True)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            second.append(exc)
+
+    thread = threading.Thread(target=review_second)
+    with session_scope(engine, write=True) as session:
+        account = session.get(Account, account_id)
+        review_outcome(session, ADMIN, account, job, outcome_id, "correct", reviewer="first")
+        thread.start()
+        time.sleep(0.5)  # the second review is under way (waiting for this one) before this one commits
+    thread.join(timeout=60)
+    assert second == [True]
+
+    with Session(engine) as session:
+        account = session.get(Account, account_id)
+        outcome = get_outcome(session, account, job, outcome_id)
+        history = review_history(session, outcome)
+        assert [r.reviewer for r in history[:2]] == ["second", "first"]
+        assert (outcome.verdict, outcome.reviewed_at) == ("incorrect", history[0].reviewed_at)
