@@ -7,7 +7,8 @@ Builds one account per size with the demo generator, then prints one table:
   first call in a fresh process) and warm (median of the next five), beside
   DuckDB computing the same aggregates from the same rows;
 - import throughput of a CSV file through ``ingest_file``, beside plain
-  ``sqlite3`` ``executemany`` inserting the same rows into an equivalent table;
+  ``executemany`` inserting the same rows into an equivalent table of the same
+  database (``sqlite3``, or ``psycopg`` on PostgreSQL);
 - the peak memory (maximum resident set size) of each measured step, each run
   in a process of its own so that one step's memory does not hide another's.
 
@@ -160,15 +161,47 @@ def _ingest_step(url: str, slug: str, csv_path: str) -> dict:
     return {"rows": report.inserted, "seconds": seconds, "peak_mib": _peak_mib()}
 
 
+def _baseline_rows(csv_path: str, stamp, account_id: int, job_id: int):
+    """The file's rows as ``ingest_file`` stores them for a new outcome, in :data:`OUTCOME_COLUMNS` order.
+
+    Times go through ``stamp`` (the driver's form of an aware UTC time);
+    "unreviewed" for no verdict, ``reviewed_at`` set with a verdict, the step
+    columns, ``updated_at``.
+    """
+    now = stamp(datetime.now(timezone.utc).isoformat())
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        for record in csv.DictReader(handle):
+            verdict = record["verdict"]
+            judged = verdict in ("correct", "incorrect")
+            yield (
+                account_id, job_id, record["outcome_id"], stamp(record["started_at"]), stamp(record["completed_at"]),
+                record["status"], verdict if judged else "unreviewed", now if judged else None,
+                record["handoff_step"] or None, *[record[s] or None for s in STEPS], now,
+            )
+
+
+def _insert_in_batches(executemany, rows) -> int:
+    count = 0
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= INSERT_BATCH:
+            executemany(batch)
+            count += len(batch)
+            batch.clear()
+    if batch:
+        executemany(batch)
+        count += len(batch)
+    return count
+
+
 def _executemany_step(csv_path: str, db_path: str) -> dict:
     """Plain ``sqlite3`` ``executemany`` of the import's rows into the app's own ``outcome`` table.
 
     The practical limit of an import for our schema: the table and its indexes
     are the app's DDL (compiled from the model for SQLite), and each row stores
-    what ``ingest_file`` stores for a new outcome (times as SQLite storage
-    formats them, "unreviewed" for no verdict, ``reviewed_at`` set with a
-    verdict, the step columns, ``updated_at``), with no validation, no
-    classification against stored rows, no reviews and no rollups.
+    what ``ingest_file`` stores for a new outcome (:func:`_baseline_rows`), with
+    no validation, no classification against stored rows, no reviews and no rollups.
     """
     from sqlalchemy.dialects import sqlite as sqlite_dialect
     from sqlalchemy.schema import CreateIndex, CreateTable
@@ -196,30 +229,67 @@ def _executemany_step(csv_path: str, db_path: str) -> dict:
         return datetime.fromisoformat(text).astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     began = time.perf_counter()
-    now = stamp(datetime.now(timezone.utc).isoformat())
-    rows = 0
-    with open(csv_path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        batch = []
-        for record in reader:
-            verdict = record["verdict"]
-            judged = verdict in ("correct", "incorrect")
-            batch.append(
-                (
-                    1, 1, record["outcome_id"], stamp(record["started_at"]), stamp(record["completed_at"]),
-                    record["status"], verdict if judged else "unreviewed", now if judged else None,
-                    record["handoff_step"] or None, *[record[s] or None for s in STEPS], now,
-                )
-            )
-            if len(batch) >= INSERT_BATCH:
-                con.executemany(sql, batch)
-                rows += len(batch)
-                batch.clear()
-        con.executemany(sql, batch)
-        rows += len(batch)
+    rows = _insert_in_batches(lambda batch: con.executemany(sql, batch), _baseline_rows(csv_path, stamp, 1, 1))
     con.commit()
     seconds = time.perf_counter() - began
     con.close()
+    return {"rows": rows, "seconds": seconds, "peak_mib": _peak_mib()}
+
+
+BASELINE_SCHEMA = "overseer_bench_baseline"
+
+
+def _pg_executemany_step(csv_path: str, url: str, slug: str) -> dict:
+    """Plain ``psycopg`` ``executemany`` of the import's rows into an equivalent PostgreSQL table.
+
+    The PostgreSQL counterpart of :func:`_executemany_step`: the app's DDL for
+    ``outcome`` (columns, keys, indexes and its foreign keys, enforced, to the
+    benchmark account and job, as the import's are) in a schema of its own,
+    dropped afterwards; the rows of :func:`_baseline_rows` in batches of
+    :data:`INSERT_BATCH`, one commit at the end.
+    """
+    from sqlalchemy import MetaData, select, text
+    from sqlalchemy.schema import CreateSchema, DropSchema
+
+    from app.core.db import make_engine
+    from app.models import Account, Job, Outcome
+
+    engine = make_engine(url)
+    metadata = MetaData()
+    Account.__table__.to_metadata(metadata)
+    Job.__table__.to_metadata(metadata)
+    # Same name and indexes, in the baseline's schema; its foreign keys still name the app's tables.
+    table = Outcome.__table__.to_metadata(metadata, schema=BASELINE_SCHEMA, referred_schema_fn=lambda *_: None)
+    with engine.begin() as conn:
+        conn.execute(DropSchema(BASELINE_SCHEMA, cascade=True, if_exists=True))
+        conn.execute(CreateSchema(BASELINE_SCHEMA))
+        table.create(conn)
+        account_id, job_id = conn.execute(
+            select(Account.id, Job.id).join(Job, Job.account_id == Account.id).where(Account.slug == slug)
+        ).one()
+    sql = (
+        f"insert into {BASELINE_SCHEMA}.outcome ({', '.join(OUTCOME_COLUMNS)}) "
+        f"values ({', '.join(['%s'] * len(OUTCOME_COLUMNS))})"
+    )
+
+    def stamp(value: str) -> datetime | None:
+        return datetime.fromisoformat(value).astimezone(timezone.utc) if value else None
+
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        began = time.perf_counter()
+        with driver.cursor() as cursor:
+            rows = _insert_in_batches(
+                lambda batch: cursor.executemany(sql, batch), _baseline_rows(csv_path, stamp, account_id, job_id)
+            )
+        driver.commit()
+        seconds = time.perf_counter() - began
+    finally:
+        raw.close()
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {BASELINE_SCHEMA} CASCADE"))
+        engine.dispose()
     return {"rows": rows, "seconds": seconds, "peak_mib": _peak_mib()}
 
 
@@ -402,10 +472,15 @@ def run(sizes=DEFAULT_SIZES, import_rows: int = DEFAULT_IMPORT_ROWS, workdir: Pa
             csv_path = workdir / f"{slug}.csv"
             rows, _ = _build(url, slug, import_rows, since, until, csv_path, insert=False)
             ingest = _in_child(_ingest_step, url, slug, str(csv_path))
-            baseline_db = workdir / "executemany.db"
-            baseline_db.unlink(missing_ok=True)
-            plain = _in_child(_executemany_step, str(csv_path), str(baseline_db))
-            results["import"] = {"rows": rows, "ingest": ingest, "executemany": plain}
+            if url.startswith("postgresql"):
+                plain = _in_child(_pg_executemany_step, str(csv_path), url, slug)
+                baseline = "plain `psycopg` `executemany`"
+            else:
+                baseline_db = workdir / "executemany.db"
+                baseline_db.unlink(missing_ok=True)
+                plain = _in_child(_executemany_step, str(csv_path), str(baseline_db))
+                baseline = "plain `sqlite3` `executemany`"
+            results["import"] = {"rows": rows, "ingest": ingest, "executemany": plain, "baseline": baseline}
             csv_path.unlink(missing_ok=True)
     finally:
         _delete_bench_accounts(url)
@@ -428,7 +503,8 @@ def print_table(results: dict, out=None) -> None:
               file=out)
     imp = results.get("import")
     if imp:
-        for name, label in (("ingest", "Import CSV (`ingest_file`)"), ("executemany", "plain `sqlite3` `executemany`")):
+        baseline = imp.get("baseline", "plain `sqlite3` `executemany`")
+        for name, label in (("ingest", "Import CSV (`ingest_file`)"), ("executemany", baseline)):
             step = imp[name]
             rate = step["rows"] / step["seconds"] if step["seconds"] else 0
             print(f"| {label} | {step['rows']:,} | {step['seconds']:,.1f} s | {rate:,.0f} outcomes/s | | "
