@@ -265,13 +265,31 @@ _MUTABLE = ("started_at", "completed_at", "status", "verdict", "reviewed_at", "h
 _STORED = [_OUTCOME.c.id, _OUTCOME.c.outcome_id, *(_OUTCOME.c[c] for c in _MUTABLE)]
 _STORED_NAMES = ("id", "outcome_id", *_MUTABLE)
 _StoredRow = namedtuple("_StoredRow", _STORED_NAMES)
-# The PostgreSQL reads of a batch's outcomes, the ids joined into one parameter (see _Batches._pg_among).
-# An outcome id never holds a control character (app.domain.ingest_rows refuses them), so U+001F
-# cannot occur inside one.
+# The PostgreSQL reads of a batch's outcomes (see _Batches._pg_among): one probe of the
+# (job_id, outcome_id) index per id. The planner's statistics predate the rows an import adds, so
+# given "job_id = x AND outcome_id = ANY(ids)" it trusted them, took the job for a few hundred rows
+# and scanned all of it for every batch (170 ms a batch at 750,000 rows, growing); a lateral
+# subquery that cannot be flattened (OFFSET 0) leaves it nothing to choose but the probe.
+# An outcome id never holds a control character (app.domain.ingest_rows refuses them), so the
+# ids travel joined by U+001F, one text parameter.
 _ID_SEPARATOR = "\x1f"
-_AMONG = "job_id = %s AND outcome_id = ANY(string_to_array(%s, chr(31)))"
-_STORED_SQL = f"SELECT {', '.join(_STORED_NAMES)} FROM {_OUTCOME.name} WHERE {_AMONG}"
-_JUDGED_SQL = f"SELECT id, verdict FROM {_OUTCOME.name} WHERE {_AMONG}"
+
+
+def _probe_sql(columns: Sequence[str], *, lock: bool) -> str:
+    inner = (
+        f"SELECT {', '.join(columns)} FROM {_OUTCOME.name} "
+        "WHERE job_id = %(job_id)s AND outcome_id = wanted.outcome_id OFFSET 0"
+    )
+    return (
+        f"SELECT {', '.join('o.' + c for c in columns)} "
+        "FROM unnest(string_to_array(%(ids)s, chr(31))) AS wanted(outcome_id) "
+        f"CROSS JOIN LATERAL ({inner}{' FOR UPDATE' if lock else ''}) AS o"
+    )
+
+
+_STORED_SQL = _probe_sql(_STORED_NAMES, lock=False)
+_STORED_LOCKED_SQL = _probe_sql(_STORED_NAMES, lock=True)
+_JUDGED_SQL = _probe_sql(("id", "verdict"), lock=False)
 _REVIEW_COPIED = ("outcome_pk", "reviewer", "reviewed_at", "verdict", "comment", "source")
 # PostgreSQL's name for each SQL type a binary COPY of the import's columns meets.
 _PG_COPY_TYPES = {"INTEGER": "int4", "VARCHAR": "varchar", "TIMESTAMP WITH TIME ZONE": "timestamptz"}
@@ -463,10 +481,10 @@ class _Batches:
     def _stored(self, job_id: int, outcome_ids: list[str], lock: bool) -> dict[str, tuple]:
         """The stored outcomes of ``job_id`` among ``outcome_ids``, by outcome id (rows of :data:`_STORED_NAMES`)."""
         if self.dialect == "postgresql":
-            # Hold the rows, in one order for every writer, so a concurrent review or import cannot
-            # slip between read and write, nor lock them the other way round.
-            sql = _STORED_SQL + (" ORDER BY id FOR UPDATE" if lock else "")
-            return {row.outcome_id: row for row in self._pg_among(sql, job_id, outcome_ids, _StoredRow)}
+            # Hold the rows, in one order (of the sorted ids) for every writer, so a concurrent review
+            # or import cannot slip between read and write, nor lock them the other way round.
+            sql = _STORED_LOCKED_SQL if lock else _STORED_SQL
+            return {row.outcome_id: row for row in self._pg_among(sql, job_id, sorted(outcome_ids), _StoredRow)}
         # Rendering a 5,000-value IN list through SQLAlchemy costs more than the query itself: ask
         # the driver which ids are stored, and read those in full only (a first import: none).
         marks = ", ".join("?" * len(outcome_ids))
@@ -481,18 +499,14 @@ class _Batches:
         return {row.outcome_id: _StoredRow(*row) for row in self.conn.execute(stmt)}
 
     def _pg_among(self, sql: str, job_id: int, outcome_ids: list[str], row_type=None) -> list:
-        """Run ``sql`` (``... WHERE job_id = %s AND outcome_id = ANY(%s) ...``) on PostgreSQL, unprepared.
+        """Run one of the probes of :func:`_probe_sql` on PostgreSQL, unprepared.
 
         psycopg prepares a statement once its text has run five times, and
-        PostgreSQL may then reuse a generic plan made at that moment: planned
-        while the table was still small (a first big import), it filtered every
-        row of the job against the whole list, and a re-import took minutes.
-        Unprepared, each batch is planned with its own values. The ids go as one
-        text parameter split on the server: no SQL text to render per id, and
-        cheaper to pass than an array.
+        PostgreSQL may then reuse one generic plan for every later batch.
+        Unprepared, each batch is planned with its own values.
         """
         with self.conn.connection.driver_connection.cursor() as cursor:
-            cursor.execute(sql, (job_id, _ID_SEPARATOR.join(outcome_ids)), prepare=False)
+            cursor.execute(sql, {"job_id": job_id, "ids": _ID_SEPARATOR.join(outcome_ids)}, prepare=False)
             rows = cursor.fetchall()
         return rows if row_type is None else [row_type(*row) for row in rows]
 

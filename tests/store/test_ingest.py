@@ -479,3 +479,32 @@ def test_dry_run_of_a_bad_file_counts_what_the_valid_rows_would_do(session, acco
     report = ingest_file(session, account, SAMPLES / "bad_row.csv", dry_run=True)
     assert (report.inserted, len(report.rejected), report.written) == (9, 1, False)
     assert count(session, account) == 0
+
+
+@pytest.mark.parametrize("sql_name", ["_STORED_SQL", "_STORED_LOCKED_SQL", "_JUDGED_SQL"])
+def test_postgresql_reads_a_batch_by_one_index_probe_per_id_whatever_the_statistics(session, account, sql_name):
+    """Statistics taken on an empty table, then 30,000 rows added by the same transaction (as a
+    first big import does): each read of a batch's outcomes still probes the unique
+    (job_id, outcome_id) index once per id, never scanning the job's rows."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    from app.store.accounts import list_jobs
+
+    conn = session.connection()
+    conn.exec_driver_sql("ANALYZE outcome")
+    (job,) = list_jobs(session, account)
+    now = datetime(2026, 11, 3, tzinfo=timezone.utc)
+    conn.exec_driver_sql(
+        "INSERT INTO outcome (account_id, job_id, outcome_id, started_at, status, verdict, updated_at) "
+        "SELECT %(account)s, %(job)s, 'T-' || n, %(now)s, 'open', 'unreviewed', %(now)s FROM generate_series(1, 30000) AS n",
+        {"account": account.id, "job": job.id, "now": now},
+    )
+    ids = ingest_mod._ID_SEPARATOR.join(f"T-{n}" for n in range(1, 30001, 6))
+    sql = getattr(ingest_mod, sql_name)
+    plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql, {"job_id": job.id, "ids": ids}))
+    assert "Index Cond: ((job_id = " in plan and "outcome_id)::text = wanted.outcome_id))" in plan, plan[:1500]
+    assert "Seq Scan" not in plan and "Bitmap" not in plan and "Filter" not in plan, plan[:1500]
+    # And the probe finds exactly the ids asked for.
+    rows = conn.exec_driver_sql(sql, {"job_id": job.id, "ids": ids}).all()
+    assert len(rows) == 5000
+    session.rollback()
