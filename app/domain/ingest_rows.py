@@ -142,6 +142,28 @@ def check_header(columns: Sequence[str]) -> list[RowError]:
     return errors
 
 
+# How much of a refused value a row error repeats: enough to find it in the file.
+MAX_QUOTED = 60
+
+
+def quoted(value: str) -> str:
+    """``value`` as a row error quotes it: its repr, cut after :data:`MAX_QUOTED` characters.
+
+    A refused 10,000-character value would otherwise fill the report, and the
+    page showing it, with itself.
+
+    Examples
+    --------
+    >>> quoted("tomorrow")
+    "'tomorrow'"
+    >>> quoted("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'… (100 characters)"
+    """
+    if len(value) <= MAX_QUOTED:
+        return repr(value)
+    return f"{value[:MAX_QUOTED]!r}… ({len(value):,} characters)"
+
+
 def parse_time(text: str) -> datetime:
     """Parse an ISO 8601 time into an aware UTC datetime.
 
@@ -158,14 +180,14 @@ def parse_time(text: str) -> datetime:
     except ValueError as exc:
         detail = str(exc)
         if "out of range" in detail or "must be in" in detail:
-            raise ValueError(f"{text!r} is not a real date or time ({detail})") from None
-        raise ValueError(f"{text!r} is not an ISO 8601 time such as 2026-11-03T14:05:00Z") from None
+            raise ValueError(f"{quoted(text)} is not a real date or time ({detail})") from None
+        raise ValueError(f"{quoted(text)} is not an ISO 8601 time such as 2026-11-03T14:05:00Z") from None
     try:
         moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
-        raise ValueError(f"{text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}") from None
+        raise ValueError(f"{quoted(text)} is outside the years {MIN_YEAR}-{MAX_YEAR}") from None
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise ValueError(f"{text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+        raise ValueError(f"{quoted(text)} is outside the years {MIN_YEAR}-{MAX_YEAR}")
     return moment
 
 
@@ -188,7 +210,7 @@ def _text(value: object, column: str, line: int, errors: list[RowError]) -> str:
 def _choice(raw: str, allowed: Sequence[str], column: str, line: int, errors: list[RowError]) -> str | None:
     value = raw.lower()
     if value not in allowed:
-        errors.append(RowError(line, column, f"{column} {raw!r} is not one of {', '.join(allowed)}"))
+        errors.append(RowError(line, column, f"{column} {quoted(raw)} is not one of {', '.join(allowed)}"))
         return None
     return value
 
@@ -353,7 +375,7 @@ def _check_row(values: Mapping[str, object], line: int, jobs: Collection[str]) -
             errors.append(RowError(line, "job", "job is empty"))
     elif job not in jobs:
         known = ", ".join(sorted(jobs)) or "none"
-        errors.append(RowError(line, "job", f"unknown job {job!r} (this account's jobs: {known})"))
+        errors.append(RowError(line, "job", f"unknown job {quoted(job)} (this account's jobs: {known})"))
 
     raw_status = get("status")
     status = _choice(raw_status, STATUSES, "status", line, errors) if raw_status else None

@@ -227,3 +227,28 @@ def test_fast_path_agrees_with_the_full_check(values):
     else:
         assert isinstance(full, OutcomeRecord), (values, full)
         assert fast == full and fast.steps == full.steps
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("job", "j" * 10_000),
+        ("status", "s" * 10_000),
+        ("verdict", "v" * 10_000),
+        ("started_at", "2026-11-05T" + "9" * 10_000),
+        ("handoff_step", "h" * 10_000),
+    ],
+)
+def test_a_huge_refused_value_is_quoted_in_part_with_its_length(column, value):
+    values = row(**{column: value})
+    if column == "handoff_step":
+        values["status"] = "escalated"
+    (error,) = errors_of(values)
+    assert error.column == column
+    assert len(error.reason) < 300, error.reason
+    assert repr(value[:60]) in error.reason and "(10,0" in error.reason and " characters)" in error.reason
+
+
+def test_a_short_refused_value_is_quoted_whole():
+    (error,) = errors_of(row(status="tomorrow"))
+    assert error.reason.startswith("status 'tomorrow' is not one of")
