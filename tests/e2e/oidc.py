@@ -8,11 +8,10 @@ claims set for that ``sub`` beforehand by ``PUT /users/<sub>`` (or just ``{"emai
 
 Usage::
 
-    from tests.e2e.oidc import oidc_auth, sign_in, sign_out  # noqa: F401 - oidc_auth is a fixture
+    from tests.e2e.oidc import app_page, oidc_auth, sign_in, sign_out  # noqa: F401 - oidc_auth is a fixture
 
     def test_x(oidc_auth, chromium_browser, tmp_path):
-        with running_app(env, tmp_path / "server.log", **oidc_auth.app_kwargs):
-            page = chromium_browser.new_context().new_page()
+        with app_page(oidc_auth, chromium_browser, env, tmp_path / "server.log") as page:
             sign_in(page, oidc_auth.app_url, "ana@example.com", "Ana")
 
 Open the app at ``oidc_auth.app_url`` only, never at another spelling of the same address
@@ -28,13 +27,14 @@ import re
 import secrets
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import _free_port, _unavailable, wait_idle
+from tests.e2e.conftest import _free_port, _unavailable, running_app, wait_idle
 
 # Generous, but a sign-in takes 2-4 s here: the first one of a server also
 # imports Authlib and fetches the provider's metadata.
@@ -109,6 +109,25 @@ def oidc_auth(tmp_path) -> Iterator[OidcAuth]:
         path = tmp_path / "auth-secrets.toml"
         path.write_text(auth_secrets_toml(issuer=issuer, app_url=app_url))
         yield OidcAuth(issuer=issuer, app_port=port, app_url=app_url, secrets_path=path)
+
+
+@contextmanager
+def app_page(oidc_auth: OidcAuth, browser, env: dict, log: Path) -> Iterator:
+    """A page, in a browser context of its own, on an app started with sign-in through ``oidc_auth``.
+
+    A failure inside comes out with the end of the server's log, which is where
+    a sign-in that went wrong says why; the context is closed either way.
+    """
+    with running_app(env, log, **oidc_auth.app_kwargs):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        try:
+            yield page
+        except Exception as exc:
+            raise AssertionError(f"{exc}\n--- server log ---\n{log.read_text()[-4000:]}") from exc
+        finally:
+            context.close()
 
 
 def _origin(url: str) -> str:

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.conftest import REPO, load_demo_into, no_failure, running_app, wait_idle
-from tests.e2e.oidc import oidc_auth, sign_in, sign_out  # noqa: F401 - oidc_auth is a fixture
+from tests.e2e.conftest import REPO, load_demo_into, no_failure, wait_idle
+from tests.e2e.oidc import app_page, oidc_auth, sign_in, sign_out  # noqa: F401 - oidc_auth is a fixture
 
 pytestmark = [
     pytest.mark.e2e,
@@ -62,67 +62,59 @@ def test_a_viewer_is_kept_to_their_account_and_an_admin_can_edit(oidc_auth, chro
     mine, theirs = accounts[MINE], accounts[THEIRS]
     base = oidc_auth.app_url
     log = tmp_path / "server.log"
-    with running_app(env, log, **oidc_auth.app_kwargs):
-        context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        try:
-            # --- the viewer --------------------------------------------------------------------
-            sign_in(page, base, "vic@example.com", "Vic")
-            no_failure(page)
-            sidebar = page.inner_text("[data-testid='stSidebar']")
-            assert "vic@example.com" in sidebar and "Local mode" not in sidebar
-            for other in accounts.values():
-                if other != mine:
-                    assert other not in page.inner_text("body"), other
-            # Only their account in the picker.
-            page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
-            options = page.locator("[role='option']").all_inner_texts()
-            page.keyboard.press("Escape")
-            assert options == [mine], options
-            # Another account by URL, on every page the viewer has: "not found", no figure.
-            for path in ("", "outcomes", "job-map", "billing", "value", "trial"):
-                _goto(page, f"{base}/{path}?account={quote(theirs)}")
-                text = _main(page)
-                assert "Account not found" in text, (path, text[:500])
-                assert page.locator("[data-testid='stMetric']").count() == 0, path
-                assert theirs not in page.inner_text("[data-testid='stSidebar']")
-            # Staff and admin pages are not in the viewer's navigation.
-            nav = page.inner_text("[data-testid='stSidebarNav']")
-            for hidden in ("Portfolio", "Demo", "Pricing simulator", "Import", "Members", "Audit trail"):
-                assert hidden not in nav, hidden
-            for path in ("portfolio", "demo", "import", "members", "audit"):
-                page.goto(f"{base}/{path}")
-                wait_idle(page, 800)
-                body = page.inner_text("body")
-                assert theirs not in body and "Coverage by account" not in body, path
-            # No edit: the job map has no editor, the billing form is disabled.
-            _goto(page, f"{base}/job-map")
-            assert "Only an admin of this account can edit its job maps" in _main(page)
-            assert page.locator("[data-testid='stExpander']", has_text="Edit this job map").count() == 0
-            _goto(page, f"{base}/billing")
-            assert page.locator(".st-key-save_settings button").is_disabled()
-            no_failure(page)
-            sign_out(page)
+    with app_page(oidc_auth, chromium_browser, env, log) as page:
+        # --- the viewer --------------------------------------------------------------------
+        sign_in(page, base, "vic@example.com", "Vic")
+        no_failure(page)
+        sidebar = page.inner_text("[data-testid='stSidebar']")
+        assert "vic@example.com" in sidebar and "Local mode" not in sidebar
+        for other in accounts.values():
+            if other != mine:
+                assert other not in page.inner_text("body"), other
+        # Only their account in the picker.
+        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+        options = page.locator("[role='option']").all_inner_texts()
+        page.keyboard.press("Escape")
+        assert options == [mine], options
+        # Another account by URL, on every page the viewer has: "not found", no figure.
+        for path in ("", "outcomes", "job-map", "billing", "value", "trial"):
+            _goto(page, f"{base}/{path}?account={quote(theirs)}")
+            text = _main(page)
+            assert "Account not found" in text, (path, text[:500])
+            assert page.locator("[data-testid='stMetric']").count() == 0, path
+            assert theirs not in page.inner_text("[data-testid='stSidebar']")
+        # Staff and admin pages are not in the viewer's navigation.
+        nav = page.inner_text("[data-testid='stSidebarNav']")
+        for hidden in ("Portfolio", "Demo", "Pricing simulator", "Import", "Members", "Audit trail"):
+            assert hidden not in nav, hidden
+        for path in ("portfolio", "demo", "import", "members", "audit"):
+            page.goto(f"{base}/{path}")
+            wait_idle(page, 800)
+            body = page.inner_text("body")
+            assert theirs not in body and "Coverage by account" not in body, path
+        # No edit: the job map has no editor, the billing form is disabled.
+        _goto(page, f"{base}/job-map")
+        assert "Only an admin of this account can edit its job maps" in _main(page)
+        assert page.locator("[data-testid='stExpander']", has_text="Edit this job map").count() == 0
+        _goto(page, f"{base}/billing")
+        assert page.locator(".st-key-save_settings button").is_disabled()
+        no_failure(page)
+        sign_out(page)
 
-            # --- the admin ---------------------------------------------------------------------
-            sign_in(page, base, "ada@example.com", "Ada")
-            _goto(page, f"{base}/job-map")
-            page.get_by_text("Edit this job map").click()
-            name_box = page.get_by_label("Job name")
-            name_box.fill("Support tickets (renamed by Ada)")
-            page.locator("[data-testid='stFormSubmitButton'] button", has_text="Save job map").click()
-            page.get_by_text("Job map saved").first.wait_for()
-            wait_idle(page)
-            no_failure(page)
-            _goto(page, f"{base}/audit")
-            assert "Audit trail" in _main(page)
-            assert page.locator("[data-testid='stDataFrame']").count() == 1
-            no_failure(page)
-        except Exception as exc:
-            raise AssertionError(f"{exc}\n--- server log ---\n{log.read_text()[-4000:]}") from exc
-        finally:
-            context.close()
+        # --- the admin ---------------------------------------------------------------------
+        sign_in(page, base, "ada@example.com", "Ada")
+        _goto(page, f"{base}/job-map")
+        page.get_by_text("Edit this job map").click()
+        name_box = page.get_by_label("Job name")
+        name_box.fill("Support tickets (renamed by Ada)")
+        page.locator("[data-testid='stFormSubmitButton'] button", has_text="Save job map").click()
+        page.get_by_text("Job map saved").first.wait_for()
+        wait_idle(page)
+        no_failure(page)
+        _goto(page, f"{base}/audit")
+        assert "Audit trail" in _main(page)
+        assert page.locator("[data-testid='stDataFrame']").count() == 1
+        no_failure(page)
     # The edit is in the audit trail, by the admin, with before and after.
     trail = subprocess.run(
         [sys.executable, "-c", "from app.core.db import session_scope\nfrom app.models import AuditEvent\n"

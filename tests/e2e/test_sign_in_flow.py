@@ -11,8 +11,8 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import REPO, no_failure, running_app
-from tests.e2e.oidc import oidc_auth, sign_in, sign_out  # noqa: F401 - oidc_auth is a fixture
+from tests.e2e.conftest import REPO, no_failure
+from tests.e2e.oidc import app_page, oidc_auth, sign_in, sign_out  # noqa: F401 - oidc_auth is a fixture
 
 pytestmark = [
     pytest.mark.e2e,
@@ -26,18 +26,10 @@ def test_sign_in_and_out_through_the_identity_provider(oidc_auth, chromium_brows
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/signin.db", "PYTHONPATH": str(REPO)}
     env.pop("OVERSEER_NOW", None)
     log = tmp_path / "server.log"
-    with running_app(env, log, **oidc_auth.app_kwargs):
-        context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        try:
-            sign_in(page, oidc_auth.app_url, "ana@example.com", "Ana Lima")
-            assert "ana@example.com" in page.inner_text("[data-testid='stSidebar']")
-            no_failure(page)
-            sign_out(page)  # the sidebar's "Sign out" (st.logout) and the provider's end-session page
-            assert "ana@example.com" not in page.inner_text("body")
-            no_failure(page)
-        except Exception as exc:
-            raise AssertionError(f"{exc}\n--- server log ---\n{log.read_text()[-4000:]}") from exc
-        finally:
-            context.close()
+    with app_page(oidc_auth, chromium_browser, env, log) as page:
+        sign_in(page, oidc_auth.app_url, "ana@example.com", "Ana Lima")
+        assert "ana@example.com" in page.inner_text("[data-testid='stSidebar']")
+        no_failure(page)
+        sign_out(page)  # the sidebar's "Sign out" (st.logout) and the provider's end-session page
+        assert "ana@example.com" not in page.inner_text("body")
+        no_failure(page)
