@@ -86,3 +86,29 @@ def test_account_and_range_stay_in_the_address(page, app_server):
     open_page(copy, page.url.split("/billing")[0], "billing?" + page.url.split("?", 1)[1])
     assert "Northwind Support" in copy.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
     assert "1–31 Oct 2026" in copy.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
+
+
+def test_outcome_filters_stay_in_the_address(page, app_server):
+    open_page(page, app_server, "outcomes?account=Northwind+Support&view=All+outcomes&status=Failed&verdict=Unreviewed")
+    summary = _outcome_count(page)
+    assert "failed" in summary and "completed" not in summary and "open" not in summary, summary
+    # A filter changed on the page goes into the address, and the copied link opens the same list.
+    page.get_by_label("Outcome id contains").fill("-00")
+    page.get_by_label("Outcome id contains").press("Enter")
+    page.wait_for_url(re.compile(r"[?&]q=-00"))
+    wait_idle(page, 800)
+    assert "status=Failed" in page.url and "verdict=Unreviewed" in page.url
+    shown = _outcome_count(page)
+    copy = page.context.new_page()
+    open_page(copy, page.url.split("/outcomes")[0], "outcomes?" + page.url.split("?", 1)[1])
+    assert copy.get_by_label("Outcome id contains").input_value() == "-00"
+    assert _outcome_count(copy) == shown
+    no_failure(copy)
+
+
+def _outcome_count(pg) -> str:
+    """The Outcomes list's count line ("45 outcomes · 33 escalated · 12 failed"), or its no-match message."""
+    found = pg.locator("[data-testid='stMain'] [data-testid='stMarkdownContainer']").filter(
+        has_text=re.compile(r"^\d[\d,]* outcomes? · |^No outcome matches")
+    )
+    return found.first.inner_text()

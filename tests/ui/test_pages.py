@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 
 import pytest
@@ -125,6 +127,43 @@ def test_query_params_open_the_same_view(demo_engine, demo_slugs):
     assert any("1–31 Oct 2026" in c.value for c in at.caption)
 
 
+def test_outcome_filters_come_from_the_page_address(demo_engine):
+    """A copied link to a filtered outcome list opens the same filters; values it does not know are ignored.
+
+    The address holds what each picker shows (``status=Failed``), as the account picker's does.
+    """
+
+    def opened(**query):
+        at = make_app(**query)
+        at.switch_page("ui/pages/outcomes.py")  # the first run opens the Outcomes page, as a link to /outcomes?… does
+        at.run()
+        no_errors(at)
+        return at
+
+    at = opened(view="All outcomes", status=["Failed", "Escalated"], verdict="Unreviewed")
+    assert at.multiselect(key="status").value == ["failed", "escalated"]
+    assert at.multiselect(key="verdict").value == ["unreviewed"]
+    summary = next(m.value for m in at.markdown if re.match(r"\*\*[\d,]+ outcomes?\*\* · ", m.value))
+    assert "failed" in summary and "completed" not in summary and "open" not in summary, summary
+
+    at = opened(view="All outcomes", handoff="Execute")
+    assert at.selectbox(key="handoff").value == "execute"
+    summary = next(m.value for m in at.markdown if re.match(r"\*\*[\d,]+ outcomes?\*\* · ", m.value))
+    assert "escalated" in summary and "failed" not in summary, summary  # a handoff is an escalation
+
+    at = opened(view="All outcomes", q="-0031")
+    assert at.text_input(key="q").value == "-0031"
+    assert all("-0031" in outcome_id for outcome_id in at.dataframe[0].value["Outcome"])
+
+    at = opened(view="All outcomes", status="failed", verdict="<script>", handoff="nowhere", filter_job="no-such-job")
+    assert at.multiselect(key="status").value == []
+    assert at.selectbox(key="handoff").value is None and at.selectbox(key="filter_job").value is None
+    assert at.dataframe
+
+    at = opened(queue="Failed")
+    assert at.selectbox(key="queue").value == "Failed"
+
+
 def test_filter_matching_nothing_says_so(demo_engine):
     at = make_app()
     at.run()
@@ -132,7 +171,7 @@ def test_filter_matching_nothing_says_so(demo_engine):
     at.segmented_control(key="view").set_value("All outcomes").run()
     no_errors(at)
     assert at.dataframe
-    at.text_input(key="f_search").input("no-such-outcome-xyz").run()
+    at.text_input(key="q").input("no-such-outcome-xyz").run()
     no_errors(at)
     assert any("No outcome matches" in i.value for i in at.info)
     assert not at.get("download_button")

@@ -1,4 +1,9 @@
-"""Outcomes: the review queue, a filterable table with CSV export, and the detail of one outcome."""
+"""Outcomes: the review queue, a filterable table with CSV export, and the detail of one outcome.
+
+The view, the queue's kind and the table's filters are bound to the page address
+(``bind="query-params"``, each as its picker shows it: ``status=Failed``), so a
+copied link opens the same list; a value the page does not offer is ignored.
+"""
 
 from __future__ import annotations
 
@@ -176,7 +181,7 @@ if view == "Review queue":
     else:
         c1, c2, c3 = st.columns([2, 2, 2])
         kinds = {"All": None, "Escalated": "escalated", "Failed": "failed", "Completed (sample)": "completed"}
-        kind_label = c1.selectbox("Show", list(kinds), key="queue_kind")
+        kind_label = c1.selectbox("Show", list(kinds), key="queue", bind="query-params")
         if data.current_principal().local:
             c2.text_input("Reviewer", key="reviewer", value="overseer", help="Your name, saved with every review.")
         else:
@@ -200,18 +205,22 @@ else:
     with st.container(border=True):
         f1, f2, f3, f4, f5 = st.columns([2, 2, 2, 2, 2])
         statuses = f1.multiselect(
-            "Status", list(STATUSES), format_func=lambda s: theme.STATUS_LABELS[s], key="f_status", placeholder="Any"
+            "Status", list(STATUSES), format_func=lambda s: theme.STATUS_LABELS[s], key="status", bind="query-params",
+            placeholder="Any",
         )
         verdicts = f2.multiselect(
-            "Verdict", list(VERDICTS), format_func=lambda v: theme.VERDICT_LABELS[v], key="f_verdict", placeholder="Any"
+            "Verdict", list(VERDICTS), format_func=lambda v: theme.VERDICT_LABELS[v], key="verdict", bind="query-params",
+            placeholder="Any",
         )
         job = f3.selectbox(
-            "Job", [None, *job_names], format_func=lambda j: "Any job" if j is None else job_names[j], key="f_job"
+            "Job", [None, *job_names], format_func=lambda j: "Any job" if j is None else job_names[j], key="filter_job",
+            bind="query-params",
         )
         handoff = f4.selectbox(
-            "Handoff step", [None, *STEPS], format_func=lambda s: "Any" if s is None else fmt.step_title(s), key="f_handoff"
+            "Handoff step", [None, *STEPS], format_func=lambda s: "Any" if s is None else fmt.step_title(s), key="handoff",
+            bind="query-params",
         )
-        search = f5.text_input("Outcome id contains", key="f_search", placeholder="e.g. T-1042")
+        search = f5.text_input("Outcome id contains", key="q", bind="query-params", placeholder="e.g. T-1042")
     flt = OutcomeFilter(
         start=ctx.start,
         end=ctx.end,
@@ -233,7 +242,7 @@ else:
         pages = (n + PAGE_SIZE - 1) // PAGE_SIZE
         top = st.columns([3, 1, 1])
         top[0].markdown(
-            f"**{n:,} outcomes** · "
+            f"**{fmt.plural(n, 'outcome')}** · "
             + " · ".join(f"{total[s]:,} {theme.STATUS_LABELS[s].lower()}" for s in STATUSES if total[s])
         )
         page_no = top[1].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key="f_page")
