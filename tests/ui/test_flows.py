@@ -169,6 +169,24 @@ def test_import_with_a_bad_row_needs_consent(demo_engine):
     assert _count(demo_engine, slug) > before
 
 
+def test_a_file_with_no_valid_row_offers_no_partial_import(demo_engine):
+    slug = _support_account(demo_engine)
+    at = make_app()
+    _import_page(at, slug)
+    raw = (
+        "outcome_id,job,started_at,completed_at,status,verdict,handoff_step\n"
+        "T-1,customer-support,2026-11-05T09:10:00Z,2026-11-05T10:00:00Z," + "x" * 10_000 + ",,\n"
+    ).encode()
+    at.file_uploader(key="upload").upload("all_bad.csv", raw, "text/csv").run()
+    no_errors(at)
+    assert _metric(at, "Rejected") == "1"
+    assert any("no row of this file is valid" in e.value for e in at.error)
+    assert not [c for c in at.checkbox if c.key == "valid_only"]
+    assert at.button(key="do_import").disabled
+    (reason,) = [d.value for d in at.dataframe if "Reason" in d.value.columns][0]["Reason"]
+    assert "(10,000 characters)" in reason and len(reason) < 200
+
+
 def test_import_of_an_unknown_format_is_refused(demo_engine):
     slug = _support_account(demo_engine)
     at = make_app()

@@ -134,7 +134,8 @@ if check.rejected:
     st.error(
         f"{fmt.plural(len(check.rejected), 'row')} cannot be imported. Fix "
         + ("it" if len(check.rejected) == 1 else "them")
-        + " and upload the file again, or import the valid rows only.",
+        + " and upload the file again"
+        + (", or import the valid rows only." if valid else ": no row of this file is valid."),
         icon=":material/error:",
     )
     st.dataframe(
@@ -143,7 +144,8 @@ if check.rejected:
         width="stretch",
         key="rejected_rows",
     )
-    valid_only = st.checkbox(f"Import the {fmt.plural(valid, 'valid row')} only", key="valid_only")
+    if valid:
+        valid_only = st.checkbox(f"Import the {fmt.plural(valid, 'valid row')} only", key="valid_only")
 else:
     st.success(f"Every row is valid: {fmt.plural(valid, 'row')} ready.", icon=":material/task_alt:")
 
