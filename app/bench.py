@@ -181,6 +181,7 @@ def _baseline_rows(csv_path: str, stamp, account_id: int, job_id: int):
 
 
 def _insert_in_batches(executemany, rows) -> int:
+    """Pass ``rows`` to ``executemany`` in lists of :data:`INSERT_BATCH`; return how many there were."""
     count = 0
     batch = []
     for row in rows:
@@ -248,7 +249,7 @@ def _pg_executemany_step(csv_path: str, url: str, slug: str) -> dict:
     dropped afterwards; the rows of :func:`_baseline_rows` in batches of
     :data:`INSERT_BATCH`, one commit at the end.
     """
-    from sqlalchemy import MetaData, select, text
+    from sqlalchemy import MetaData, select
     from sqlalchemy.schema import CreateSchema, DropSchema
 
     from app.core.db import make_engine
@@ -288,7 +289,7 @@ def _pg_executemany_step(csv_path: str, url: str, slug: str) -> dict:
     finally:
         raw.close()
         with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {BASELINE_SCHEMA} CASCADE"))
+            conn.execute(DropSchema(BASELINE_SCHEMA, cascade=True, if_exists=True))
         engine.dispose()
     return {"rows": rows, "seconds": seconds, "peak_mib": _peak_mib()}
 

@@ -9,13 +9,14 @@ clears a stored review and never forgets a step it was not told about.
 
 Rows are written per batch (:data:`BATCH_SIZE`) on the session's connection
 (``executemany``; ``COPY`` for new rows on PostgreSQL), not as ORM objects.
-That bypasses the session's rollup hooks, so the import keeps the daily rollups itself: it sums
-each changed row's old contribution (negative) and new one in Python and writes
-the sums once, before the commit, in the same savepoint; a refused or failed
-import leaves them exactly as it found them. On SQLite a writing import takes
-the database's write lock first; on PostgreSQL it locks the rows it reads and
-one import per account runs at a time. A clash with another writer rolls the
-import back whole and, when the source can be read again, retries it.
+That bypasses the session's rollup hooks, so the import keeps the daily
+rollups itself: it sums each changed row's old contribution (negative) and new
+one in Python and writes the sums once, before the commit, in the same
+savepoint; a refused or failed import leaves them exactly as it found them. On
+SQLite a writing import takes the database's write lock first; on PostgreSQL
+it locks the rows it reads and one import per account runs at a time. A clash
+with another writer rolls the import back whole and, when the source can be
+read again, retries it.
 
 The file is read and checked on a worker thread, a bounded two batches ahead,
 while the caller's thread classifies and writes the previous batch: the
@@ -26,6 +27,7 @@ thread touches the session and calls ``progress``.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import queue
 import random
@@ -295,7 +297,8 @@ _REVIEW_COPIED = ("outcome_pk", "reviewer", "reviewed_at", "verdict", "comment",
 _PG_COPY_TYPES = {"INTEGER": "int4", "VARCHAR": "varchar", "TIMESTAMP WITH TIME ZONE": "timestamptz"}
 
 
-def _pg_copy_types(table: Table, columns: Sequence[str]) -> list[str]:
+@functools.cache
+def _pg_copy_types(table: Table, columns: tuple[str, ...]) -> list[str]:
     """The PostgreSQL type of each of ``columns``, named as a binary COPY must be told them."""
     dialect = postgresql.dialect()
     names = []
@@ -305,6 +308,8 @@ def _pg_copy_types(table: Table, columns: Sequence[str]) -> list[str]:
             raise TypeError(f"no binary COPY type known for {table.name}.{column} ({sql_type})")
         names.append(_PG_COPY_TYPES[sql_type])
     return names
+
+
 _UPDATE = (
     update(_OUTCOME)
     .where(_OUTCOME.c.id == bindparam("pk"))
@@ -510,7 +515,7 @@ class _Batches:
             rows = cursor.fetchall()
         return rows if row_type is None else [row_type(*row) for row in rows]
 
-    def _copy(self, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    def _copy(self, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
         """Append ``rows`` to ``table`` with a binary ``COPY ... FROM STDIN`` (PostgreSQL), in the session's transaction.
 
         Several times faster than an ``executemany`` of INSERTs (binary: about a
