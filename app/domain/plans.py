@@ -167,17 +167,26 @@ def parse_plan(data) -> PlanSpec:
     )
 
 
+def parse_plan_json(text: str, what: str = "the plan") -> PlanSpec:
+    """Validate a plan given as JSON text; every failure is a :class:`PlanError`.
+
+    ``what`` names the plan in the message when the text is not JSON
+    ("the plan is not valid JSON: ... at line 1, column 9").
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    return parse_plan(data)
+
+
 def load_plan_file(path: str | Path) -> PlanSpec:
     """Read and validate a plan JSON file; every failure is a :class:`PlanError`."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanError(f"cannot read plan file {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PlanError(f"plan file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    return parse_plan(data)
+    return parse_plan_json(text, f"plan file {path}")
 
 
 SEED_PLANS: dict[str, PlanSpec] = {

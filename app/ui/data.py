@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from app.core.db import get_engine, session_scope
 from app.domain.access import Principal
-from app.domain.errors import NotFound, OverseerError
+from app.domain.errors import NotFound
 from app.domain.plans import PlanSpec
 from app.domain.steps import STEPS
 from app.store import accounts as accounts_store
@@ -705,16 +705,10 @@ def save_account_settings(
 
 def change_plan(slug: str, plan_json: str, seats: int | None = None) -> PlanSpec:
     """Put the account on the plan given as JSON (SPEC's plan shape); an admin's change, audited."""
-    import json
-
-    from app.domain.plans import parse_plan
+    from app.domain.plans import parse_plan_json
     from app.store import subscriptions
 
-    try:
-        raw = json.loads(plan_json)
-    except ValueError as exc:
-        raise OverseerError(f"the plan is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    spec = parse_plan(raw)
+    spec = parse_plan_json(plan_json)
     with session_scope(write=True) as s:
         subscriptions.change_plan(s, _who(), _account(s, slug), spec, seats=seats)
     clear_caches()

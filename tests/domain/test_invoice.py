@@ -178,3 +178,16 @@ def test_graduated_equals_volume_with_one_tier(price, fee, n):
 def test_half_cent_example():
     plan = parse_plan({"name": "p", "outcome_price": "0.125"})
     assert quote(plan, 1, year=2026, month=11).total == Decimal("0.13")
+
+
+def test_a_plan_given_as_json_text():
+    from app.domain.plans import PlanError, parse_plan_json
+
+    text = '{"name": "Hybrid", "currency": "USD", "free_outcomes": 0, "base_fee": "200.00", "included_outcomes": 200, "outcome_price": "2.00"}'
+    assert parse_plan_json(text) == SEED_PLANS["hybrid"]
+    with pytest.raises(PlanError, match=r"^the plan is not valid JSON: .* at line 1, column 10$"):
+        parse_plan_json('{"name": }')
+    with pytest.raises(PlanError, match=r"^plan file x\.json is not valid JSON"):
+        parse_plan_json("", "plan file x.json")
+    with pytest.raises(PlanError):  # JSON, but not a plan
+        parse_plan_json('{"name": "Bad", "outcome_price": "-1"}')
