@@ -109,6 +109,12 @@ def _admins(session: Session, account: Account) -> int:
     ).one()
 
 
+def _keep_an_admin(session: Session, account: Account, membership: Membership, address: str) -> None:
+    """Refuse to demote or remove ``membership`` when it is the account's last admin."""
+    if membership.role == ADMIN and _admins(session, account) == 1:
+        raise OverseerError(f"{address} is the account's last admin; make someone else admin first")
+
+
 def _membership(session: Session, user: User | None, account: Account) -> Membership | None:
     if user is None:
         return None
@@ -136,8 +142,7 @@ def set_member(session: Session, principal: Principal, account: Account, email: 
         membership = Membership(user_id=user.id, account_id=account.id, role=role)
         audit.record(session, principal, "member.add", account=account, target=address, after={"role": role})
     elif membership.role != role:
-        if membership.role == ADMIN and _admins(session, account) == 1:
-            raise OverseerError(f"{address} is the account's last admin; make someone else admin first")
+        _keep_an_admin(session, account, membership, address)
         audit.record(
             session, principal, "member.role", account=account, target=address,
             before={"role": membership.role}, after={"role": role},
@@ -163,8 +168,7 @@ def remove_member(session: Session, principal: Principal, account: Account, emai
     membership = _membership(session, _user(session, address), account)
     if membership is None:
         raise NotFound(f"{address} is not a member of this account")
-    if membership.role == ADMIN and _admins(session, account) == 1:
-        raise OverseerError(f"{address} is the account's last admin; make someone else admin first")
+    _keep_an_admin(session, account, membership, address)
     audit.record(session, principal, "member.remove", account=account, target=address, before={"role": membership.role})
     session.delete(membership)
     session.flush()
