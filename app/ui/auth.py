@@ -113,7 +113,7 @@ def user_panel(who: Principal) -> None:
                 "The README's Security section says how to turn on sign-in.",
             )
             return
-        label = "staff" if who.staff else f"{len(who.roles)} account{'s' if len(who.roles) != 1 else ''}"
+        label = "staff" if who.staff else fmt.plural(len(who.roles), "account")
         st.caption(f":material/person: Signed in as **{fmt.text(who.email)}** ({label})")
         st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
 
