@@ -24,6 +24,9 @@ _PLAN_KEYS = {
     "task_price",
 }
 
+# The most seats an account's subscription may have (the Billing page's plan change and the store).
+MAX_SEATS = 1_000_000
+
 
 class PlanError(OverseerError):
     """A plan breaks one of SPEC's rules; the message says which."""

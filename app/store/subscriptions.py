@@ -11,12 +11,10 @@ from sqlmodel import Session
 
 from app.domain.access import Principal
 from app.domain.errors import OverseerError
-from app.domain.plans import PlanSpec
+from app.domain.plans import MAX_SEATS, PlanSpec
 from app.models import Account
 from app.store import audit
 from app.store.accounts import get_subscription, plan_row
-
-MAX_SEATS = 1_000_000
 
 
 def change_plan(session: Session, actor: Principal, account: Account, spec: PlanSpec, *, seats: int | None = None) -> PlanSpec:

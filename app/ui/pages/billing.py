@@ -9,7 +9,7 @@ from decimal import Decimal
 import streamlit as st
 
 from app.domain.errors import OverseerError
-from app.domain.plans import SEED_PLANS
+from app.domain.plans import MAX_SEATS, SEED_PLANS
 from app.ui.charts import PLOTLY_CONFIG
 from app.ui import charts, components, data
 from app.ui import format as fmt
@@ -35,7 +35,7 @@ def _plan_form() -> None:
             key=f"plan_json_{choice}",
             help="Free outcomes, base fee, included outcomes, price per outcome or tiers, seat and task prices.",
         )
-        seats = st.number_input("Seats", min_value=0, max_value=1_000_000, value=int(sub.seats), step=1, key="plan_seats")
+        seats = st.number_input("Seats", min_value=0, max_value=MAX_SEATS, value=int(sub.seats), step=1, key="plan_seats")
         sure = st.checkbox(
             "Re-rate every month shown under the new plan (invoices already sent stay as they were)", key="plan_sure"
         )
