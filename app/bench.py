@@ -69,9 +69,9 @@ def _overview_step(url: str, slug: str, as_of_iso: str) -> dict:
     from app.core.db import make_engine
     from app.domain.access import Principal
     from app.store.accounts import get_account
-
-    OPERATOR = Principal.operator()
     from app.store.overview import overview_figures
+
+    operator = Principal.operator()
 
     as_of = datetime.fromisoformat(as_of_iso)
     engine = make_engine(url)
@@ -80,7 +80,7 @@ def _overview_step(url: str, slug: str, as_of_iso: str) -> dict:
     for _ in range(1 + WARM_RUNS):
         with Session(engine) as session:
             began = time.perf_counter()
-            account = get_account(session, slug, principal=OPERATOR)
+            account = get_account(session, slug, principal=operator)
             overview_figures(session, account, start, end, as_of=as_of)
             timings.append(time.perf_counter() - began)
     engine.dispose()
@@ -145,13 +145,11 @@ def _ingest_step(url: str, slug: str, csv_path: str) -> dict:
     from app.core.db import make_engine
     from app.domain.access import Principal
     from app.store.accounts import get_account
-
-    OPERATOR = Principal.operator()
     from app.store.ingest import ingest_file
 
     engine = make_engine(url)
     with Session(engine) as session:
-        account = get_account(session, slug, principal=OPERATOR)
+        account = get_account(session, slug, principal=Principal.operator())
         began = time.perf_counter()
         report = ingest_file(session, account, csv_path)
         seconds = time.perf_counter() - began
