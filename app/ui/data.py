@@ -811,16 +811,21 @@ def remove_member(slug: str, email: str) -> None:
 
 
 @scoped_cache
-def audit_events(slug: str, action: str | None, limit: int, offset: int) -> tuple[int, list]:
-    """``(how many entries match, this page of them)``, newest first."""
+def audit_count(slug: str, action: str | None) -> int:
+    """How many entries of the account's trail match ``action`` (every entry when ``None``)."""
     from app.store import audit
 
     with _session() as s:
-        acc = _account(s, slug)
-        return (
-            audit.count_events(s, _who(), acc, action=action),
-            audit.list_events(s, _who(), acc, action=action, limit=limit, offset=offset),
-        )
+        return audit.count_events(s, _who(), _account(s, slug), action=action)
+
+
+@scoped_cache
+def audit_events(slug: str, action: str | None, limit: int, offset: int) -> list:
+    """One page of the entries matching ``action``, newest first."""
+    from app.store import audit
+
+    with _session() as s:
+        return audit.list_events(s, _who(), _account(s, slug), action=action, limit=limit, offset=offset)
 
 
 def audit_export(slug: str) -> Callable[[], str]:

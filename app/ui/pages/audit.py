@@ -7,6 +7,7 @@ import json
 import streamlit as st
 
 from app.ui import components, data
+from app.ui import format as fmt
 from app.ui.frame import page_header, require_admin
 
 PAGE_SIZE = 50
@@ -30,7 +31,7 @@ page_header("Audit trail", ctx, "who changed what, when, with the values before 
 
 c1, c2, c3 = st.columns([2, 1, 1])
 action = c1.selectbox("Show", list(ACTION_LABELS), format_func=ACTION_LABELS.get, key="audit_action")
-total, _ = data.audit_events(slug, action, 1, 0)
+total = data.audit_count(slug, action)
 pages = max(1, -(-total // PAGE_SIZE))
 page_no = c2.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="audit_page")
 c3.download_button(
@@ -52,7 +53,7 @@ if total == 0:
     )
     st.stop()
 
-_, rows = data.audit_events(slug, action, PAGE_SIZE, (int(page_no) - 1) * PAGE_SIZE)
+rows = data.audit_events(slug, action, PAGE_SIZE, (int(page_no) - 1) * PAGE_SIZE)
 
 
 def _shown(value) -> str:
@@ -75,7 +76,7 @@ def _change(before: dict | None, after: dict | None) -> str:
     return "; ".join(parts)
 
 
-st.caption(f"{total:,} change{'s' if total != 1 else ''}, newest first · page {int(page_no)} of {pages}")
+st.caption(f"{fmt.plural(total, 'change')}, newest first · page {int(page_no)} of {pages}")
 st.dataframe(
     [
         {
