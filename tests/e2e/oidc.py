@@ -116,7 +116,8 @@ def app_page(oidc_auth: OidcAuth, browser, env: dict, log: Path) -> Iterator:
     """A page, in a browser context of its own, on an app started with sign-in through ``oidc_auth``.
 
     A failure inside comes out with the end of the server's log, which is where
-    a sign-in that went wrong says why; the context is closed either way.
+    a sign-in that went wrong says why, and a screenshot of the page beside the
+    log; the context is closed either way.
     """
     with running_app(env, log, **oidc_auth.app_kwargs):
         context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -125,7 +126,14 @@ def app_page(oidc_auth: OidcAuth, browser, env: dict, log: Path) -> Iterator:
         try:
             yield page
         except Exception as exc:
-            raise AssertionError(f"{exc}\n--- server log ---\n{log.read_text()[-4000:]}") from exc
+            shot = log.with_suffix(".png")
+            try:
+                page.screenshot(path=shot, full_page=True)
+            except Exception:  # noqa: BLE001 - the failure itself matters more than its picture
+                shot = None
+            raise AssertionError(
+                f"{exc}\n--- screenshot: {shot} ---\n--- server log ---\n{log.read_text()[-4000:]}"
+            ) from exc
         finally:
             context.close()
 
