@@ -13,6 +13,7 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from app.core import clock
 from app.core.config import REPO_ROOT
 from app.domain.access import Principal
 from app.domain.errors import OverseerError
@@ -47,7 +48,7 @@ def _date(text: str) -> date:
 
 def _as_of(text: str | None) -> datetime:
     if text is None:
-        return datetime.now(timezone.utc)
+        return clock.now()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -168,7 +169,7 @@ def cmd_quote(args) -> int:
     if args.month:
         year, month = _month(args.month)
     else:
-        today = datetime.now(timezone.utc).date()
+        today = clock.now().date()
         year, month = today.year, today.month
     invoice = quote(
         plan,
@@ -399,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)
+        clock.check()
         return args.func(args)
     except OverseerError as exc:
         print(f"overseer: error: {exc}", file=sys.stderr)

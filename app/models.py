@@ -14,10 +14,12 @@ from sqlalchemy import JSON, Column, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from app.core import clock
+
 
 def utcnow() -> datetime:
-    """Current time as an aware UTC datetime (the storage convention)."""
-    return datetime.now(timezone.utc)
+    """Now as an aware UTC datetime (the storage convention), from :func:`app.core.clock.now`."""
+    return clock.now()
 
 
 class ExactDecimal(TypeDecorator):

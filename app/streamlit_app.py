@@ -15,6 +15,7 @@ if str(_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from app.core import clock  # noqa: E402
 from app.ui import data  # noqa: E402
 from app.ui.auth import gate, user_panel  # noqa: E402
 from app.ui.frame import show_error, sidebar  # noqa: E402
@@ -65,6 +66,7 @@ def navigation(who) -> dict[str, list[st.Page]]:
 
 
 try:
+    clock.check()  # an unreadable OVERSEER_NOW is said once, plainly, before any figure uses it
     data.sync_with_database()  # first: a membership changed on another server must count in this run
     who = gate()
 except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser

@@ -25,6 +25,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
+from app.core import clock
 from app.core.db import get_engine, session_scope
 from app.domain.access import Principal
 from app.domain.errors import NotFound
@@ -39,16 +40,8 @@ TTL = 600  # seconds; writes clear the caches at once, the TTL only bounds stale
 
 
 def now() -> datetime:
-    """The app's "now": real UTC time, or ``OVERSEER_NOW`` (ISO 8601; UTC when it has no offset)."""
-    text = os.environ.get("OVERSEER_NOW", "").strip()
-    if text:
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            moment = None
-        if moment is not None:
-            return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    return datetime.now(timezone.utc)
+    """The app's "now": real UTC time, or ``OVERSEER_NOW`` (see :mod:`app.core.clock`)."""
+    return clock.now()
 
 
 def as_of_key() -> datetime:

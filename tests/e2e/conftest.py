@@ -30,6 +30,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# Browser tests run at a fixed moment, so the demo (generated relative to "now") holds the same rows
+# whatever day the suite runs on. Only test_demo_today.py runs on the real clock (or on the
+# OVERSEER_NOW the suite itself was started with, as CI does to try awkward dates).
+E2E_NOW = "2026-11-24T12:00:00+00:00"
+
+
+def pinned_env(**extra: str) -> dict:
+    """The environment of an app under test: this one, at :data:`E2E_NOW`, importing this checkout."""
+    return {**os.environ, "PYTHONPATH": str(REPO), "OVERSEER_NOW": E2E_NOW, **extra}
 
 
 def _unavailable(reason: str):
@@ -118,8 +127,7 @@ def app_server(tmp_path_factory):
     """Base URL of a running app on a fresh SQLite database holding the demo."""
     require_chromium()
     workdir = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/e2e.db", "PYTHONPATH": str(REPO)}
-    env.pop("OVERSEER_NOW", None)
+    env = pinned_env(DATABASE_URL=f"sqlite:///{workdir}/e2e.db")
     load_demo_into(env)
     with running_app(env, workdir / "server.log") as base:
         yield base

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.conftest import REPO, load_demo_into, no_failure, wait_idle
+from tests.e2e.conftest import REPO, load_demo_into, no_failure, pinned_env, wait_idle
 from tests.e2e.oidc import app_page, oidc_auth, sign_in, sign_out  # noqa: F401 - oidc_auth is a fixture
 
 pytestmark = [
@@ -42,8 +42,7 @@ def _main(page) -> str:
 
 
 def test_a_viewer_is_kept_to_their_account_and_an_admin_can_edit(oidc_auth, chromium_browser, tmp_path):  # noqa: F811
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/access.db", "PYTHONPATH": str(REPO)}
-    env.pop("OVERSEER_NOW", None)
+    env = pinned_env(DATABASE_URL=f"sqlite:///{tmp_path}/access.db")
     load_demo_into(env)
     _overseer(env, "member", "set", "vic@example.com", "--account", MINE, "--role", "viewer")
     _overseer(env, "member", "set", "ada@example.com", "--account", MINE, "--role", "admin")

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import REPO, no_failure, require_chromium, running_app, wait_idle
+from tests.e2e.conftest import REPO, no_failure, pinned_env, require_chromium, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -20,8 +20,7 @@ def empty_app(tmp_path_factory):
     """Base URL of the app on a fresh, empty SQLite database (no demo loaded)."""
     require_chromium()
     workdir = tmp_path_factory.mktemp("e2e-sales")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/empty.db", "PYTHONPATH": str(REPO)}
-    env.pop("OVERSEER_NOW", None)
+    env = pinned_env(DATABASE_URL=f"sqlite:///{workdir}/empty.db")
     with running_app(env, workdir / "server.log") as base:
         yield base
 

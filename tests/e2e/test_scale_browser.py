@@ -16,7 +16,7 @@ from datetime import datetime, time as dtime, timedelta, timezone
 import pytest
 
 from app.bench import HISTORY_DAYS, _build
-from tests.e2e.conftest import REPO, require_chromium, running_app, wait_idle
+from tests.e2e.conftest import E2E_NOW, REPO, pinned_env, require_chromium, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -33,13 +33,12 @@ def test_overview_of_a_million_outcomes_shows_quickly(browser, tmp_path, capsys)
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
-    today = datetime.now(timezone.utc).date()
+    today = datetime.fromisoformat(E2E_NOW).date()
     until = datetime.combine(today, dtime(12, 0), tzinfo=timezone.utc)
     rows, build_s = _build(url, "scale", OUTCOMES, today - timedelta(days=HISTORY_DAYS), until,
                            tmp_path / "scale.csv", insert=True)
     (tmp_path / "scale.csv").unlink()
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
-    env.pop("OVERSEER_NOW", None)
+    env = pinned_env(DATABASE_URL=url)
     with running_app(env, tmp_path / "server.log") as base:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import REPO, no_failure
+from tests.e2e.conftest import REPO, no_failure, pinned_env
 from tests.e2e.oidc import app_page, oidc_auth, sign_in, sign_out  # noqa: F401 - oidc_auth is a fixture
 
 pytestmark = [
@@ -23,8 +23,7 @@ pytestmark = [
 
 
 def test_sign_in_and_out_through_the_identity_provider(oidc_auth, chromium_browser, tmp_path):  # noqa: F811
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/signin.db", "PYTHONPATH": str(REPO)}
-    env.pop("OVERSEER_NOW", None)
+    env = pinned_env(DATABASE_URL=f"sqlite:///{tmp_path}/signin.db")
     log = tmp_path / "server.log"
     with app_page(oidc_auth, chromium_browser, env, log) as page:
         sign_in(page, oidc_auth.app_url, "ana@example.com", "Ana Lima")

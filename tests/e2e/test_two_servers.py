@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core.db import make_engine
-from tests.e2e.conftest import REPO, load_demo_into, open_page, require_chromium, running_app, wait_idle
+from tests.e2e.conftest import REPO, load_demo_into, open_page, pinned_env, require_chromium, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -42,8 +42,7 @@ def _accuracy(pg) -> str:
 
 def test_a_review_in_one_server_is_seen_in_the_other(shared_postgres, browser, tmp_path):
     require_chromium()
-    env = {**os.environ, "DATABASE_URL": shared_postgres, "PYTHONPATH": str(REPO)}
-    env.pop("OVERSEER_NOW", None)
+    env = pinned_env(DATABASE_URL=shared_postgres)
     load_demo_into(env)
     with running_app(env, tmp_path / "a.log") as server_a, running_app(env, tmp_path / "b.log") as server_b:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
