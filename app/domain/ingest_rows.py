@@ -31,7 +31,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "verdict",
     "handoff_step",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = STEPS
+#: ``reviewed_at`` dates the row's verdict (SPEC "Data in"); without it the verdict counts from
+#: ``completed_at`` for an outcome new to Overseer, and from the import for a changed one.
+OPTIONAL_COLUMNS: tuple[str, ...] = (*STEPS, "reviewed_at")
 #: JSON Lines records may leave these keys out (absent means empty, or "keep the stored value" for steps).
 JSONL_REQUIRED_KEYS: tuple[str, ...] = ("outcome_id", "job", "started_at", "status")
 MAX_OUTCOME_ID = 200
@@ -90,6 +92,8 @@ class OutcomeRecord(NamedTuple):
     steps : mapping of str to str or None
         Who performed each step, only for the steps the row mentions: a step
         the file does not mention keeps its stored value on update.
+    reviewed_at : datetime or None
+        When the verdict was given (aware UTC), if the row says; only with a verdict.
     """
 
     line: int
@@ -102,6 +106,7 @@ class OutcomeRecord(NamedTuple):
     handoff_step: str | None
     handoff_given: bool = True
     steps: Mapping[str, str | None] = MappingProxyType({})
+    reviewed_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -279,7 +284,11 @@ def _plainly_valid(values: Mapping[str, object], line: int, jobs: Collection[str
         verdict = raw_verdict.strip().lower() if raw_verdict is not None else ""
         raw_handoff = get("handoff_step")
         handoff = raw_handoff.strip().lower() if raw_handoff is not None else ""
+        raw_reviewed = get("reviewed_at")
+        raw_reviewed = raw_reviewed.strip() if raw_reviewed is not None else ""
     except AttributeError:  # a number, a list, a missing key: the full check says what
+        return None
+    if raw_reviewed and (not verdict or verdict == "unreviewed"):
         return None
     if (
         not outcome_id
@@ -306,7 +315,17 @@ def _plainly_valid(values: Mapping[str, object], line: int, jobs: Collection[str
             tz = completed_at.tzinfo
             if tz is not _UTC:
                 completed_at = completed_at.replace(tzinfo=_UTC) if tz is None else completed_at.astimezone(_UTC)
+        reviewed_at = None
+        if raw_reviewed:
+            reviewed_at = datetime.fromisoformat(raw_reviewed)
+            tz = reviewed_at.tzinfo
+            if tz is not _UTC:
+                reviewed_at = reviewed_at.replace(tzinfo=_UTC) if tz is None else reviewed_at.astimezone(_UTC)
     except (ValueError, OverflowError):
+        return None
+    if reviewed_at is not None and (
+        completed_at is None or reviewed_at < completed_at or not MIN_YEAR <= reviewed_at.year <= MAX_YEAR
+    ):
         return None
     # Both are UTC by now, so their years are the years the rule means (cheaper than comparing aware times).
     if not MIN_YEAR <= started_at.year <= MAX_YEAR:
@@ -343,6 +362,7 @@ def _plainly_valid(values: Mapping[str, object], line: int, jobs: Collection[str
             handoff or None,
             "handoff_step" in values,
             steps,
+            reviewed_at,
         ),
     )
 
@@ -409,6 +429,19 @@ def _check_row(values: Mapping[str, object], line: int, jobs: Collection[str]) -
     if verdict is not None and status == "open":
         errors.append(RowError(line, "verdict", "an open outcome cannot have a verdict; only closed outcomes are reviewed"))
 
+    reviewed_at = None
+    raw_reviewed = get("reviewed_at")
+    if raw_reviewed:
+        try:
+            reviewed_at = parse_time(raw_reviewed)
+        except ValueError as exc:
+            errors.append(RowError(line, "reviewed_at", f"reviewed_at {exc}"))
+        else:
+            if verdict is None and not any(e.column == "verdict" for e in errors):
+                errors.append(RowError(line, "reviewed_at", "reviewed_at dates a verdict; this row has none"))
+            elif completed_at is not None and reviewed_at < completed_at:
+                errors.append(RowError(line, "reviewed_at", "reviewed_at is before completed_at"))
+
     handoff_given = "handoff_step" in values
     raw_handoff = get("handoff_step")
     handoff_step = _choice(raw_handoff, STEPS, "handoff_step", line, errors) if raw_handoff else None
@@ -432,4 +465,5 @@ def _check_row(values: Mapping[str, object], line: int, jobs: Collection[str]) -
         handoff_step=handoff_step,
         handoff_given=handoff_given,
         steps=steps,
+        reviewed_at=reviewed_at,
     )

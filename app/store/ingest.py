@@ -75,7 +75,7 @@ from app.models import (
 )
 from app.store import audit
 from app.store.accounts import list_jobs
-from app.store.reviews import MAX_REVIEWER, last_imported_verdicts
+from app.store.reviews import MAX_REVIEWER, last_imported_reviews
 
 BATCH_SIZE = 5000
 # Key space of the advisory lock that lets one import at a time write into an account (PostgreSQL).
@@ -291,7 +291,7 @@ def _probe_sql(columns: Sequence[str], *, lock: bool) -> str:
 
 _STORED_SQL = _probe_sql(_STORED_NAMES, lock=False)
 _STORED_LOCKED_SQL = _probe_sql(_STORED_NAMES, lock=True)
-_JUDGED_SQL = _probe_sql(("id", "verdict"), lock=False)
+_JUDGED_SQL = _probe_sql(("id", "outcome_id", "verdict"), lock=False)
 _REVIEW_COPIED = ("outcome_pk", "reviewer", "reviewed_at", "verdict", "comment", "source")
 # PostgreSQL's name for each SQL type a binary COPY of the import's columns meets.
 _PG_COPY_TYPES = {"INTEGER": "int4", "VARCHAR": "varchar", "TIMESTAMP WITH TIME ZONE": "timestamptz"}
@@ -543,9 +543,9 @@ class _Batches:
         stored = self._stored(job_id, [r.outcome_id for r in recs], lock=write)
         # A file repeats its source's verdict on every re-import; only a verdict the source changed
         # may override a person's later review in Overseer.
-        imported = last_imported_verdicts(self.session, [row.id for row in stored.values() if row.reviewed_at is not None])
+        imported = last_imported_reviews(self.session, [row.id for row in stored.values() if row.reviewed_at is not None])
         inserts: list[tuple] = []
-        judged: list[str] = []
+        judged: dict[str, datetime] = {}
         updates: list[dict] = []
         reviews: list[dict] = []
         count = self.rollups.count
@@ -560,21 +560,24 @@ class _Batches:
                     steps = rec.steps
                     performers = tuple(map(steps.get, STEPS)) if steps else _NOBODY
                     verdict = rec.verdict
+                    # New to Overseer, the verdict was known when the outcome was: a backlog never
+                    # turns into credits (SPEC "Data in").
+                    at = (rec.reviewed_at or rec.completed_at) if verdict else None
                     # The verdict goes in with the row, so the rollups count the row once, as it ends up.
                     values = (
                         rec.started_at, rec.completed_at, rec.status, verdict or "unreviewed",
-                        now if verdict else None, rec.handoff_step, *performers,
+                        at, rec.handoff_step, *performers,
                     )
                     count(job_id, values, 1)
                     inserts.append(
                         (
                             account_id, job_id, rec.outcome_id, bind(rec.started_at), bind(rec.completed_at),
-                            values[2], values[3], bound_now if verdict else None, rec.handoff_step, *performers,
+                            values[2], values[3], bind(at), rec.handoff_step, *performers,
                             bound_now,
                         )
                     )
                     if verdict:
-                        judged.append(rec.outcome_id)
+                        judged[rec.outcome_id] = at
                 continue
             if current.status in CLOSED_STATUSES and rec.status not in CLOSED_STATUSES:
                 report.rejected.append(
@@ -592,13 +595,14 @@ class _Batches:
             for step, performer in rec.steps.items():
                 wanted[step_column(step)] = performer
             changed = any(old[col] != value for col, value in wanted.items())
-            last = imported.get(current.id)
+            last_verdict, last_at = imported.get(current.id, (None, None))
             review = (
                 rec.verdict is not None
-                and rec.verdict != last
+                # The source said something new: another verdict, or the same one at another time.
+                and (rec.verdict != last_verdict or (rec.reviewed_at is not None and rec.reviewed_at != last_at))
                 # Recorded when it changes the verdict, or when the source changed its mind
                 # (remembered even if a person already said the same).
-                and (rec.verdict != current.verdict or last is not None)
+                and (rec.verdict != current.verdict or last_verdict is not None)
             )
             if not changed and not review:
                 report.unchanged += 1
@@ -607,11 +611,14 @@ class _Batches:
             if not write:
                 continue
             if review:
-                reviews.append({"outcome_pk": current.id, "verdict": rec.verdict})
+                # An outcome that was open had no verdict to change: its verdict was known when it
+                # closed. A stored verdict the file changes counts from now (SPEC "Data in").
+                at = rec.reviewed_at or (rec.completed_at if current.status not in CLOSED_STATUSES else now)
+                reviews.append({"outcome_pk": current.id, "verdict": rec.verdict, "reviewed_at": at})
                 # As record_review: the verdict follows the latest review only.
-                if current.reviewed_at is None or now >= current.reviewed_at:
+                if current.reviewed_at is None or at >= current.reviewed_at:
                     wanted["verdict"] = rec.verdict
-                    wanted["reviewed_at"] = now
+                    wanted["reviewed_at"] = at
                     changed = True
             if changed:
                 merged = {col: old[col] for col in _ROW}
@@ -637,23 +644,25 @@ class _Batches:
                 conn.exec_driver_sql(self.insert_sql, inserts)
             if judged:
                 if postgres:
-                    found = self._pg_among(_JUDGED_SQL, job_id, judged)
+                    found = self._pg_among(_JUDGED_SQL, job_id, list(judged))
                 else:
                     found = conn.execute(
-                        select(_OUTCOME.c.id, _OUTCOME.c.verdict).where(
+                        select(_OUTCOME.c.id, _OUTCOME.c.outcome_id, _OUTCOME.c.verdict).where(
                             _OUTCOME.c.job_id == job_id, _OUTCOME.c.outcome_id.in_(judged)
                         )
                     )
-                reviews += [{"outcome_pk": pk, "verdict": verdict} for pk, verdict in found]
+                reviews += [
+                    {"outcome_pk": pk, "verdict": verdict, "reviewed_at": judged[outcome_id]}
+                    for pk, outcome_id, verdict in found
+                ]
         if reviews:
             if postgres:
-                at = self.now
                 self._copy(
                     _REVIEW, _REVIEW_COPIED,
-                    [(r["outcome_pk"], self.reviewer, at, r["verdict"], "", "import") for r in reviews],
+                    [(r["outcome_pk"], self.reviewer, r["reviewed_at"], r["verdict"], "", "import") for r in reviews],
                 )
             else:
-                common = {"reviewer": self.reviewer, "reviewed_at": self.now, "comment": "", "source": "import"}
+                common = {"reviewer": self.reviewer, "comment": "", "source": "import"}
                 conn.execute(insert(_REVIEW), [{**common, **r} for r in reviews])
         self.wrote = True
 

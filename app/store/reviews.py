@@ -173,14 +173,19 @@ def review_history(session: Session, outcome: Outcome) -> list[Review]:
     return list(session.exec(stmt))
 
 
-def last_imported_verdicts(session: Session, outcome_pks: list[int]) -> dict[int, str]:
-    """For each outcome, the verdict its latest imported review carried (outcomes with none are absent)."""
+def last_imported_reviews(session: Session, outcome_pks: list[int]) -> dict[int, tuple[str, datetime]]:
+    """For each outcome, ``(verdict, reviewed_at)`` of its latest imported review (outcomes with none are absent)."""
     if not outcome_pks:
         return {}
     stmt = (
-        select(Review.outcome_pk, Review.verdict)
+        select(Review.outcome_pk, Review.verdict, Review.reviewed_at)
         .where(Review.outcome_pk.in_(outcome_pks), Review.source == "import")
         .order_by(Review.outcome_pk, Review.reviewed_at, Review.id)
     )
     # Rows come oldest first per outcome, so the last assignment wins.
-    return {pk: verdict for pk, verdict in session.exec(stmt)}
+    return {pk: (verdict, _utc(at)) for pk, verdict, at in session.exec(stmt)}
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands times back naive; they were stored as UTC.
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

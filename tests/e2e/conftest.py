@@ -123,13 +123,19 @@ def require_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Base URL of a running app on a fresh SQLite database holding the demo."""
+def demo_database(tmp_path_factory) -> Path:
+    """A SQLite file holding the demo, generated at :data:`E2E_NOW`; tests may read it to know what to expect."""
     require_chromium()
-    workdir = tmp_path_factory.mktemp("e2e")
-    env = pinned_env(DATABASE_URL=f"sqlite:///{workdir}/e2e.db")
-    load_demo_into(env)
-    with running_app(env, workdir / "server.log") as base:
+    path = tmp_path_factory.mktemp("e2e") / "e2e.db"
+    load_demo_into(pinned_env(DATABASE_URL=f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_server(demo_database):
+    """Base URL of a running app on :func:`demo_database`."""
+    env = pinned_env(DATABASE_URL=f"sqlite:///{demo_database}")
+    with running_app(env, demo_database.parent / "server.log") as base:
         yield base
 
 

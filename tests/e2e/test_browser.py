@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 
@@ -88,8 +89,25 @@ def test_account_and_range_stay_in_the_address(page, app_server):
     assert "1–31 Oct 2026" in copy.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
 
 
-def test_outcome_filters_stay_in_the_address(page, app_server):
-    open_page(page, app_server, "outcomes?account=Northwind+Support&view=All+outcomes&status=Failed&verdict=Unreviewed")
+def _with_failed_unreviewed(database) -> tuple[str, str, str]:
+    """The demo account with the most failed, unreviewed outcomes, and the days they span.
+
+    Read from the demo this run generated, so the test expects what the data holds
+    rather than what one day's demo happened to hold.
+    """
+    with sqlite3.connect(database) as conn:
+        name, first, last = conn.execute(
+            "SELECT a.name, MIN(date(o.completed_at)), MAX(date(o.completed_at)) FROM outcome o "
+            "JOIN account a ON a.id = o.account_id WHERE o.status = 'failed' AND o.verdict = 'unreviewed' "
+            "GROUP BY a.id ORDER BY COUNT(*) DESC LIMIT 1"
+        ).fetchone()
+    return name, first, last
+
+
+def test_outcome_filters_stay_in_the_address(page, app_server, demo_database):
+    name, first, last = _with_failed_unreviewed(demo_database)
+    account = name.replace(" ", "+")
+    open_page(page, app_server, f"outcomes?account={account}&range={first}&range={last}&view=All+outcomes&status=Failed&verdict=Unreviewed")
     summary = _outcome_count(page)
     assert "failed" in summary and "completed" not in summary and "open" not in summary, summary
     # A filter changed on the page goes into the address, and the copied link opens the same list.
@@ -97,7 +115,7 @@ def test_outcome_filters_stay_in_the_address(page, app_server):
     page.get_by_label("Outcome id contains").press("Enter")
     page.wait_for_url(re.compile(r"[?&]q=-00"))
     wait_idle(page, 800)
-    assert "status=Failed" in page.url and "verdict=Unreviewed" in page.url
+    assert "status=Failed" in page.url and "verdict=Unreviewed" in page.url and f"range={first}" in page.url
     shown = _outcome_count(page)
     copy = page.context.new_page()
     open_page(copy, page.url.split("/outcomes")[0], "outcomes?" + page.url.split("?", 1)[1])
