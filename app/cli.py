@@ -76,6 +76,12 @@ def _print_invoice_text(invoice) -> None:
         print(f"{line.description:<{width}}  {line.quantity:>8}  {str(line.unit_price):>10}  {money_str(line.amount):>12}")
     print(f"{'Total':<{width}}  {'':>8}  {'':>10}  {money_str(invoice.total):>12} {invoice.currency}")
     print(f"Free outcomes used {invoice.free_used}, remaining {invoice.free_remaining}")
+    if invoice.status == "final":
+        print(f"Final invoice {invoice.number}, closed {invoice.closed_at.isoformat()}")
+    elif invoice.status == "draft":
+        print("Draft: it may still change until the month closes")
+    for late in invoice.late:
+        print(f"Holds {late.outcomes} late outcomes of {late.year:04d}-{late.month:02d}")
     if invoice.projected is not None:
         p = invoice.projected
         print(
@@ -113,6 +119,18 @@ def cmd_account_add(args) -> int:
     return 0
 
 
+def cmd_account_set(args) -> int:
+    from app.core.db import session_scope
+    from app.store.accounts import get_account
+    from app.store.closing import set_grace_days
+
+    with session_scope(write=True) as session:
+        account = get_account(session, args.slug, principal=OPERATOR)
+        set_grace_days(session, OPERATOR, account, args.grace_days)
+    print(f"{args.slug}: a month's invoice is final {args.grace_days} days after the month ends")
+    return 0
+
+
 def cmd_ingest(args) -> int:
     from app.core.db import session_scope
     from app.store.accounts import get_account
@@ -140,11 +158,29 @@ def cmd_invoice(args) -> int:
     from app.core.db import session_scope
     from app.store.accounts import get_account
     from app.store.billing import invoice_for_month
+    from app.store.closing import close_due, close_through
 
     year, month = _month(args.month)
+    if args.action == "close":
+        if args.as_of:
+            raise OverseerError("a month closes now: 'invoice close' takes no --as-of")
+        with session_scope(write=True) as session:
+            account = get_account(session, args.account, principal=OPERATOR)
+            close_due(session, account, clock.now())
+            closed = close_through(session, OPERATOR, account, year, month, clock.now())
+            done = [(row.number, row.total, row.currency) for row in closed]
+        if args.json:
+            _print_json([{"number": n, "total": f"{t:.2f}", "currency": c} for n, t, c in done])
+        else:
+            for number, total, currency in done:
+                print(f"Closed {number}: {total:.2f} {currency}, final")
+        return 0
     as_of = _as_of(args.as_of)
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         account = get_account(session, args.account, principal=OPERATOR)
+        # Months past their grace period close before anything is shown, as on every page.
+        close_due(session, account, clock.now())
+        session.commit()
         invoice = invoice_for_month(session, account, year, month, as_of=as_of)
     if args.json:
         _print_json(invoice.to_json())
@@ -286,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="job template: customer-support, data-analysis or report-generation")
     p.add_argument("--since", help="subscription start, YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_account_add)
+    p = account_sub.add_parser("set", help="change an account's settings")
+    p.add_argument("slug")
+    p.add_argument("--grace-days", type=int, required=True,
+                   help="days after a month ends before its invoice is final by itself (0-30)")
+    p.set_defaults(func=cmd_account_set)
 
     p = sub.add_parser("member", help="who belongs to which account, as viewer or admin")
     member_sub = p.add_subparsers(dest="member_command", required=True, parser_class=_Parser)
@@ -322,7 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", help="only this account's (slug); default every account's")
     p.set_defaults(func=cmd_rollups_rebuild)
 
-    p = sub.add_parser("invoice", help="an account's invoice for a month")
+    p = sub.add_parser("invoice", help="an account's invoice for a month; 'invoice close' makes a month final")
+    p.add_argument("action", nargs="?", choices=["close"],
+                   help="close: make the month's invoice final now, and every open month before it")
     p.add_argument("--account", required=True)
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--as-of", help="ISO 8601 time (default: now)")

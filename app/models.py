@@ -56,6 +56,8 @@ class Account(SQLModel, table=True):
     monthly_budget: Decimal | None = money_field(None, nullable=True)
     target_completion_rate: Decimal | None = money_field(None, nullable=True)
     target_accuracy: Decimal | None = money_field(None, nullable=True)
+    # Days after a month ends before its invoice is final (SPEC "Billing over time"), 0-30.
+    grace_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -82,6 +84,40 @@ class Subscription(SQLModel, table=True):
     started_on: date
     converted_on: date | None = None
     seats: int = 0
+
+
+class ClosedInvoice(SQLModel, table=True):
+    """A month's final invoice, stored when the month closed; never changed afterwards.
+
+    ``plan`` is the plan JSON the month was rated with. ``own_total`` and
+    ``own_billable`` are what the month's own outcomes came to at closing (the
+    total without the lines for changes to earlier months); ``settled`` records,
+    per earlier closed month, the amount and outcomes this invoice billed for
+    what changed there after it closed (``{"YYYY-MM": {"amount": "1.00", "outcomes": 1}}``),
+    and ``late`` the late outcomes it holds (``[{"month": "YYYY-MM", "outcomes": N}]``).
+    """
+
+    __tablename__ = "closed_invoice"
+    __table_args__ = (UniqueConstraint("account_id", "year", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    year: int
+    month: int
+    number: str = Field(max_length=100)
+    currency: str = Field(max_length=3)
+    plan: dict = Field(sa_column=Column(JSON, nullable=False))
+    lines: list = Field(sa_column=Column(JSON, nullable=False))
+    total: Decimal = money_field(Decimal(0))
+    own_total: Decimal = money_field(Decimal(0))
+    billable: int = 0
+    own_billable: int = 0
+    free_used: int = 0
+    free_remaining: int = 0
+    late: list = Field(sa_column=Column(JSON, nullable=False))
+    settled: dict = Field(sa_column=Column(JSON, nullable=False))
+    closed_at: datetime
+    closed_by: str = Field(max_length=320)
 
 
 class Job(SQLModel, table=True):

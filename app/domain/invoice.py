@@ -22,7 +22,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from app.domain.charges import Line, lines_total, usage_lines
@@ -30,7 +30,7 @@ from app.domain.errors import OverseerError
 from app.domain.money import money_str, round_cents
 from app.domain.plans import PlanSpec
 
-__all__ = ["Line", "Projection", "Invoice", "rate_month", "quote", "usage_charge"]
+__all__ = ["Line", "LateOutcomes", "Projection", "Invoice", "rate_month", "quote", "usage_charge"]
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,25 @@ class Projection:
 
 
 @dataclass(frozen=True)
+class LateOutcomes:
+    """Outcomes of a closed month that became billable after it closed, billed in a later invoice."""
+
+    year: int
+    month: int
+    outcomes: int
+
+    def to_json(self) -> dict:
+        return {"month": f"{self.year:04d}-{self.month:02d}", "outcomes": self.outcomes}
+
+
+@dataclass(frozen=True)
 class Invoice:
-    """A month's invoice: its lines, total and free allowance use."""
+    """A month's invoice: its lines, total and free allowance use.
+
+    An account's invoice also says whether it is a ``"draft"`` or ``"final"``
+    (``status``; None for a quote), its ``number`` and ``closed_at`` once final,
+    and the ``late`` outcomes of closed months it bills.
+    """
 
     currency: str
     lines: tuple[Line, ...]
@@ -67,6 +84,10 @@ class Invoice:
     month: int | None = None
     billable: int = 0
     projected: Projection | None = None
+    status: str | None = None
+    number: str | None = None
+    closed_at: datetime | None = None
+    late: tuple[LateOutcomes, ...] = ()
 
     def to_json(self) -> dict:
         """The invoice as exchanged in JSON.
@@ -92,6 +113,11 @@ class Invoice:
             "free_used": self.free_used,
             "free_remaining": self.free_remaining,
         }
+        if self.status is not None:
+            data["status"] = self.status
+            data["number"] = self.number
+            data["closed_at"] = None if self.closed_at is None else self.closed_at.isoformat()
+            data["late"] = [late.to_json() for late in self.late]
         if self.projected is not None:
             data["projected"] = self.projected.to_json()
         return data

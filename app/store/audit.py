@@ -43,6 +43,7 @@ ACTIONS: tuple[str, ...] = (
     "job_map",
     "job.add",
     "plan",
+    "month.close",
     "settings",
     "value_inputs",
     "member.add",

@@ -44,6 +44,7 @@ Rules chosen where SPEC is silent (they belong in the README too):
 from __future__ import annotations
 
 import calendar
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -55,9 +56,9 @@ from sqlmodel import Session
 
 from app.domain.charges import Line
 from app.domain.errors import OverseerError
-from app.domain.invoice import Invoice, rate_month, usage_charge
-from app.domain.plans import PlanSpec
-from app.models import Account, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
+from app.domain.invoice import Invoice, LateOutcomes, rate_month, usage_charge
+from app.domain.plans import PlanSpec, parse_plan
+from app.models import Account, ClosedInvoice, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
 from app.store.accounts import get_subscription
 from app.store.metrics import as_date
 
@@ -123,9 +124,13 @@ class BillingContext:
     credits: dict | None = None
     days: dict = field(default_factory=dict)
     completed: dict = field(default_factory=dict)
+    closed: dict[tuple[int, int], ClosedInvoice] = field(default_factory=dict)
+    others: dict = field(default_factory=dict)  # contexts of the other plans closed months were rated with
 
 
-def billing_context(session: Session, account: Account, *, as_of: datetime) -> BillingContext:
+def billing_context(
+    session: Session, account: Account, *, as_of: datetime, plan: PlanSpec | None = None, with_closed: bool = True
+) -> BillingContext:
     """Subscription, plan, allowance use and activation of ``account`` at ``as_of``.
 
     Parameters
@@ -134,6 +139,10 @@ def billing_context(session: Session, account: Account, *, as_of: datetime) -> B
     account : Account
     as_of : datetime
         Timezone-aware.
+    plan : PlanSpec, optional
+        Rate with this plan instead of the account's (a closed month is re-rated with its own).
+    with_closed : bool, default True
+        Read the months closed by ``as_of`` (:func:`closed_months`); False rates every month afresh.
 
     Returns
     -------
@@ -145,11 +154,24 @@ def billing_context(session: Session, account: Account, *, as_of: datetime) -> B
         A naive ``as_of``; :class:`app.domain.errors.NotFound` without a subscription.
     """
     as_of = aware_utc(as_of)
-    sub, plan = get_subscription(session, account)
+    sub, current = get_subscription(session, account)
     completed = completed_by_day(session, account, sub, as_of)
-    ctx = BillingContext(session, account, sub, plan, as_of, None, None, days=_billed_per_day(completed), completed=completed)
+    ctx = BillingContext(
+        session, account, sub, plan or current, as_of, None, None, days=_billed_per_day(completed), completed=completed,
+        closed=closed_months(session, account, as_of) if with_closed else {},
+    )
     ctx.state, ctx.cutoff = _state(ctx)
     return ctx
+
+
+def closed_months(session: Session, account: Account, as_of: datetime) -> dict[tuple[int, int], ClosedInvoice]:
+    """The account's final invoices closed by ``as_of``, by ``(year, month)`` in month order."""
+    rows = session.execute(
+        select(ClosedInvoice)
+        .where(ClosedInvoice.account_id == account.id, ClosedInvoice.closed_at <= as_of)
+        .order_by(ClosedInvoice.year, ClosedInvoice.month)
+    ).scalars()
+    return {(row.year, row.month): row for row in rows}
 
 
 def day_start(day: date) -> datetime:
@@ -692,20 +714,126 @@ def invoice_in(ctx: BillingContext, year: int, month: int) -> Invoice:
     """The invoice of one calendar month within an existing :class:`BillingContext`.
 
     Lets a page that also shows ``ctx.state`` read the rollups once; otherwise
-    the same as :func:`invoice_for_month` at ``ctx.as_of``.
+    the same as :func:`invoice_for_month` at ``ctx.as_of``. A month closed by
+    ``ctx.as_of`` is its stored final invoice; an open one a draft.
     """
     start, end = month_bounds(year, month)
     if start > ctx.as_of:
         raise OverseerError(
             f"no invoice yet for {year:04d}-{month:02d}: the month starts after {ctx.as_of.isoformat()}"
         )
-    usage = month_usage(ctx, year, month)
-    invoice = rate_usage(usage)
+    stored = ctx.closed.get((year, month))
+    if stored is not None:
+        return final_invoice(stored)
+    draft = draft_in(ctx, year, month)
+    invoice = draft.invoice
     if ctx.as_of < end:
         from app.store.projection import project_usage  # projection builds on this module
 
-        invoice = replace(invoice, projected=project_usage(ctx, usage))
+        projected = project_usage(ctx, draft.usage)
+        if draft.changes:
+            # What changed in closed months is owed whatever the rest of the month brings.
+            projected = replace(
+                projected, total=projected.total + draft.changes, low=projected.low + draft.changes,
+                high=projected.high + draft.changes,
+            )
+        invoice = replace(invoice, projected=projected)
     return invoice
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An open month's invoice and what closing it would store.
+
+    ``own`` is the invoice of the month's own outcomes; ``invoice`` adds, in the
+    first open month, one line per closed month that changed since it closed
+    (``settled``: ``{"YYYY-MM": {"amount": str, "outcomes": int}}``), worth ``changes``.
+    """
+
+    usage: MonthUsage
+    own: Invoice
+    invoice: Invoice
+    settled: dict
+    changes: Decimal
+
+
+def _month_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def first_open_month(ctx: BillingContext) -> tuple[int, int]:
+    """The earliest month not closed at ``ctx.as_of`` (months close in order, from the subscription's first)."""
+    if not ctx.closed:
+        return ctx.subscription.started_on.year, ctx.subscription.started_on.month
+    year, month = max(ctx.closed)
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def draft_in(ctx: BillingContext, year: int, month: int) -> Draft:
+    """The draft of an open month at ``ctx.as_of``, with what changed in closed months if it is the first open one.
+
+    A closed month's invoice never changes. What its outcomes would bill now
+    (re-rated with the plan it was closed with, from the outcomes and reviews
+    stored at ``as_of``) minus what was billed for it already (its final invoice
+    and the changes later invoices billed) is billed in the first open month, on
+    one line per closed month: late outcomes, outcomes no longer billable, and
+    what they did to its allowance, activation and tiers. Summed over every
+    month, the invoices therefore equal a fresh rating of all of them.
+    """
+    usage = month_usage(ctx, year, month)
+    own = replace(rate_usage(usage), status="draft")
+    if not ctx.closed or (year, month) != first_open_month(ctx):
+        return Draft(usage, own, own, {}, Decimal(0))
+    lines, late, settled = [], [], {}
+    for (c_year, c_month), stored in ctx.closed.items():
+        key = _month_key(c_year, c_month)
+        now = _rerated(ctx, stored)
+        amount = stored.own_total + sum(
+            (Decimal(later.settled[key]["amount"]) for later in ctx.closed.values() if key in later.settled), Decimal(0)
+        )
+        outcomes = stored.own_billable + sum(
+            int(later.settled[key]["outcomes"]) for later in ctx.closed.values() if key in later.settled
+        )
+        delta, more = now.total - amount, now.billable - outcomes
+        if not delta and not more:
+            continue
+        settled[key] = {"amount": str(delta), "outcomes": more}
+        if more > 0:
+            late.append(LateOutcomes(c_year, c_month, more))
+            text = f"Late outcomes of {key}: {more} (priced as in {key})"
+        elif more < 0:
+            text = f"Outcomes of {key} no longer billable: {-more} (as priced in {key})"
+        else:
+            text = f"Changes to {key} after it closed"
+        lines.append(Line(text, 1, delta, delta))
+    changes = sum((line.amount for line in lines), Decimal(0))
+    invoice = replace(own, lines=own.lines + tuple(lines), total=own.total + changes, late=tuple(late))
+    return Draft(usage, own, invoice, settled, changes)
+
+
+def _rerated(ctx: BillingContext, stored: ClosedInvoice) -> Invoice:
+    """A closed month rated afresh at ``ctx.as_of`` with the plan it was closed with."""
+    plan = parse_plan(stored.plan)
+    if plan != ctx.plan:
+        key = json.dumps(stored.plan, sort_keys=True)
+        if key not in ctx.others:
+            ctx.others[key] = billing_context(ctx.session, ctx.account, as_of=ctx.as_of, plan=plan, with_closed=False)
+        return rate_usage(month_usage(ctx.others[key], stored.year, stored.month))
+    return rate_usage(month_usage(ctx, stored.year, stored.month))
+
+
+def final_invoice(stored: ClosedInvoice) -> Invoice:
+    """The stored final invoice of a closed month, exactly as it was closed."""
+    lines = tuple(
+        Line(line["description"], int(line["quantity"]), Decimal(line["unit_price"]), Decimal(line["amount"]))
+        for line in stored.lines
+    )
+    late = tuple(LateOutcomes(*map(int, item["month"].split("-")), int(item["outcomes"])) for item in stored.late)
+    closed_at = stored.closed_at if stored.closed_at.tzinfo else stored.closed_at.replace(tzinfo=timezone.utc)
+    return Invoice(
+        stored.currency, lines, Decimal(stored.total), stored.free_used, stored.free_remaining, stored.year,
+        stored.month, billable=stored.billable, status="final", number=stored.number, closed_at=closed_at, late=late,
+    )
 
 
 def invoice_history(session: Session, account: Account, *, as_of: datetime) -> list[Invoice]:
