@@ -54,9 +54,10 @@ from decimal import Decimal
 from sqlalchemy import and_, case, extract, func, not_, or_, select
 from sqlmodel import Session
 
+from app.domain import projection
 from app.domain.charges import Line
 from app.domain.errors import OverseerError
-from app.domain.invoice import Invoice, LateOutcomes, rate_month, usage_charge
+from app.domain.invoice import Invoice, LateOutcomes, Projection, rate_month, usage_charge
 from app.domain.plans import PlanSpec, parse_plan
 from app.models import Account, ClosedInvoice, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
 from app.store.accounts import get_subscription
@@ -382,12 +383,13 @@ def billed_days(session: Session, account: Account, sub: Subscription, as_of: da
     return _billed_per_day(completed_by_day(session, account, sub, as_of))
 
 
-def billed_after(ctx: BillingContext, moment: datetime) -> int:
-    """Billed outcomes (at ``ctx.as_of``) completed strictly after ``moment``.
+def billed_after(ctx: BillingContext, moment: datetime, *, inclusive: bool = False) -> int:
+    """Billed outcomes (at ``ctx.as_of``) completed after ``moment``, or at it when ``inclusive``.
 
     Whole days come from ``ctx.days``; on ``moment``'s own day the raw rows of
     the shorter side of ``moment`` are counted (and taken from that day's total
-    when they are the ones before it).
+    when they are the ones before it). The projection's window is closed at
+    its start (``inclusive``): a date-only export stamps a whole day at 00:00.
     """
     day = moment.date()
     whole = sum(n for d, n in ctx.days.items() if d > day)
@@ -397,8 +399,8 @@ def billed_after(ctx: BillingContext, moment: datetime) -> int:
     d0, d1 = day_start(day), day_start(day + DAY)
     billed = partial(billed_conditions, ctx.account, ctx.subscription, ctx.as_of)
     if moment - d0 < d1 - moment:
-        return whole + on_day - _count(ctx.session, *billed(lo=d0, hi=moment))
-    return whole + _count(ctx.session, *billed(lo=moment, lo_open=True, hi=d1, hi_open=True))
+        return whole + on_day - _count(ctx.session, *billed(lo=d0, hi=moment, hi_open=inclusive))
+    return whole + _count(ctx.session, *billed(lo=moment, lo_open=not inclusive, hi=d1, hi_open=True))
 
 
 def _first_of_day(ctx: BillingContext, day: date, offset: int, *, last: bool = False):
@@ -728,8 +730,6 @@ def invoice_in(ctx: BillingContext, year: int, month: int) -> Invoice:
     draft = draft_in(ctx, year, month)
     invoice = draft.invoice
     if ctx.as_of < end:
-        from app.store.projection import project_usage  # projection builds on this module
-
         projected = project_usage(ctx, draft.usage)
         if draft.changes:
             # What changed in closed months is owed whatever the rest of the month brings.
@@ -834,6 +834,42 @@ def final_invoice(stored: ClosedInvoice) -> Invoice:
         stored.currency, lines, Decimal(stored.total), stored.free_used, stored.free_remaining, stored.year,
         stored.month, billable=stored.billable, status="final", number=stored.number, closed_at=closed_at, late=late,
     )
+
+
+def project_usage(ctx: BillingContext, usage: MonthUsage) -> Projection:
+    """The projection of the month of ``usage``, which must contain ``ctx.as_of``.
+
+    Reads the pace window's counts (:func:`app.domain.projection.window_start`)
+    and hands them, with ``usage``, to :func:`app.domain.projection.project`.
+    """
+    as_of, plan, sub, state = ctx.as_of, usage.plan, usage.subscription, usage.state
+    start = projection.window_start(as_of, day_start(sub.started_on))
+    t = projection.window_days(start, as_of)
+    tasks = None
+    if plan.task_price:
+        tasks = projection.Pace(started_between(ctx.session, ctx.account.id, start, as_of), t)
+    used_up_on = None
+    if usage.cutoff is not None:
+        used_up_on = usage.cutoff[0].date()
+    elif plan.free_outcomes and state.free_remaining == 0:
+        # Used up exactly, with no paid outcome yet: it ran out with the last free one.
+        last = last_billed(ctx)
+        used_up_on = None if last is None else last.date()
+    month = projection.MonthSoFar(
+        plan=plan,
+        start=usage.start,
+        end=usage.end,
+        billed=usage.billed,
+        free_remaining_start=usage.free_remaining_start,
+        free_left=state.free_remaining,
+        activated_on=state.activated_on,
+        converted_on=sub.converted_on,
+        seats=sub.seats,
+        tasks=usage.tasks,
+        credits=usage.credits,
+    )
+    outcomes = projection.Pace(billed_after(ctx, start, inclusive=True), t)
+    return projection.project(month, as_of=as_of, outcomes=outcomes, tasks=tasks, used_up_on=used_up_on)
 
 
 def invoice_history(session: Session, account: Account, *, as_of: datetime) -> list[Invoice]:

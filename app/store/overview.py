@@ -12,12 +12,14 @@ from datetime import date, datetime
 import pandas as pd
 from sqlmodel import Session
 
+from app.domain.alerts import Alert, evaluate_alerts
 from app.domain.invoice import Invoice
+from app.domain.summary import Summary
 from app.domain.trends import rates_by_period
 from app.models import Account, Job
-from app.store.alerts import Alert, evaluate_alerts, recent_quality
+from app.store.alerts import recent_quality
 from app.store.billing import BillingState, billing_context, invoice_in
-from app.store.metrics import Summary, daily, job_summaries, summary
+from app.store.metrics import daily, job_summaries, summary
 
 
 @dataclass(frozen=True)

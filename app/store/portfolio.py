@@ -65,7 +65,7 @@ def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 def _step_rows_by_job(session: Session, start: date, end: date) -> dict[int, list]:
-    """Per job with outcomes in the range: its eight :class:`~app.store.metrics.StepStat`."""
+    """Per job with outcomes in the range: its eight :class:`~app.domain.summary.StepStat`."""
     rows = rollup_step_rows(session, [rollup_days(RollupStepDay.day, start, end)], by=(RollupStepDay.job_id,))
     return {job_id: step_stats_from_row(row) for (job_id,), row in rows.items()}
 

@@ -112,7 +112,7 @@ def rates_over_time(rates: pd.DataFrame, target_completion: Decimal | None, targ
 def job_map(steps: Sequence, stats: Sequence, *, title: str = "Job map") -> go.Figure:
     """The eight steps left to right, coloured by coverage level, labelled with observed AI share and handoff rate.
 
-    ``steps``: :class:`app.ui.data.StepInfo` in order; ``stats``: ``metrics.StepStat`` in the same order.
+    ``steps``: :class:`app.ui.data.StepInfo` in order; ``stats``: :class:`app.domain.summary.StepStat` in the same order.
     """
     by_step = {s.step: s for s in stats}
     fig = go.Figure()

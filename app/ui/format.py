@@ -15,6 +15,9 @@ from app.domain.stats import format_share
 
 DASH = "—"
 
+# What a projection's "80% range" means (app.domain.projection), said the same way on every page.
+RANGE_MEANING = "8 in 10 months like this one end inside the 80% range, counting how unsure the pace itself is."
+
 
 def money(amount: Decimal | None, currency: str | None) -> str:
     """``Decimal("1234.5"), "USD"`` → ``"1,234.50 USD"``; None → "—"."""

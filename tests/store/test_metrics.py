@@ -13,9 +13,10 @@ from sqlmodel import Session, select
 from app.domain.errors import OverseerError
 from app.domain.plans import SEED_PLANS
 from app.domain.steps import STEPS
+from app.domain.summary import Summary
 from app.models import Account, Job, Outcome
 from app.store.accounts import create_account, create_job, list_jobs
-from app.store.metrics import DAILY_COLUMNS, Summary, daily, job_summaries, step_stats, summary
+from app.store.metrics import DAILY_COLUMNS, daily, job_summaries, step_stats, summary
 from tests.factories import at
 
 START, END = date(2026, 11, 10), date(2026, 11, 12)

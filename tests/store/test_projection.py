@@ -1,12 +1,15 @@
-from datetime import date, datetime, timezone
+"""The projection through the store: the window's counts, read from the rollups and raw rows."""
+
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.stats import nbinom
 
 from app.domain.invoice import quote, rate_month
 from app.domain.plans import SEED_PLANS, parse_plan
-from app.domain.stats import poisson_quantile
 from app.store.billing import invoice_for_month
 from app.store.projection import project_month
 from tests.store.test_billing import Maker, at
@@ -28,20 +31,81 @@ def test_rate_over_last_14_days_and_range(session):
     assert p.allowance_runs_out is None
     m.add(at(2026, 11, 14, 13), 200)
     p = project_month(session, m.account, as_of=as_of)
-    rate = 228 / 14
-    expected = round(rate * 16)
+    expected = round(228 * 16 / 14)
     assert p.outcomes == 228 + expected
     assert p.total == quote(HYBRID, 228 + expected, year=2026, month=11).total
-    assert p.low == quote(HYBRID, 228 + poisson_quantile(0.1, rate * 16), year=2026, month=11).total
-    assert p.high == quote(HYBRID, 228 + poisson_quantile(0.9, rate * 16), year=2026, month=11).total
+    # NB(k=228, p=14/30): the rate's own uncertainty widens the range
+    assert p.low == quote(HYBRID, 228 + int(nbinom.ppf(0.1, 228, 14 / 30)), year=2026, month=11).total
+    assert p.high == quote(HYBRID, 228 + int(nbinom.ppf(0.9, 228, 14 / 30)), year=2026, month=11).total
     assert p.low <= p.total <= p.high
 
 
-def test_short_month_start_uses_at_least_one_day(session):
+def test_month_start_does_not_shorten_the_window(session):
+    # Subscribed in October, 3 outcomes in the first ten minutes of November: at 06:00 on the 1st the window
+    # is the 14 days since 18 Oct 06:00, not six hours read as a whole day (which would project 3 a day).
     m = Maker(session, HYBRID, since=date(2026, 10, 1)).add(at(2026, 11, 1, 0, 10), 3)
     p = project_month(session, m.account, as_of=at(2026, 11, 1, 6))
-    # observed since the month began, but at least one day: rate 3/day, 29.75 days left
+    assert p.outcomes == 3 + round(3 * 29.75 / 14)
+
+
+def test_subscription_start_shortens_the_window_to_at_least_one_day(session):
+    m = Maker(session, HYBRID, since=date(2026, 11, 1)).add(at(2026, 11, 1, 0, 10), 3)
+    p = project_month(session, m.account, as_of=at(2026, 11, 1, 6))
+    # observed since the subscription began, but at least one day: 3 a day, 29.75 days left
     assert p.outcomes == 3 + round(3 * 29.75)
+
+
+def test_worked_check_1_oct_0600_uses_the_last_14_days_of_september(session):
+    # Issue 11: the projection at 1 Oct 06:00 uses the last 14 days of September.
+    m = Maker(session, HYBRID, since=date(2026, 9, 1))
+    m.add(at(2026, 9, 10), 50)  # long before the window
+    m.add(at(2026, 9, 17, 5, 59), 7)  # a minute before it opens
+    m.add(at(2026, 9, 17, 6), 1)  # at its first instant: counts
+    for day in range(18, 31):
+        m.add(at(2026, 9, day), 2)  # 26
+    m.add(at(2026, 10, 1, 3), 1)  # billed in October
+    as_of = at(2026, 10, 1, 6)
+    p = project_month(session, m.account, as_of=as_of)
+    k, t, d = 1 + 26 + 1, 14.0, 30.75  # 1 Oct 06:00 to 1 Nov 00:00
+    assert p.outcomes == 1 + 62  # 28 * 30.75 / 14 = 61.5, half up
+    assert p.total == quote(HYBRID, 63, year=2026, month=10).total
+    assert p.low == quote(HYBRID, 1 + int(nbinom.ppf(0.1, k, t / (t + d))), year=2026, month=10).total
+    assert p.high == quote(HYBRID, 1 + int(nbinom.ppf(0.9, k, t / (t + d))), year=2026, month=10).total
+    assert invoice_for_month(session, m.account, 2026, 10, as_of=as_of).projected == p
+
+
+@pytest.mark.parametrize(("hour", "expected"), [(3, 11), (12, 11), (21, 10)])
+def test_outcome_at_the_windows_first_instant_counts(session, hour, expected):
+    # Either side of the first day is the one read from the raw rows, whichever is shorter.
+    m = Maker(session, HYBRID, since=date(2026, 10, 1))
+    as_of = at(2026, 11, 20, hour)
+    first = as_of - timedelta(days=14)
+    m.add(first - timedelta(seconds=1), 100)  # just outside
+    p = project_month(session, m.account, as_of=as_of)
+    assert p.outcomes == 100  # nothing in the window: nothing more expected
+    m.add(first, 14)
+    p = project_month(session, m.account, as_of=as_of)
+    # 14 in 14 days, one a day: 10.875, 10.5 (half up) and 10.125 days left
+    assert p.outcomes == 114 + expected
+
+
+def test_date_only_export_stamped_at_midnight_on_the_1st_counts(session):
+    # A date-only export stamps every outcome 00:00 of its day. At midnight on the 15th the window opens
+    # at 00:00 on the 1st: the 1st's outcomes are in it (counting strictly after lost the whole day).
+    m = Maker(session, HYBRID, since=date(2026, 9, 1))
+    for day in range(1, 15):
+        m.add(at(2026, 10, day, 0), 5)
+    p = project_month(session, m.account, as_of=at(2026, 10, 15, 0))
+    assert p.outcomes == 70 + round(70 * 17 / 14)  # 5 a day, 17 days left
+
+
+def test_no_outcome_in_the_window_gives_the_bill_to_date(session):
+    m = Maker(session, HYBRID, since=date(2026, 10, 1)).add(at(2026, 11, 2), 250)
+    as_of = at(2026, 11, 20)
+    p = project_month(session, m.account, as_of=as_of)
+    bill = invoice_for_month(session, m.account, 2026, 11, as_of=as_of).total
+    assert (p.outcomes, p.total, p.low, p.high) == (250, bill, bill, bill)
+    assert bill == Decimal("300.00")
 
 
 def test_allowance_runs_out_projected_and_prorated(session):

@@ -362,6 +362,7 @@ def test_billing_counts_match_the_raw_rows_at_any_moment(session, rows, as_of, w
                 credits[(_ym(o.reviewed_at), _ym(o.completed_at))] += 1
         assert billing._credit_table(ctx) == dict(credits)
     assert billing.billed_after(ctx, window) == sum(1 for o in billed if o.completed_at > window)
+    assert billing.billed_after(ctx, window, inclusive=True) == sum(1 for o in billed if o.completed_at >= window)
     lo, hi = min(window, as_of), max(window, as_of)
     starts = [o.started_at for o in stored]
     for lo_open in (False, True):

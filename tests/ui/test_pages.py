@@ -203,3 +203,17 @@ def test_overseer_error_message_is_shown(demo_engine, monkeypatch):
     at.run()
     assert not at.exception
     assert any("the date range ends before it starts" in e.value for e in at.error)
+
+
+def test_projection_pages_say_what_the_80_percent_range_means(demo_engine):
+    from app.ui import format as fmt
+
+    at = make_app()
+    at.run()
+    no_errors(at)
+    projected = [m for m in at.metric if m.label == "Projected bill"]
+    assert projected and fmt.RANGE_MEANING in projected[0].help
+    at.switch_page("ui/pages/billing.py").run()
+    no_errors(at)
+    assert any(c.value == fmt.RANGE_MEANING for c in at.caption)
+    assert fmt.RANGE_MEANING in next(m for m in at.metric if m.label == "Projected bill").help

@@ -84,8 +84,8 @@ components.kpi_row(
             "Projected bill",
             fmt.money(proj.total, cur) if proj else fmt.DASH,
             f"80% range {fmt.money(proj.low, cur)} – {fmt.money(proj.high, cur)}" if proj else "",
-            "At the pace of billable outcomes over the last 14 days (or since the month began), priced with the same rules; "
-            "the range holds the month's total with 80% probability.",
+            "At the pace of billable outcomes over the last 14 days (or since the subscription began), "
+            f"priced with the same rules. {fmt.RANGE_MEANING}",
         ),
         (
             "Free outcomes left",
@@ -141,6 +141,7 @@ if proj:
         f"**Projected for the whole month:** {fmt.money(proj.total, cur)} for about {proj.outcomes:,} billable outcomes "
         f"(80% range {fmt.money(proj.low, cur)} – {fmt.money(proj.high, cur)})."
     )
+    st.caption(fmt.RANGE_MEANING)
 
 st.subheader("Invoice history")
 history = data.invoice_history(slug, as_of)

@@ -79,7 +79,7 @@ components.kpi_row(
             f"80% range {fmt.money(proj.low, inv.currency)} – {fmt.money(proj.high, inv.currency)} · ~{proj.outcomes:,} outcomes"
             if proj
             else "",
-            "At the pace of the last 14 days, priced with the same rules.",
+            f"At the pace of the last 14 days, priced with the same rules. {fmt.RANGE_MEANING}",
         ),
         (
             "Billable outcomes",
