@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -33,6 +34,7 @@ from app.domain.errors import OverseerError
 from app.domain.money import money_str
 from app.models import Account, ClosedInvoice
 from app.store import audit
+from app.store.accounts import get_subscription
 from app.store.billing import aware_utc, billing_context, draft_in, final_invoice, first_open_month, month_bounds
 
 MAX_GRACE_DAYS = 30
@@ -107,13 +109,32 @@ class MonthStatus:
     waiting_for_admin: bool  # the first open month ended before the account was created
 
 
+def _first_open(session: Session, account: Account, now: datetime) -> tuple[int, int]:
+    """The first month not closed by ``now``: two primary-key-sized reads, no figures."""
+    last = session.execute(
+        select(ClosedInvoice.year, ClosedInvoice.month)
+        .where(ClosedInvoice.account_id == account.id, ClosedInvoice.closed_at <= now)
+        .order_by(ClosedInvoice.year.desc(), ClosedInvoice.month.desc())
+        .limit(1)
+    ).first()
+    if last is not None:
+        return _next(*last)
+    started = get_subscription(session, account)[0].started_on
+    return started.year, started.month
+
+
 def month_status(session: Session, account: Account, now: datetime) -> MonthStatus:
     """The first open month at ``now`` and when it will close."""
-    ctx = billing_context(session, account, as_of=now)
-    year, month = first_open_month(ctx)
+    year, month = _first_open(session, account, aware_utc(now))
     if ended_before_account(account, year, month):
         return MonthStatus((year, month), None, True)
     return MonthStatus((year, month), grace_ends(account, year, month), False)
+
+
+def is_due(session: Session, account: Account, now: datetime) -> bool:
+    """Whether :func:`close_due` would close a month at ``now`` (cheap: no figures are computed)."""
+    status = month_status(session, account, now)
+    return status.closes_at is not None and status.closes_at <= aware_utc(now)
 
 
 def close_due(session: Session, account: Account, now: datetime) -> list[ClosedInvoice]:
@@ -207,5 +228,5 @@ def set_grace_days(session: Session, actor: Principal, account: Account, days: i
 
 __all__ = [
     "GRACE_CLOSER", "MAX_GRACE_DAYS", "MonthStatus", "close_due", "close_through", "final_invoice", "grace_ends",
-    "invoice_number", "month_status", "set_grace_days",
+    "invoice_number", "is_due", "month_status", "set_grace_days",
 ]

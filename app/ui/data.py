@@ -71,6 +71,7 @@ class AccountInfo:
     target_completion_rate: Decimal | None
     target_accuracy: Decimal | None
     role: str = "viewer"  # the signed-in person's role in the account
+    grace_days: int = 3
 
     @property
     def can_edit(self) -> bool:
@@ -141,6 +142,7 @@ def _account_info(a) -> AccountInfo:
         target_completion_rate=a.target_completion_rate,
         target_accuracy=a.target_accuracy,
         role=_who().role_in(a.id) or "viewer",
+        grace_days=a.grace_days,
     )
 
 
@@ -693,6 +695,53 @@ def save_account_settings(
             target_completion_rate=target_completion_rate,
             target_accuracy=target_accuracy,
         )
+    clear_caches()
+
+
+@scoped_cache
+def month_status(slug: str, as_of: datetime):
+    """Which month is the first open one, and when it closes by itself (None: an admin closes it)."""
+    from app.store import closing
+
+    with _session() as s:
+        return closing.month_status(s, _account(s, slug), as_of)
+
+
+def settle_months(slug: str) -> None:
+    """Close the account's months whose grace period has ended, before any figure is read.
+
+    A read decides first, so a page takes the write lock only on the rare run that closes a month.
+    Whoever views the page, the month closes the same way: the grace period closes it, not them.
+    """
+    from app.store import closing
+
+    moment = now()
+    with _session() as s:
+        if not closing.is_due(s, _account(s, slug), moment):
+            return
+    with session_scope(write=True) as s:
+        closed = closing.close_due(s, _account(s, slug), moment)
+    if closed:
+        clear_caches()
+
+
+def close_months(slug: str, year: int, month: int) -> list[str]:
+    """An admin closes ``year-month`` and every open month before it; returns the invoice numbers."""
+    from app.store import closing
+
+    with session_scope(write=True) as s:
+        account = _account(s, slug)
+        closing.close_due(s, account, now())
+        numbers = [row.number for row in closing.close_through(s, _who(), account, year, month, now())]
+    clear_caches()
+    return numbers
+
+
+def save_grace_days(slug: str, days: int) -> None:
+    from app.store import closing
+
+    with session_scope(write=True) as s:
+        closing.set_grace_days(s, _who(), _account(s, slug), days)
     clear_caches()
 
 

@@ -158,6 +158,8 @@ def require_account() -> Context:
     if ctx.account is None:
         no_accounts()
         st.stop()
+    # A month whose grace period ended closes before any of its figures is shown.
+    data.settle_months(ctx.slug)
     return ctx
 
 

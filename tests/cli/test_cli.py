@@ -241,3 +241,40 @@ def test_members_and_staff_from_the_command_line(engine, session, capsys):
     actions = sorted(e.action for e in session.exec(select(AuditEvent)))
     assert actions == ["member.add", "member.add", "member.remove", "staff"]
     assert all(e.actor.startswith("command line (") for e in session.exec(select(AuditEvent)))
+
+
+def test_invoice_close_makes_months_final_and_json_says_so(engine, session, capsys, monkeypatch):
+    monkeypatch.setenv("OVERSEER_NOW", "2026-11-20T12:00:00Z")
+    account, job = new_account(session, "acme", "freemium", since="2026-10-01")
+    add_outcomes(session, account, job, every(40, "2026-10-02T09:00", 12))
+    draft = invoice_total(capsys, "acme", "2026-10")
+    assert (draft["status"], draft["number"], draft["closed_at"], draft["late"]) == ("draft", None, None, [])
+    code, out, err = run(capsys, "invoice", "close", "--account", "acme", "--month", "2026-10")
+    assert code == 0, err
+    assert out == f"Closed ACME-2026-10: {draft['total']} USD, final\n"
+    final = invoice_total(capsys, "acme", "2026-10")
+    assert final == {**draft, "status": "final", "number": "ACME-2026-10", "closed_at": "2026-11-20T12:00:00+00:00"}
+    code, out, err = run(capsys, "invoice", "close", "--account", "acme", "--month", "2026-10")
+    assert code == 2 and out == "" and "already closed" in err and len(err.splitlines()) == 1
+    code, out, err = run(capsys, "invoice", "close", "--account", "acme", "--month", "2026-11")
+    assert code == 2 and "has not ended yet" in err
+    code, out, err = run(capsys, "invoice", "close", "--account", "acme", "--month", "2026-10", "--as-of", "2026-11-01")
+    assert code == 2 and "takes no --as-of" in err
+
+
+def test_account_set_grace_days(engine, session, capsys):
+    new_account(session, "acme", "freemium", since="2026-10-01")
+    code, out, err = run(capsys, "account", "set", "acme", "--grace-days", "7")
+    assert code == 0 and "7 days after the month ends" in out, err
+    session.rollback()
+    assert get_account(session, "acme", principal=OPERATOR).grace_days == 7
+    for bad in ("31", "-1"):
+        code, out, err = run(capsys, "account", "set", "acme", "--grace-days", bad)
+        assert code == 2 and out == "" and "from 0 to 30" in err
+
+
+def test_an_unreadable_overseer_now_is_an_error_not_a_fallback(engine, capsys, monkeypatch):
+    for bad in ("yesterday", "2026-13-01", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00"):
+        monkeypatch.setenv("OVERSEER_NOW", bad)
+        code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11")
+        assert code == 2 and out == "" and "OVERSEER_NOW" in err and len(err.splitlines()) == 1, (bad, err)

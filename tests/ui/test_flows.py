@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from decimal import Decimal
 
 from sqlmodel import Session, select
@@ -234,3 +236,49 @@ def test_export_csv_is_spreadsheet_safe(demo_engine):
     assert rows[0][:3] == ["outcome_id", "job", "status"]
     assert ["'=HYPERLINK(\"http://evil\")"] == [r[0] for r in rows if "HYPERLINK" in r[0]]
     assert len(rows) == _count(demo_engine, slug) + 1
+
+
+def test_an_admin_closes_the_months_of_history_and_they_show_final(demo_engine, monkeypatch):
+    """An account that came to Overseer this month with months of history: they wait for an admin to close them."""
+    from app.models import ClosedInvoice
+
+    with Session(demo_engine) as s:
+        for acc in s.exec(select(Account)).all():
+            acc.created_at = datetime(2026, 11, 20, tzinfo=timezone.utc)
+            s.add(acc)
+        s.commit()
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/billing.py").run()
+    no_errors(at)
+    assert any("ended before this account came to Overseer" in w.value for w in at.warning)
+    slug = at.sidebar.selectbox(key="account").value
+    at.selectbox(key="close_through").set_value((2026, 10))
+    at.button(key="close_save").click().run()
+    assert any("tick the box" in e.value for e in at.error)  # not closed without the confirmation
+    with Session(demo_engine) as s:
+        assert not s.exec(select(ClosedInvoice)).all()
+    at.checkbox(key="close_sure").check()
+    at.button(key="close_save").click().run()
+    no_errors(at)
+    assert any("Final:" in s.value and "-2026-10" in s.value for s in at.success)
+    with Session(demo_engine) as s:
+        numbers = [c.number for c in s.exec(select(ClosedInvoice).order_by(ClosedInvoice.year, ClosedInvoice.month))]
+    assert numbers and numbers[-1] == f"{slug.upper()}-2026-10"
+    history = at.dataframe[-1].value if hasattr(at.dataframe[-1], "value") else None
+    statuses = [row for row in history["Status"]] if history is not None and "Status" in history else []
+    assert "Final · " + numbers[-1] in statuses and statuses[0] == "Draft"
+    # November is the first open month now, and closes by itself 3 days after it ends.
+    assert any("closes by itself on" in c.value and "4 Dec 2026 at 00:00 UTC" in c.value for c in at.caption)
+
+
+def test_the_grace_period_is_an_admin_setting(demo_engine):
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/billing.py").run()
+    at.number_input(key="grace_days").set_value(10)
+    at.button(key="grace_save").click().run()
+    no_errors(at)
+    slug = at.sidebar.selectbox(key="account").value
+    with Session(demo_engine) as s:
+        assert s.exec(select(Account).where(Account.slug == slug)).one().grace_days == 10

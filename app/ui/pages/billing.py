@@ -52,6 +52,55 @@ def _plan_form() -> None:
                 st.rerun()
 
 
+def _closing_section() -> None:
+    """When months close, and (admins) the grace period and closing a month early."""
+    st.subheader("Closing months")
+    st.caption(
+        f"A month's invoice is a draft until {acc.grace_days} days after the month ends; then it is final and never "
+        "changes. Outcomes or reviews that arrive for a closed month are billed in the first open month."
+    )
+    if not acc.can_edit:
+        return
+    with st.expander("Grace period and closing early", icon=":material/lock_clock:"):
+        with st.form("grace", border=False):
+            days = st.number_input("Grace period (days after the month ends)", min_value=0, max_value=30,
+                                   value=int(acc.grace_days), step=1, key="grace_days")
+            if st.form_submit_button("Save the grace period", key="grace_save"):
+                try:
+                    data.save_grace_days(slug, int(days))
+                except OverseerError as exc:
+                    st.error(f"Not saved: {fmt.text(exc)}")
+                else:
+                    st.session_state["_billing_flash"] = f"Months now close {int(days)} days after they end."
+                    st.rerun()
+        open_year, open_month = status.first_open
+        ended = []
+        y, m = open_year, open_month
+        while (y, m) < (as_of.year, as_of.month):
+            ended.append((y, m))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        if not ended:
+            st.caption(f"No month can close yet: {fmt.month_name(as_of.year, as_of.month)} has not ended.")
+            return
+        with st.form("close_months", border=False):
+            through = st.selectbox(
+                "Close every open month through", list(reversed(ended)), format_func=lambda ym: fmt.month_name(*ym),
+                key="close_through",
+            )
+            sure = st.checkbox("Make these invoices final now: they will never change again", key="close_sure")
+            if st.form_submit_button("Close months", type="primary", key="close_save"):
+                if not sure:
+                    st.error("Not closed: tick the box to confirm.")
+                    return
+                try:
+                    numbers = data.close_months(slug, *through)
+                except OverseerError as exc:
+                    st.error(f"Not closed: {fmt.text(exc)}")
+                else:
+                    st.session_state["_billing_flash"] = "Final: " + ", ".join(fmt.text(n) for n in numbers) + "."
+                    st.rerun()
+
+
 ctx = require_account()
 slug, acc = ctx.slug, ctx.account
 as_of = ctx.as_of
@@ -120,6 +169,30 @@ if state.free_total:
             st.caption(f"The {state.free_total:,} free outcomes were used up on **{fmt.day(state.activated_on)}**.")
 
 st.subheader(f"Invoice · {month} (to date)")
+status = data.month_status(slug, as_of)
+first_open = fmt.month_name(*status.first_open)
+if status.waiting_for_admin:
+    st.warning(
+        f"**{first_open}** ended before this account came to Overseer, so it and the months after it stay "
+        "drafts until an admin closes them (below, under *Closing months*): their history may still be arriving.",
+        icon=":material/pending_actions:",
+    )
+elif status.first_open == (as_of.year, as_of.month):
+    st.caption(
+        f":material/edit_note: Draft: it may still change until it closes by itself on "
+        f"**{fmt.day(status.closes_at.date())} at {status.closes_at:%H:%M} UTC**, {acc.grace_days} days after the month ends."
+    )
+else:
+    st.caption(
+        f":material/edit_note: Draft. {first_open} is still open too and closes on "
+        f"**{fmt.day(status.closes_at.date())} at {status.closes_at:%H:%M} UTC**; "
+        "changes to closed months are billed in it."
+    )
+for late in inv.late:
+    st.caption(
+        f":material/schedule: Holds {late.outcomes:,} late outcomes of {fmt.month_name(late.year, late.month)}, "
+        "which had closed when they arrived."
+    )
 lines = [
     {
         "Item": line.description,
@@ -153,6 +226,7 @@ else:
         [
             {
                 "Month": fmt.month_name(i.year, i.month) + (" (to date)" if i.projected is not None else ""),
+                "Status": f"Final · {i.number}" if i.status == "final" else "Draft",
                 "Billable outcomes": i.billable,
                 "Free outcomes used to date": i.free_used,
                 "Total": fmt.money(i.total, cur),
@@ -193,6 +267,8 @@ with left:
     if acc.can_edit:
         with st.expander("Change the plan", icon=":material/swap_horiz:"):
             _plan_form()
+
+    _closing_section()
 
 with right:
     st.subheader("Budget and targets")
