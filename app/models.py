@@ -86,6 +86,23 @@ class Subscription(SQLModel, table=True):
     seats: int = 0
 
 
+class IncorrectSpan(SQLModel, table=True):
+    """A time during which an outcome's verdict in force was ``incorrect`` (``[started_at, ended_at)``).
+
+    Derived from the outcome's reviews (:mod:`app.domain.verdicts`) whenever they
+    change (:mod:`app.store.spans`); billing reads these few rows instead of
+    every review.
+    """
+
+    __tablename__ = "incorrect_span"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    outcome_pk: int = Field(foreign_key="outcome.id", index=True, ondelete="CASCADE")
+    started_at: datetime
+    ended_at: datetime | None = None
+
+
 class ClosedInvoice(SQLModel, table=True):
     """A month's final invoice, stored when the month closed; never changed afterwards.
 

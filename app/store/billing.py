@@ -46,6 +46,7 @@ from __future__ import annotations
 import calendar
 import json
 from collections import defaultdict
+from itertools import groupby
 from dataclasses import dataclass, field, replace
 from functools import partial
 from datetime import date, datetime, time, timedelta, timezone
@@ -54,12 +55,12 @@ from decimal import Decimal
 from sqlalchemy import and_, case, extract, func, not_, or_, select
 from sqlmodel import Session
 
-from app.domain import projection
+from app.domain import projection, verdicts
 from app.domain.charges import Line
 from app.domain.errors import OverseerError
 from app.domain.invoice import Invoice, LateOutcomes, Projection, rate_month, usage_charge
 from app.domain.plans import PlanSpec, parse_plan
-from app.models import Account, ClosedInvoice, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
+from app.models import Account, ClosedInvoice, IncorrectSpan, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
 from app.store.accounts import get_subscription
 from app.store.metrics import as_date
 
@@ -124,7 +125,7 @@ class BillingContext:
     counts: dict = field(default_factory=dict)
     credits: dict | None = None
     days: dict = field(default_factory=dict)
-    completed: dict = field(default_factory=dict)
+    verdicts: "VerdictEffects | None" = None
     closed: dict[tuple[int, int], ClosedInvoice] = field(default_factory=dict)
     others: dict = field(default_factory=dict)  # contexts of the other plans closed months were rated with
 
@@ -156,9 +157,10 @@ def billing_context(
     """
     as_of = aware_utc(as_of)
     sub, current = get_subscription(session, account)
-    completed = completed_by_day(session, account, sub, as_of)
+    effects = verdict_effects(session, account, sub, as_of)
+    days = _units_per_day(completed_by_day(session, account, sub, as_of), effects)
     ctx = BillingContext(
-        session, account, sub, plan or current, as_of, None, None, days=_billed_per_day(completed), completed=completed,
+        session, account, sub, plan or current, as_of, None, None, days=days, verdicts=effects,
         closed=closed_months(session, account, as_of) if with_closed else {},
     )
     ctx.state, ctx.cutoff = _state(ctx)
@@ -206,12 +208,16 @@ def billed_conditions(
     sub: Subscription,
     as_of: datetime,
     *,
-    lo: datetime | None = None,
-    hi: datetime | None = None,
+    lo: datetime,
+    hi: datetime,
     lo_open: bool = False,
     hi_open: bool = False,
 ) -> list:
-    """SQL conditions selecting the outcomes billed in the month of their ``completed_at``.
+    """SQL conditions selecting the outcomes billed in their own month, completed from ``lo`` to ``hi``.
+
+    ``lo`` and ``hi`` lie in one calendar month (every caller reads one day), so
+    "the month's end, or ``as_of`` if earlier" is one moment: an outcome is
+    billed unless an incorrect span (:mod:`app.domain.verdicts`) covers it.
 
     Parameters
     ----------
@@ -220,7 +226,7 @@ def billed_conditions(
         Outcomes completed before its first day are not billed.
     as_of : datetime
         Later completions and reviews are ignored.
-    lo, hi : datetime, optional
+    lo, hi : datetime
         Only outcomes completed from ``lo`` to ``hi`` (each included unless
         ``*_open``); merged with the subscription's start and ``as_of`` into a
         single range, which the ``(account_id, completed_at)`` index serves.
@@ -230,23 +236,28 @@ def billed_conditions(
     list
         SQLAlchemy conditions for ``Outcome``, to splat into ``where()``.
     """
-    incorrect_in_same_month = and_(
-        Outcome.verdict == "incorrect",
-        Outcome.reviewed_at.is_not(None),
-        Outcome.reviewed_at <= as_of,
-        _ym(Outcome.reviewed_at) <= _ym(Outcome.completed_at),
+    month_end = month_bounds(lo.year, lo.month)[1]
+    covered = (
+        select(IncorrectSpan.id)
+        .where(
+            IncorrectSpan.outcome_pk == Outcome.id,
+            IncorrectSpan.started_at <= as_of,
+            IncorrectSpan.started_at < month_end,
+            or_(IncorrectSpan.ended_at.is_(None), IncorrectSpan.ended_at > as_of, IncorrectSpan.ended_at >= month_end),
+        )
+        .exists()
     )
     lower, lower_open = day_start(sub.started_on), False
-    if lo is not None and (lo > lower or (lo == lower and lo_open)):
+    if lo > lower or (lo == lower and lo_open):
         lower, lower_open = lo, lo_open
     upper, upper_open = as_of, False
-    if hi is not None and (hi < upper or (hi == upper and hi_open)):
+    if hi < upper or (hi == upper and hi_open):
         upper, upper_open = hi, hi_open
     return [
         Outcome.account_id == account.id,
         Outcome.status == "completed",
         *_between(Outcome.completed_at, lower, upper, lower_open, upper_open),
-        not_(incorrect_in_same_month),
+        not_(covered),
     ]
 
 
@@ -278,94 +289,107 @@ def _ym_of(day: date) -> int:
     return day.year * 12 + day.month
 
 
-def completed_by_day(session: Session, account: Account, sub: Subscription, as_of: datetime) -> dict[tuple[date, int], int]:
-    """Completed outcomes per UTC day of completion and month of their incorrect verdict, exact at ``as_of``.
+def completed_by_day(session: Session, account: Account, sub: Subscription, as_of: datetime) -> dict[date, int]:
+    """Completed outcomes per UTC day of completion, from the subscription's first day, exact at ``as_of``.
 
     The rollups give every day up to ``as_of``'s; the outcomes completed later
-    that day are taken out, and the incorrect verdicts recorded later that day
-    taken back, from their raw rows (two index range scans within the rest of
-    that one day, usually empty).
-
-    Parameters
-    ----------
-    session : Session
-    account : Account
-    sub : Subscription
-        Days before its first are left out.
-    as_of : datetime
-        Aware UTC.
-
-    Returns
-    -------
-    dict
-        ``{(day, review month): outcomes}``; the review month is ``year * 12 +
-        month`` of the incorrect verdict recorded by ``as_of``, 0 when there is none.
+    that day are taken out from their raw rows (one index range scan within the
+    rest of that one day, usually empty).
     """
     today = as_of.date()
     if sub.started_on > today:
         return {}
     tomorrow = day_start(today + DAY)
-    table: dict[tuple[date, int], int] = defaultdict(int)
+    table: dict[date, int] = defaultdict(int)
     r = RollupOutcomeDay
-    # incorrect_on <= today: recorded by the end of as_of's day; the second correction below
-    # moves the verdicts recorded after as_of back to "none".
-    r_month = case((r.incorrect_on <= today, _ym(r.incorrect_on)), else_=0)
-    for day, month, n in session.execute(
-        select(r.day, r_month, func.sum(r.outcomes))
+    for day, n in session.execute(
+        select(r.day, func.sum(r.outcomes))
         .where(r.account_id == account.id, r.status == "completed", r.day >= sub.started_on, r.day <= today)
-        .group_by(r.day, r_month)
+        .group_by(r.day)
     ):
-        table[(as_date(day), int(month or 0))] += int(n or 0)
-    # Outcomes completed after as_of on its day (counted above with the same review month).
-    o_month = case(
-        (and_(Outcome.verdict == "incorrect", Outcome.reviewed_at < tomorrow), _ym(Outcome.reviewed_at)), else_=0
+        table[as_date(day)] += int(n or 0)
+    table[today] -= _count(
+        session,
+        Outcome.account_id == account.id,
+        Outcome.status == "completed",
+        *_between(Outcome.completed_at, as_of, tomorrow, True, True),
     )
-    for month, n in session.execute(
-        select(o_month, func.count())
-        .where(
-            Outcome.account_id == account.id,
-            Outcome.status == "completed",
-            *_between(Outcome.completed_at, as_of, tomorrow, True, True),
-        )
-        .group_by(o_month)
-    ):
-        table[(today, int(month or 0))] -= int(n)
-    # Incorrect verdicts recorded after as_of on its day, of outcomes completed by then:
-    # not made yet at as_of. Only reviewed_at is bounded, so its index is the one used.
-    completed_day = func.date(Outcome.completed_at)
-    by_then = case((Outcome.completed_at <= as_of, 1), else_=0)
-    for day, done, n in session.execute(
-        select(completed_day, by_then, func.count())
-        .where(
-            Outcome.account_id == account.id,
-            Outcome.status == "completed",
-            Outcome.verdict == "incorrect",
-            *_between(Outcome.reviewed_at, as_of, tomorrow, True, True),
-        )
-        .group_by(completed_day, by_then)
-    ):
-        if day is None or not done:
-            continue
-        day = as_date(day)
-        if sub.started_on <= day <= today:
-            table[(day, _ym_of(today))] -= int(n)
-            table[(day, 0)] += int(n)
-    return {key: n for key, n in sorted(table.items()) if n}
+    return {day: n for day, n in sorted(table.items()) if n}
 
 
-def _billed_per_day(completed: dict[tuple[date, int], int]) -> dict[date, int]:
+@dataclass
+class VerdictEffects:
+    """What the review history does to billing at ``as_of``, from the incorrect spans.
+
+    ``unbilled`` counts, per day of completion, the completed outcomes not
+    billed in their own month; ``charges`` the charges per day they happen;
+    ``credits`` lists every credit as ``(credit month, source month, key)``,
+    ``key`` being ``(completed_at, id)`` of an outcome billed in its own month
+    or ``(charge time, 0)`` of one whose bill was a later charge, to tell free
+    from paid against the allowance's cutoff.
+    """
+
+    unbilled: dict[date, int]
+    charges: dict[date, int]
+    credits: list[tuple[int, int, tuple[datetime, int]]]
+
+
+def verdict_effects(session: Session, account: Account, sub: Subscription, as_of: datetime) -> VerdictEffects:
+    """Read the spans of the account's completed outcomes and apply :func:`app.domain.verdicts.billing_of`.
+
+    Only outcomes ever reviewed incorrect have spans, so this reads a few rows
+    per thousand outcomes; every other completed outcome is simply billed in
+    its own month.
+    """
+    unbilled: dict[date, int] = defaultdict(int)
+    charges: dict[date, int] = defaultdict(int)
+    credits: list[tuple[int, int, tuple[datetime, int]]] = []
+    if sub.started_on > as_of.date():
+        return VerdictEffects({}, {}, [])
+    rows = session.execute(
+        select(Outcome.id, Outcome.completed_at, IncorrectSpan.started_at, IncorrectSpan.ended_at)
+        .join(Outcome, Outcome.id == IncorrectSpan.outcome_pk)
+        .where(
+            IncorrectSpan.account_id == account.id,
+            IncorrectSpan.started_at <= as_of,
+            Outcome.status == "completed",
+            *_between(Outcome.completed_at, day_start(sub.started_on), as_of),
+        )
+        .order_by(Outcome.id, IncorrectSpan.started_at)
+    ).all()
+    for (pk, completed_at), group in groupby(rows, key=lambda row: (row[0], row[1])):
+        completed_at = _utc(completed_at)
+        spans = [verdicts.Span(_utc(start), None if end is None else _utc(end)) for _, _, start, end in group]
+        billing = verdicts.billing_of(completed_at, spans, as_of)
+        if not billing.own_month:
+            unbilled[completed_at.date()] += 1
+        key = (completed_at, pk)
+        for event in billing.events:
+            if event.sign > 0:
+                charges[event.at.date()] += 1
+                key = (event.at, 0)
+            else:
+                credits.append((event.month, event.source, key))
+    return VerdictEffects(dict(unbilled), dict(charges), credits)
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands times back naive; they were stored as UTC.
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _units_per_day(completed: dict[date, int], effects: VerdictEffects) -> dict[date, int]:
+    """Billing units per day: outcomes billed in their own month by day of completion, plus charges by their day."""
     days: dict[date, int] = defaultdict(int)
-    for (day, review), n in completed.items():
-        # Reviewed incorrect by as_of within the month of completion: never billed.
-        if not (review and review <= _ym_of(day)):
-            days[day] += n
+    for day, n in completed.items():
+        days[day] += n - effects.unbilled.get(day, 0)
+    for day, n in effects.charges.items():
+        days[day] += n
     return {day: n for day, n in sorted(days.items()) if n}
 
 
 def billed_days(session: Session, account: Account, sub: Subscription, as_of: datetime) -> dict[date, int]:
-    """Billed outcomes (:func:`billed_conditions`) per UTC day of completion, exact at ``as_of``.
-
-    Read from the rollups through :func:`completed_by_day`.
+    """Billing units per UTC day (:func:`_units_per_day`), exact at ``as_of``.
 
     Parameters
     ----------
@@ -380,7 +404,8 @@ def billed_days(session: Session, account: Account, sub: Subscription, as_of: da
     dict
         ``{day: count}`` for the days with billed outcomes, in day order.
     """
-    return _billed_per_day(completed_by_day(session, account, sub, as_of))
+    effects = verdict_effects(session, account, sub, as_of)
+    return _units_per_day(completed_by_day(session, account, sub, as_of), effects)
 
 
 def billed_after(ctx: BillingContext, moment: datetime, *, inclusive: bool = False) -> int:
@@ -494,8 +519,10 @@ def _state(ctx: BillingContext) -> tuple[BillingState, tuple[datetime, int] | No
         before = 0
         for day, n in days.items():
             if before + n > plan.free_outcomes:
-                row = _first_of_day(ctx, day, plan.free_outcomes - before)
-                cutoff = (row[0], row[1])
+                offset = plan.free_outcomes - before
+                # A day's own outcomes come first, by completion; its charges (changed verdicts) after them.
+                row = _first_of_day(ctx, day, offset) if offset < n - ctx.verdicts.charges.get(day, 0) else None
+                cutoff = (row[0], row[1]) if row is not None else (day_start(day + DAY) - timedelta(microseconds=1), 0)
                 break
             before += n
     if plan.free_outcomes == 0:
@@ -550,47 +577,19 @@ def _paid_count(plan: PlanSpec, billed_before: int, billed: int) -> int:
 
 
 def _credit_table(ctx: BillingContext) -> dict[tuple[int, int], int]:
-    """``{(review month, billed month): outcomes}`` for every credit up to ``as_of``, in one query.
+    """``{(credit month, source month): outcomes}`` for every credit up to ``as_of``.
 
     Months are ``year * 12 + month``. Only outcomes beyond the free allowance
     (at or after the cutoff) count: the allowance is not given back.
     """
     if ctx.credits is None:
-        ctx.credits = {}
+        table: dict[tuple[int, int], int] = defaultdict(int)
         if ctx.cutoff is not None:
-            ctx.credits = _credit_rows(ctx)
+            for month, source, key in ctx.verdicts.credits:
+                if key >= ctx.cutoff:
+                    table[(month, source)] += 1
+        ctx.credits = dict(sorted(table.items()))
     return ctx.credits
-
-
-def _credit_rows(ctx: BillingContext) -> dict[tuple[int, int], int]:
-    session, account, as_of = ctx.session, ctx.account, ctx.as_of
-    cut_at, _pk = ctx.cutoff
-    cut_day = cut_at.date()
-    table: dict[tuple[int, int], int] = defaultdict(int)
-    # Days after the cutoff's: every outcome there is beyond the free allowance.
-    for (day, review), n in ctx.completed.items():
-        if day > cut_day and review > _ym_of(day):
-            table[(review, _ym_of(day))] += n
-    # The cutoff's own day from its raw rows at or after the cutoff.
-    d1 = day_start(cut_day + DAY)
-    hi, hi_open = (as_of, False) if as_of < d1 else (d1, True)
-    reviewed, completed = _ym(Outcome.reviewed_at), _ym(Outcome.completed_at)
-    rows = session.execute(
-        select(reviewed, completed, func.count())
-        .where(
-            Outcome.account_id == account.id,
-            Outcome.status == "completed",
-            *_between(Outcome.completed_at, cut_at, hi, False, hi_open),
-            _not_before(ctx.cutoff),
-            Outcome.verdict == "incorrect",
-            Outcome.reviewed_at <= as_of,
-            reviewed > completed,
-        )
-        .group_by(reviewed, completed)
-    ).all()
-    for rv, cp, k in rows:
-        table[(int(rv), int(cp))] += int(k)
-    return {key: k for key, k in sorted(table.items()) if k}
 
 
 def _credits(ctx: BillingContext, year: int, month: int) -> tuple[Line, ...]:

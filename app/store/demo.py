@@ -26,7 +26,8 @@ from sqlmodel import Session
 from app.domain.plans import SEED_PLANS
 from app.domain.steps import STEPS
 from app.domain.templates import get_template
-from app.models import Account, Job, JobStep, Outcome, Plan, Review, Subscription, utcnow
+from app.models import Account, ClosedInvoice, IncorrectSpan, Job, JobStep, Outcome, Plan, Review, Subscription, utcnow
+from app.store.spans import rebuild_spans
 from app.store.accounts import create_account, create_job
 from app.store.rollups import bulk_write
 
@@ -626,6 +627,7 @@ def _create(session: Session, scenario: Scenario, setup: _Setup, seed: int, toda
                 session.execute(insert(Outcome.__table__), batch)
             rng = random.Random(f"{seed}:{scenario.slug}:{job.slug}:reviews")
             _reviews(session, account, job, rng, setup.reviewers)
+    rebuild_spans(session.connection(), account.id)
     return account
 
 
@@ -642,6 +644,8 @@ def delete_demo(session: Session) -> int:
     outcome_ids = select(Outcome.id).where(Outcome.account_id.in_(ids))
     # Explicit deletes, child tables first, rather than trusting every backend to cascade;
     # the accounts' rollups go in the same transaction.
+    session.execute(delete(ClosedInvoice).where(ClosedInvoice.account_id.in_(ids)))
+    session.execute(delete(IncorrectSpan).where(IncorrectSpan.account_id.in_(ids)))
     with bulk_write(session, ids):
         session.execute(delete(Review).where(Review.outcome_pk.in_(outcome_ids)))
         session.execute(delete(Outcome).where(Outcome.account_id.in_(ids)))

@@ -76,6 +76,7 @@ from app.models import (
 from app.store import audit
 from app.store.accounts import list_jobs
 from app.store.reviews import MAX_REVIEWER, last_imported_reviews
+from app.store.spans import refresh_spans
 
 BATCH_SIZE = 5000
 # Key space of the advisory lock that lets one import at a time write into an account (PostgreSQL).
@@ -664,6 +665,7 @@ class _Batches:
             else:
                 common = {"reviewer": self.reviewer, "comment": "", "source": "import"}
                 conn.execute(insert(_REVIEW), [{**common, **r} for r in reviews])
+            refresh_spans(conn, [r["outcome_pk"] for r in reviews])
         self.wrote = True
 
     def finish(self) -> None:

@@ -11,6 +11,7 @@ from app.domain.errors import NotFound, OverseerError
 from app.models import Account, Outcome, Review, utcnow
 from app.store import audit
 from app.store.accounts import get_job
+from app.store.spans import refresh_spans
 
 REVIEW_VERDICTS: tuple[str, ...] = ("correct", "incorrect")
 REVIEW_SOURCES: tuple[str, ...] = ("app", "import")
@@ -101,6 +102,7 @@ def record_review(
         outcome.updated_at = utcnow()
         session.add(outcome)
     session.flush()
+    refresh_spans(session.connection(), [outcome.id])
     return review
 
 

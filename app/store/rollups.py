@@ -297,10 +297,13 @@ def rebuild_rollups(session: Session, account_id: int | None = None) -> None:
     account_id : int, optional
         Only this account's rollups; default every account's.
     """
+    from app.store.spans import rebuild_spans  # spans are kept beside the rollups, from the same rows
+
     session.flush()
     delete_rollups(session, None if account_id is None else [account_id])
     where = [] if account_id is None else [Outcome.account_id == account_id]
     _apply(session.connection(), where, 1)
+    rebuild_spans(session.connection(), account_id)
 
 
 # --- Unit-of-work hooks ------------------------------------------------------------------------

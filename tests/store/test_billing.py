@@ -9,6 +9,7 @@ from app.domain.errors import OverseerError
 from app.domain.invoice import quote
 from app.domain.plans import SEED_PLANS, parse_plan
 from app.models import Outcome
+from tests.factories import record_verdicts
 from app.store.accounts import create_account, list_jobs
 from app.store.billing import billing_state, invoice_for_month, invoice_history
 
@@ -31,6 +32,7 @@ class Maker:
         self.n = 0
 
     def add(self, completed_at, count=1, *, status="completed", verdict="unreviewed", reviewed_at=None, started_at=None):
+        added = []
         for _ in range(count):
             self.n += 1
             self.session.add(
@@ -45,7 +47,10 @@ class Maker:
                     reviewed_at=reviewed_at,
                 )
             )
+            added.append(f"o{self.n}")
         self.session.flush()
+        if verdict != "unreviewed":
+            record_verdicts(self.session, self.account, added)
         return self
 
 

@@ -1,4 +1,6 @@
-"""closed months: each account's grace period, and the final invoices of closed months
+"""billing over time: incorrect spans from the review history, each account's grace period, and the final invoices of closed months
+
+Every review keeps its time; the spans are computed from them here, once.
 
 Revision ID: 0007
 Revises: 0006
@@ -46,9 +48,28 @@ def upgrade() -> None:
         sa.UniqueConstraint('account_id', 'year', 'month'),
     )
     op.create_index('ix_closed_invoice_account_id', 'closed_invoice', ['account_id'])
+    op.create_table(
+        'incorrect_span',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('account_id', sa.Integer(), nullable=False),
+        sa.Column('outcome_pk', sa.Integer(), nullable=False),
+        sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('ended_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['outcome_pk'], ['outcome.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_incorrect_span_account_id', 'incorrect_span', ['account_id'])
+    op.create_index('ix_incorrect_span_outcome_pk', 'incorrect_span', ['outcome_pk'])
+    from app.store.spans import rebuild_spans
+
+    rebuild_spans(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_index('ix_incorrect_span_outcome_pk', table_name='incorrect_span')
+    op.drop_index('ix_incorrect_span_account_id', table_name='incorrect_span')
+    op.drop_table('incorrect_span')
     op.drop_index('ix_closed_invoice_account_id', table_name='closed_invoice')
     op.drop_table('closed_invoice')
     op.execute('ALTER TABLE account DROP COLUMN grace_days')
