@@ -106,12 +106,16 @@ class IncorrectSpan(SQLModel, table=True):
 class ClosedInvoice(SQLModel, table=True):
     """A month's final invoice, stored when the month closed; never changed afterwards.
 
-    ``plan`` is the plan JSON the month was rated with. ``own_total`` and
-    ``own_billable`` are what the month's own outcomes came to at closing (the
-    total without the lines for changes to earlier months); ``settled`` records,
-    per earlier closed month, the amount and outcomes this invoice billed for
-    what changed there after it closed (``{"YYYY-MM": {"amount": "1.00", "outcomes": 1}}``),
-    and ``late`` the late outcomes it holds (``[{"month": "YYYY-MM", "outcomes": N}]``).
+    Besides the invoice itself (lines, totals, free outcomes used and left, the
+    plan it was rated with), it keeps what later months need to tell what came
+    late: ``own_billable``, the month's own billing units at closing (outcomes
+    billed in it, charges made in it); ``credits``, the credits made in it by
+    source month (``{"YYYY-MM": k}``); ``settled``, what this invoice billed for
+    earlier closed months that changed after they closed
+    (``{"YYYY-MM": {"outcomes": n, "credits": {"YYYY-MM": k}}}``); ``late``, the
+    late outcomes it holds (``[{"month": "YYYY-MM", "outcomes": n}]``); and the
+    allowance's state at closing (``activated_on``, ``cutoff`` as
+    ``[completed_at ISO, outcome id]`` once the allowance ran out).
     """
 
     __tablename__ = "closed_invoice"
@@ -126,13 +130,15 @@ class ClosedInvoice(SQLModel, table=True):
     plan: dict = Field(sa_column=Column(JSON, nullable=False))
     lines: list = Field(sa_column=Column(JSON, nullable=False))
     total: Decimal = money_field(Decimal(0))
-    own_total: Decimal = money_field(Decimal(0))
     billable: int = 0
     own_billable: int = 0
     free_used: int = 0
     free_remaining: int = 0
+    credits: dict = Field(sa_column=Column(JSON, nullable=False))
     late: list = Field(sa_column=Column(JSON, nullable=False))
     settled: dict = Field(sa_column=Column(JSON, nullable=False))
+    activated_on: date | None = None
+    cutoff: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     closed_at: datetime
     closed_by: str = Field(max_length=320)
 

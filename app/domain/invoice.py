@@ -114,6 +114,7 @@ class Invoice:
             "free_remaining": self.free_remaining,
         }
         if self.status is not None:
+            data["billable"] = self.billable
             data["status"] = self.status
             data["number"] = self.number
             data["closed_at"] = None if self.closed_at is None else self.closed_at.isoformat()

@@ -127,7 +127,7 @@ class BillingContext:
     days: dict = field(default_factory=dict)
     verdicts: "VerdictEffects | None" = None
     closed: dict[tuple[int, int], ClosedInvoice] = field(default_factory=dict)
-    others: dict = field(default_factory=dict)  # contexts of the other plans closed months were rated with
+    carry: "Carry | None" = None
 
 
 def billing_context(
@@ -163,6 +163,7 @@ def billing_context(
         session, account, sub, plan or current, as_of, None, None, days=days, verdicts=effects,
         closed=closed_months(session, account, as_of) if with_closed else {},
     )
+    ctx.carry = _carry(ctx)
     ctx.state, ctx.cutoff = _state(ctx)
     return ctx
 
@@ -510,25 +511,96 @@ def started_between(
     return total
 
 
-def _state(ctx: BillingContext) -> tuple[BillingState, tuple[datetime, int] | None]:
-    sub, plan, as_of, days = ctx.subscription, ctx.plan, ctx.as_of, ctx.days
-    total = sum(days.values())
-    used = min(plan.free_outcomes, total)
+def _ym_key(ym: int) -> str:
+    year, month = divmod(ym - 1, 12)
+    return f"{year:04d}-{month + 1:02d}"
+
+
+def _key_ym(key: str) -> int:
+    year, month = key.split("-")
+    return int(year) * 12 + int(month)
+
+
+@dataclass
+class Carry:
+    """What the months closed at ``as_of`` hand to the first open one.
+
+    A closed month's invoice never changes, so the allowance left, the plan's
+    activation and the cutoff are taken from the last one as stored, and
+    whatever its months bill now beyond what was billed for them goes to the
+    first open month: ``late`` outcomes (counted with its own), and outcomes
+    ``lost`` since (credited there, by month).
+    """
+
+    first_open: tuple[int, int]
+    start: datetime
+    remaining: int | None  # free outcomes left after the last closed month; None without one
+    activated_on: date | None
+    cutoff: tuple[datetime, int] | None
+    late: tuple[LateOutcomes, ...]
+    late_units: int
+    lost: dict[int, int]
+    units: dict[int, int]  # what changed in each closed month's units since it closed (for ``settled``)
+
+
+def _carry(ctx: BillingContext) -> Carry:
+    sub = ctx.subscription
+    if not ctx.closed:
+        first = (sub.started_on.year, sub.started_on.month)
+        return Carry(first, month_bounds(*first)[0], None, None, None, (), 0, {}, {})
+    first = first_open_month(ctx)
+    start = month_bounds(*first)[0]
+    last = ctx.closed[max(ctx.closed)]
+    late, lost, units = [], {}, {}
+    for (year, month), stored in ctx.closed.items():
+        key = _month_key(year, month)
+        lo, hi = month_bounds(year, month)
+        now = sum(n for day, n in ctx.days.items() if lo.date() <= day < hi.date())
+        accounted = stored.own_billable + sum(
+            int(later.settled[key].get("outcomes", 0)) for later in ctx.closed.values() if key in later.settled
+        )
+        delta = now - accounted
+        if delta:
+            units[year * 12 + month] = delta
+        if delta > 0:
+            late.append(LateOutcomes(year, month, delta))
+        elif delta < 0:
+            lost[year * 12 + month] = -delta
     cutoff = None
-    if total > plan.free_outcomes:
-        before = 0
-        for day, n in days.items():
-            if before + n > plan.free_outcomes:
-                offset = plan.free_outcomes - before
-                # A day's own outcomes come first, by completion; its charges (changed verdicts) after them.
-                row = _first_of_day(ctx, day, offset) if offset < n - ctx.verdicts.charges.get(day, 0) else None
-                cutoff = (row[0], row[1]) if row is not None else (day_start(day + DAY) - timedelta(microseconds=1), 0)
-                break
-            before += n
-    if plan.free_outcomes == 0:
+    if last.cutoff:
+        cutoff = (_utc(datetime.fromisoformat(last.cutoff[0])), int(last.cutoff[1]))
+    return Carry(
+        first, start, last.free_remaining, last.activated_on, cutoff, tuple(late), sum(n for n in units.values() if n > 0),
+        lost, units,
+    )
+
+
+def _state(ctx: BillingContext) -> tuple[BillingState, tuple[datetime, int] | None]:
+    sub, plan, as_of, carry = ctx.subscription, ctx.plan, ctx.as_of, ctx.carry
+    free = plan.free_outcomes
+    # The open months' units, in order; late outcomes of closed months count first in the first open one.
+    walk = [(day, n) for day, n in ctx.days.items() if day >= carry.start.date()]
+    left = free if carry.remaining is None else min(free, carry.remaining)
+    cutoff = carry.cutoff
+    units = sum(n for _, n in walk) + carry.late_units
+    if cutoff is None and units > left:
+        if carry.late_units > left:
+            cutoff = (carry.start, 0)
+        else:
+            before = carry.late_units
+            for day, n in walk:
+                if before + n > left:
+                    offset = left - before
+                    # A day's own outcomes come first, by completion; its charges (changed verdicts) after them.
+                    row = _first_of_day(ctx, day, offset) if offset < n - ctx.verdicts.charges.get(day, 0) else None
+                    cutoff = (row[0], row[1]) if row is not None else (day_start(day + DAY) - timedelta(microseconds=1), 0)
+                    break
+                before += n
+    remaining = max(0, left - units)
+    if free == 0:
         activated_on, activated_by = sub.started_on, "plan"
     else:
-        by_allowance = None if cutoff is None else cutoff[0].date()
+        by_allowance = carry.activated_on or (None if cutoff is None else cutoff[0].date())
         converted = sub.converted_on if sub.converted_on and sub.converted_on <= as_of.date() else None
         if converted is not None and (by_allowance is None or converted < by_allowance):
             activated_on, activated_by = converted, "conversion"
@@ -536,7 +608,7 @@ def _state(ctx: BillingContext) -> tuple[BillingState, tuple[datetime, int] | No
             activated_on, activated_by = by_allowance, "allowance"
         else:
             activated_on, activated_by = None, None
-    state = BillingState(plan.free_outcomes, used, plan.free_outcomes - used, activated_on, activated_by)
+    state = BillingState(free, free - remaining, remaining, activated_on, activated_by)
     return state, cutoff
 
 
@@ -558,15 +630,30 @@ def billing_state(session: Session, account: Account, *, as_of: datetime) -> Bil
 
 
 def _billed_counts(ctx: BillingContext, start: datetime, end: datetime) -> tuple[int, int]:
-    """``(billed before start, capped at the free allowance; billed in [start, end))``."""
+    """``(billed before start, capped at the free allowance; billed in [start, end))``.
+
+    A closed month's counts are those it was closed with; the first open month
+    also bills the late outcomes of closed months.
+    """
     if start in ctx.counts:
         return ctx.counts[start]
-    plan = ctx.plan
+    plan, carry = ctx.plan, ctx.carry
+    stored = ctx.closed.get((start.year, start.month))
+    if stored is not None:
+        left_at_start = stored.free_remaining + stored.free_used
+        ctx.counts[start] = max(0, plan.free_outcomes - left_at_start), stored.billable
+        return ctx.counts[start]
     in_month = sum(n for day, n in ctx.days.items() if start.date() <= day < end.date())
+    if start == carry.start:
+        in_month += carry.late_units
     before = 0
     if plan.free_outcomes:
+        used = 0 if carry.remaining is None else plan.free_outcomes - min(plan.free_outcomes, carry.remaining)
+        open_before = sum(n for day, n in ctx.days.items() if carry.start.date() <= day < start.date())
+        if start > carry.start:
+            open_before += carry.late_units
         # Only how much of the allowance is left matters.
-        before = min(plan.free_outcomes, sum(n for day, n in ctx.days.items() if day < start.date()))
+        before = min(plan.free_outcomes, used + open_before)
     ctx.counts[start] = before, int(in_month or 0)
     return ctx.counts[start]
 
@@ -592,24 +679,62 @@ def _credit_table(ctx: BillingContext) -> dict[tuple[int, int], int]:
     return ctx.credits
 
 
+def moved_credits(ctx: BillingContext) -> dict[int, dict[int, int]]:
+    """Credits made in closed months since they closed: ``{closed month: {source month: k}}`` (months as ``year * 12 + month``).
+
+    What a closed month credits now beyond what it credited at closing (and
+    what later invoices already credited for it) is credited in the first open month.
+    """
+    table = _credit_table(ctx)
+    moved: dict[int, dict[int, int]] = {}
+    for (year, month), stored in ctx.closed.items():
+        ym, key = year * 12 + month, _month_key(year, month)
+        accounted: dict[int, int] = defaultdict(int)
+        for source, k in stored.credits.items():
+            accounted[_key_ym(source)] += int(k)
+        for later in ctx.closed.values():
+            for source, k in later.settled.get(key, {}).get("credits", {}).items():
+                accounted[_key_ym(source)] += int(k)
+        delta = {src: table.get((ym, src), 0) - accounted.get(src, 0) for src in {s for (r, s) in table if r == ym} | set(accounted)}
+        delta = {src: k for src, k in delta.items() if k}
+        if delta:
+            moved[ym] = delta
+    return moved
+
+
 def _credits(ctx: BillingContext, year: int, month: int) -> tuple[Line, ...]:
     table = _credit_table(ctx)
     review = year * 12 + month
+    wanted: dict[int, int] = defaultdict(int)
+    for (r, source), k in table.items():
+        if r == review:
+            wanted[source] += k
+    lost: dict[int, int] = {}
+    if ctx.closed and (year, month) == ctx.carry.first_open:
+        for changes in moved_credits(ctx).values():
+            for source, k in changes.items():
+                wanted[source] += k
+        lost = ctx.carry.lost
     lines = []
-    for (r, source), k in sorted(table.items()):
-        if r != review:
-            continue
-        s_year, s_month = divmod(source - 1, 12)
-        s_month += 1
-        before, billed = _billed_counts(ctx, *month_bounds(s_year, s_month))
-        earlier = sum(n for (r2, s2), n in table.items() if s2 == source and r2 < review)
-        remaining = max(0, _paid_count(ctx.plan, before, billed) - earlier)
-        usage = usage_charge(ctx.plan, remaining) - usage_charge(ctx.plan, max(0, remaining - k))
-        # "or" turns Decimal("-0.00") into 0.00: a credit within the included outcomes is worth nothing.
-        amount = -usage or Decimal("0.00")
-        description = f"Credit: {k} outcomes of {s_year:04d}-{s_month:02d} reviewed incorrect"
-        lines.append(Line(description, 1, amount, amount))
+    for source, k in sorted(wanted.items()):
+        if k > 0:
+            lines.append(_credit_line(ctx, table, review, source, k, "reviewed incorrect"))
+    for source, k in sorted(lost.items()):
+        lines.append(_credit_line(ctx, table, review, source, k, "no longer billable"))
     return tuple(lines)
+
+
+def _credit_line(ctx: BillingContext, table: dict, review: int, source: int, k: int, why: str) -> Line:
+    """A credit of ``k`` outcomes billed in ``source``: what they added to its usage charge, taken back."""
+    s_year, s_month = divmod(source - 1, 12)
+    s_month += 1
+    before, billed = _billed_counts(ctx, *month_bounds(s_year, s_month))
+    earlier = sum(n for (r2, s2), n in table.items() if s2 == source and r2 < review)
+    remaining = max(0, _paid_count(ctx.plan, before, billed) - earlier)
+    usage = usage_charge(ctx.plan, remaining) - usage_charge(ctx.plan, max(0, remaining - k))
+    # "or" turns Decimal("-0.00") into 0.00: a credit within the included outcomes is worth nothing.
+    amount = -usage or Decimal("0.00")
+    return Line(f"Credit: {k} outcomes of {s_year:04d}-{s_month:02d} {why}", 1, amount, amount)
 
 
 def active_days_in(activated_on: date | None, start: datetime, end: datetime) -> int:
@@ -729,31 +854,24 @@ def invoice_in(ctx: BillingContext, year: int, month: int) -> Invoice:
     draft = draft_in(ctx, year, month)
     invoice = draft.invoice
     if ctx.as_of < end:
-        projected = project_usage(ctx, draft.usage)
-        if draft.changes:
-            # What changed in closed months is owed whatever the rest of the month brings.
-            projected = replace(
-                projected, total=projected.total + draft.changes, low=projected.low + draft.changes,
-                high=projected.high + draft.changes,
-            )
-        invoice = replace(invoice, projected=projected)
+        invoice = replace(invoice, projected=project_usage(ctx, draft.usage))
     return invoice
 
 
 @dataclass(frozen=True)
 class Draft:
-    """An open month's invoice and what closing it would store.
+    """An open month's invoice and what closing it would store beside it.
 
-    ``own`` is the invoice of the month's own outcomes; ``invoice`` adds, in the
-    first open month, one line per closed month that changed since it closed
-    (``settled``: ``{"YYYY-MM": {"amount": str, "outcomes": int}}``), worth ``changes``.
+    ``own`` counts the month's own billing units (without late outcomes);
+    ``credits`` its credits by source month; ``settled`` what it bills for
+    closed months that changed (``{"YYYY-MM": {"outcomes": n, "credits": {...}}}``).
     """
 
     usage: MonthUsage
-    own: Invoice
     invoice: Invoice
+    own: int
+    credits: dict
     settled: dict
-    changes: Decimal
 
 
 def _month_key(year: int, month: int) -> str:
@@ -769,56 +887,29 @@ def first_open_month(ctx: BillingContext) -> tuple[int, int]:
 
 
 def draft_in(ctx: BillingContext, year: int, month: int) -> Draft:
-    """The draft of an open month at ``ctx.as_of``, with what changed in closed months if it is the first open one.
+    """The draft of an open month at ``ctx.as_of``.
 
-    A closed month's invoice never changes. What its outcomes would bill now
-    (re-rated with the plan it was closed with, from the outcomes and reviews
-    stored at ``as_of``) minus what was billed for it already (its final invoice
-    and the changes later invoices billed) is billed in the first open month, on
-    one line per closed month: late outcomes, outcomes no longer billable, and
-    what they did to its allowance, activation and tiers. Summed over every
-    month, the invoices therefore equal a fresh rating of all of them.
+    The first open month also bills what changed in closed months since they
+    closed: their late outcomes among its own (free allowance, included
+    outcomes and tiers alike), and credits for what they billed that is no
+    longer billable. The invoice says how many outcomes came late, and from which months.
     """
     usage = month_usage(ctx, year, month)
-    own = replace(rate_usage(usage), status="draft")
-    if not ctx.closed or (year, month) != first_open_month(ctx):
-        return Draft(usage, own, own, {}, Decimal(0))
-    lines, late, settled = [], [], {}
-    for (c_year, c_month), stored in ctx.closed.items():
-        key = _month_key(c_year, c_month)
-        now = _rerated(ctx, stored)
-        amount = stored.own_total + sum(
-            (Decimal(later.settled[key]["amount"]) for later in ctx.closed.values() if key in later.settled), Decimal(0)
-        )
-        outcomes = stored.own_billable + sum(
-            int(later.settled[key]["outcomes"]) for later in ctx.closed.values() if key in later.settled
-        )
-        delta, more = now.total - amount, now.billable - outcomes
-        if not delta and not more:
-            continue
-        settled[key] = {"amount": str(delta), "outcomes": more}
-        if more > 0:
-            late.append(LateOutcomes(c_year, c_month, more))
-            text = f"Late outcomes of {key}: {more} (priced as in {key})"
-        elif more < 0:
-            text = f"Outcomes of {key} no longer billable: {-more} (as priced in {key})"
-        else:
-            text = f"Changes to {key} after it closed"
-        lines.append(Line(text, 1, delta, delta))
-    changes = sum((line.amount for line in lines), Decimal(0))
-    invoice = replace(own, lines=own.lines + tuple(lines), total=own.total + changes, late=tuple(late))
-    return Draft(usage, own, invoice, settled, changes)
-
-
-def _rerated(ctx: BillingContext, stored: ClosedInvoice) -> Invoice:
-    """A closed month rated afresh at ``ctx.as_of`` with the plan it was closed with."""
-    plan = parse_plan(stored.plan)
-    if plan != ctx.plan:
-        key = json.dumps(stored.plan, sort_keys=True)
-        if key not in ctx.others:
-            ctx.others[key] = billing_context(ctx.session, ctx.account, as_of=ctx.as_of, plan=plan, with_closed=False)
-        return rate_usage(month_usage(ctx.others[key], stored.year, stored.month))
-    return rate_usage(month_usage(ctx, stored.year, stored.month))
+    invoice = replace(rate_usage(usage), status="draft")
+    ym = year * 12 + month
+    credits = {_ym_key(src): k for (r, src), k in _credit_table(ctx).items() if r == ym}
+    first = bool(ctx.closed) and (year, month) == ctx.carry.first_open
+    own, settled = usage.billed, {}
+    if first:
+        own -= ctx.carry.late_units
+        invoice = replace(invoice, late=ctx.carry.late, billable=usage.billed)
+        moved = moved_credits(ctx)
+        for m in sorted(set(ctx.carry.units) | set(moved)):
+            entry = {"outcomes": ctx.carry.units.get(m, 0)}
+            if m in moved:
+                entry["credits"] = {_ym_key(src): k for src, k in moved[m].items()}
+            settled[_ym_key(m)] = entry
+    return Draft(usage, invoice, own, credits, settled)
 
 
 def final_invoice(stored: ClosedInvoice) -> Invoice:

@@ -78,12 +78,13 @@ def _store(session: Session, account: Account, year: int, month: int, as_of: dat
         raise OverseerError(f"{year:04d}-{month:02d} is not the first open month of {account.slug}")
     draft = draft_in(ctx, year, month)
     inv = draft.invoice
+    cutoff = None if ctx.cutoff is None else [ctx.cutoff[0].isoformat(), ctx.cutoff[1]]
     row = ClosedInvoice(
         account_id=account.id, year=year, month=month, number=invoice_number(account, year, month),
         currency=inv.currency, plan=ctx.plan.to_json(), lines=[_line_json(line) for line in inv.lines],
-        total=inv.total, own_total=draft.own.total, billable=inv.billable, own_billable=draft.own.billable,
-        free_used=inv.free_used, free_remaining=inv.free_remaining, late=[late.to_json() for late in inv.late],
-        settled=draft.settled, closed_at=as_of, closed_by=closed_by,
+        total=inv.total, billable=inv.billable, own_billable=draft.own, free_used=inv.free_used,
+        free_remaining=inv.free_remaining, credits=draft.credits, late=[late.to_json() for late in inv.late],
+        settled=draft.settled, activated_on=ctx.state.activated_on, cutoff=cutoff, closed_at=as_of, closed_by=closed_by,
     )
     savepoint = session.begin_nested()
     session.add(row)
