@@ -158,35 +158,82 @@ def cmd_invoice(args) -> int:
     from app.core.db import session_scope
     from app.store.accounts import get_account
     from app.store.billing import invoice_for_month
-    from app.store.closing import close_due, close_through
+    from app.store.closing import GRACE_CLOSER, close_due, close_through
 
     year, month = _month(args.month)
     if args.action == "close":
         if args.as_of:
             raise OverseerError("a month closes now: 'invoice close' takes no --as-of")
+        if args.pdf is not None:
+            raise OverseerError("'invoice close' writes no PDF: run 'invoice --pdf FILE' after it")
         with session_scope(write=True) as session:
             account = get_account(session, args.account, principal=OPERATOR)
-            close_due(session, account, clock.now())
             closed = close_through(session, OPERATOR, account, year, month, clock.now())
-            done = [(row.number, row.total, row.currency) for row in closed]
+            done = [(row.number, row.total, row.currency, row.closed_by) for row in closed]
         if args.json:
-            _print_json([{"number": n, "total": f"{t:.2f}", "currency": c} for n, t, c in done])
+            _print_json([{"number": n, "total": f"{t:.2f}", "currency": c, "closed_by": by} for n, t, c, by in done])
         else:
-            for number, total, currency in done:
-                print(f"Closed {number}: {total:.2f} {currency}, final")
+            for number, total, currency, by in done:
+                why = " (its grace period had ended)" if by == GRACE_CLOSER else ""
+                print(f"Closed {number}: {total:.2f} {currency}, final{why}")
         return 0
     as_of = _as_of(args.as_of)
+    if args.pdf is not None:
+        if args.json:
+            raise OverseerError("--pdf and --json are two ways of writing the invoice: give one")
+        target = _writable_file(args.pdf)
     with session_scope(write=True) as session:
         account = get_account(session, args.account, principal=OPERATOR)
         # Months past their grace period close before anything is shown, as on every page.
         close_due(session, account, clock.now())
         session.commit()
         invoice = invoice_for_month(session, account, year, month, as_of=as_of)
-    if args.json:
+        name, slug = account.name, account.slug
+    if args.pdf is not None:
+        from app.domain.invoice_pdf import invoice_pdf
+
+        document = invoice_pdf(invoice, account_name=name, account_slug=slug, as_of=as_of)
+        _write_atomically(target, document, args.pdf)
+        print(f"Wrote {'invoice ' + invoice.number if invoice.status == 'final' else 'the draft invoice'} "
+              f"for {args.month} to {args.pdf} ({len(document):,} bytes)")
+    elif args.json:
         _print_json(invoice.to_json())
     else:
         _print_invoice_text(invoice)
     return 0
+
+
+def _write_atomically(path: Path, content: bytes, shown: str) -> None:
+    """Write ``content`` to ``path`` through a temporary file beside it, so a failed write leaves nothing behind."""
+    import tempfile
+
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".overseer-", suffix=".part", dir=path.parent)
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OverseerError(f"cannot write {shown}: {exc.strerror or exc}") from None
+
+
+def _writable_file(text: str) -> Path:
+    """``text`` as a file path the invoice can be written to, checked before any work is done.
+
+    Raises
+    ------
+    OverseerError
+        When the folder does not exist or the path is a folder; the file itself
+        is written only once the invoice is made, so a refusal writes nothing.
+    """
+    path = Path(text)
+    if not text or path.is_dir():
+        raise OverseerError(f"cannot write {text!r}: it is a folder, give a file name")
+    if not path.parent.is_dir():
+        raise OverseerError(f"cannot write {text}: no such folder {str(path.parent)!r}")
+    return path
 
 
 def cmd_quote(args) -> int:
@@ -370,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--as-of", help="ISO 8601 time (default: now)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--pdf", metavar="FILE", help="write the invoice to FILE as a PDF document")
     p.set_defaults(func=cmd_invoice)
 
     p = sub.add_parser("quote", help="price N billable outcomes in one month under a plan")

@@ -187,16 +187,25 @@ def close_through(session: Session, actor: Principal, account: Account, year: in
     start, end = month_bounds(year, month)
     if end > now:
         raise OverseerError(f"{year:04d}-{month:02d} has not ended yet: a month closes after its last day")
+    sub_start = get_subscription(session, account)[0].started_on
+    if (year, month) < (sub_start.year, sub_start.month):
+        raise OverseerError(f"{year:04d}-{month:02d} is before the subscription began ({sub_start:%Y-%m})")
+    if (year, month) < _first_open(session, account, now):
+        stored = session.execute(
+            select(ClosedInvoice).where(
+                ClosedInvoice.account_id == account.id, ClosedInvoice.year == year, ClosedInvoice.month == month
+            )
+        ).scalar_one()
+        raise OverseerError(
+            f"{year:04d}-{month:02d} is already closed on {_aware(stored.closed_at).isoformat()}; a final invoice never changes"
+        )
+    # Months whose grace period ended close as they would have by themselves, first.
+    by_grace = close_due(session, account, now)
+    if by_grace and (by_grace[-1].year, by_grace[-1].month) >= (year, month):
+        return [row for row in by_grace if (row.year, row.month) <= (year, month)]
     ctx = billing_context(session, account, as_of=now)
     first = first_open_month(ctx)
-    sub_start = (ctx.subscription.started_on.year, ctx.subscription.started_on.month)
-    if (year, month) < sub_start:
-        raise OverseerError(f"{year:04d}-{month:02d} is before the subscription began ({sub_start[0]:04d}-{sub_start[1]:02d})")
-    if (year, month) < first:
-        stored = ctx.closed.get((year, month))
-        when = f" on {_aware(stored.closed_at).isoformat()}" if stored else ""
-        raise OverseerError(f"{year:04d}-{month:02d} is already closed{when}; a final invoice never changes")
-    closed = []
+    closed = list(by_grace)
     at = max([now] + [_aware(c.closed_at) for c in ctx.closed.values()])
     current = first
     who = actor.email or actor.name or "admin"

@@ -363,6 +363,39 @@ def invoice_history(slug: str, as_of: datetime):
 
 
 @scoped_cache
+def invoice_pdf_bytes(slug: str, year: int, month: int, as_of: datetime) -> bytes:
+    """The month's invoice as a PDF (:func:`app.domain.invoice_pdf.invoice_pdf`), as it stands at ``as_of``.
+
+    Cached like :func:`invoice` (``as_of`` to the minute), so a second click costs nothing.
+    """
+    from app.domain.invoice_pdf import invoice_pdf
+
+    info = account(slug)
+    return invoice_pdf(invoice(slug, year, month, as_of), account_name=info.name, account_slug=info.slug, as_of=as_of)
+
+
+def invoice_pdf(slug: str, year: int, month: int, as_of: datetime) -> Callable[[], bytes]:
+    """The month's invoice as a PDF, built when called (the download button's click), not on every page run.
+
+    The principal is taken now: the download runs later, outside the page's run.
+    """
+    who = _who()
+
+    def build() -> bytes:
+        with acting_as(who):
+            return invoice_pdf_bytes(slug, year, month, as_of)
+
+    return build
+
+
+def invoice_pdf_name(slug: str, inv) -> str:
+    """The PDF's file name: the invoice number, or ``SLUG-YYYY-MM-draft`` (:func:`app.domain.invoice_pdf.pdf_file_name`)."""
+    from app.domain.invoice_pdf import pdf_file_name
+
+    return pdf_file_name(inv, slug)
+
+
+@scoped_cache
 def overview(slug: str, start: date, end: date, as_of: datetime):
     """Every figure of the Overview page in one call (:func:`app.store.overview.overview_figures`)."""
     from dataclasses import replace
@@ -731,7 +764,6 @@ def close_months(slug: str, year: int, month: int) -> list[str]:
 
     with session_scope(write=True) as s:
         account = _account(s, slug)
-        closing.close_due(s, account, now())
         numbers = [row.number for row in closing.close_through(s, _who(), account, year, month, now())]
     clear_caches()
     return numbers

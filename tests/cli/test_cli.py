@@ -278,3 +278,90 @@ def test_an_unreadable_overseer_now_is_an_error_not_a_fallback(engine, capsys, m
         monkeypatch.setenv("OVERSEER_NOW", bad)
         code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11")
         assert code == 2 and out == "" and "OVERSEER_NOW" in err and len(err.splitlines()) == 1, (bad, err)
+
+
+def pdf_text(path) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def test_invoice_pdf_draft_then_final(engine, session, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("OVERSEER_NOW", "2026-11-01T00:00:00Z")
+    account, job = new_account(session, "acme", "hybrid", since="2026-11-01")
+    add_outcomes(session, account, job, every(260, "2026-11-01T06:00", 2))
+    monkeypatch.setenv("OVERSEER_NOW", "2026-11-30T12:00:00Z")
+    draft = tmp_path / "draft.pdf"
+    code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11", "--pdf", draft)
+    assert code == 0, err
+    assert "the draft invoice" in out and str(draft) in out
+    text = pdf_text(draft)
+    assert "Draft invoice — may still change until November 2026 closes" in text
+    assert "Acme" in text and "Total (USD) 320.00" in text
+
+    monkeypatch.setenv("OVERSEER_NOW", "2026-12-01T09:30:00Z")
+    code, out, err = run(capsys, "invoice", "close", "--account", "acme", "--month", "2026-11")
+    assert code == 0, err
+    final = tmp_path / "final.pdf"
+    code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11", "--pdf", final)
+    assert code == 0, err
+    assert "invoice ACME-2026-11" in out
+    text = pdf_text(final)
+    assert "Invoice ACME-2026-11" in text and "Closed 2026-12-01 09:30 UTC" in text
+    assert "Total (USD) 320.00" in text and "Draft" not in text
+    # A final invoice is the same document whenever it is written.
+    again = tmp_path / "again.pdf"
+    monkeypatch.setenv("OVERSEER_NOW", "2027-01-15T00:00:00Z")
+    assert run(capsys, "invoice", "--account", "acme", "--month", "2026-11", "--pdf", again)[0] == 0
+    assert again.read_bytes() == final.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("missing-folder/invoice.pdf", "no such folder"),
+        (".", "it is a folder"),
+    ],
+)
+def test_invoice_pdf_bad_path_writes_nothing(engine, session, capsys, monkeypatch, tmp_path, where, message):
+    new_account(session, "acme", "hybrid", since="2026-11-01")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11", "--as-of", "2026-11-20T00:00:00Z", "--pdf", where)
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert list(folder.iterdir()) == []
+
+
+def test_invoice_pdf_failed_write_leaves_nothing(engine, session, capsys, monkeypatch, tmp_path):
+    import errno
+    import os
+
+    new_account(session, "acme", "hybrid", since="2026-11-01")
+    folder = tmp_path / "out"
+    folder.mkdir()
+
+    def full_disk(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    # A full disk (or any failed write) as root too, where a read-only folder would not refuse.
+    monkeypatch.setattr("app.cli.os.replace", full_disk)
+    code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11", "--as-of", "2026-11-20T00:00:00Z",
+                         "--pdf", folder / "invoice.pdf")
+    assert code == 2 and out == "" and "cannot write" in err and "No space left" in err
+    assert len(err.strip().splitlines()) == 1
+    assert list(folder.iterdir()) == []
+
+
+def test_invoice_pdf_refuses_json_too_and_unknown_account(engine, session, capsys, tmp_path):
+    new_account(session, "acme", "hybrid", since="2026-11-01")
+    target = tmp_path / "x.pdf"
+    code, out, err = run(capsys, "invoice", "--account", "acme", "--month", "2026-11", "--pdf", target, "--json")
+    assert code == 2 and out == "" and "give one" in err
+    code, out, err = run(capsys, "invoice", "--account", "nobody", "--month", "2026-11", "--pdf", target)
+    assert code == 2 and out == "" and "no account 'nobody'" in err
+    assert not target.exists()

@@ -160,3 +160,13 @@ def test_history_marks_final_and_draft_months(session, account, monkeypatch, tmp
     session.commit()
     history = invoice_history(session, account, as_of=at("2026-10-15T00:00:00"))
     assert [(i.month, i.status) for i in history] == [(9, "final"), (10, "draft")]
+
+
+def test_closing_a_month_whose_grace_already_ended_closes_it_as_the_grace_period_would(session, account, monkeypatch, tmp_path):
+    now_is(monkeypatch, "2026-09-30T12:00:00Z")
+    import_rows(session, account, tmp_path, "S", ["2026-09-10"])
+    closed = close_through(session, OPERATOR, account, 2026, 9, at("2026-10-20T00:00:00"))
+    session.commit()
+    assert [(c.number, c.closed_by, c.closed_at.replace(tzinfo=UTC)) for c in closed] == [
+        ("ACME-2026-09", "grace period", at("2026-10-04T00:00:00"))
+    ]

@@ -217,3 +217,40 @@ def test_projection_pages_say_what_the_80_percent_range_means(demo_engine):
     no_errors(at)
     assert any(c.value == fmt.RANGE_MEANING for c in at.caption)
     assert fmt.RANGE_MEANING in next(m for m in at.metric if m.label == "Projected bill").help
+
+
+def test_billing_offers_every_month_as_pdf(demo_engine, demo_slugs):
+    import io
+
+    from pypdf import PdfReader
+
+    from app.ui import data
+    from app.ui import format as fmt
+
+    slug = next(s for s in demo_slugs if "converted" in s)  # months of history, the allowance used up
+    at = make_app()
+    at.run()
+    at.sidebar.selectbox(key="account").set_value(slug).run()
+    at.switch_page("ui/pages/billing.py").run()
+    no_errors(at)
+    as_of = data.as_of_key()
+    history = data.invoice_history(slug, as_of)
+    picker = at.selectbox(key="pdf_month")
+    # Every month of the history, newest (the current month) first and chosen.
+    assert picker.options == [
+        next(o for o in picker.options if o.startswith(fmt.month_name(i.year, i.month))) for i in reversed(history)
+    ]
+    assert picker.index == 0 and "draft" in picker.options[0]
+    (button,) = [b for b in at.get("download_button") if b.proto.label == "Download PDF"]
+
+    # What the button downloads: the chosen month's invoice, its text read back.
+    oldest = history[0]
+    document = data.invoice_pdf(slug, oldest.year, oldest.month, as_of)()
+    text = " ".join(PdfReader(io.BytesIO(document)).pages[0].extract_text().split())
+    assert data.account(slug).name in text
+    assert fmt.month_name(oldest.year, oldest.month) in text
+    assert f"{oldest.total:.2f}" in text
+    assert data.invoice_pdf_name(slug, history[-1]) == f"{slug.upper()}-{history[-1].year}-{history[-1].month:02d}-draft.pdf"
+
+    picker.set_value((oldest.year, oldest.month)).run()
+    no_errors(at)

@@ -216,8 +216,35 @@ if proj:
     )
     st.caption(fmt.RANGE_MEANING)
 
-st.subheader("Invoice history")
 history = data.invoice_history(slug, as_of)
+if history:
+    # One picker and one button for every month (newest first, the current one by default) keeps the page light:
+    # the PDF is made only when the button is clicked.
+    by_month = {(i.year, i.month): i for i in history}
+
+    def _pdf_label(key: tuple[int, int]) -> str:
+        i = by_month[key]
+        if i.status == "final":
+            return f"{fmt.month_name(*key)} · final · {i.number}"
+        return f"{fmt.month_name(*key)} · draft" + (" (to date)" if i.projected is not None else "")
+
+    pick, button = st.columns([3, 1], vertical_alignment="bottom")
+    with pick:
+        chosen = st.selectbox("Invoice as PDF", list(reversed(by_month)), format_func=_pdf_label, key="pdf_month")
+    with button:
+        st.download_button(
+            "Download PDF",
+            data=data.invoice_pdf(slug, chosen[0], chosen[1], as_of),
+            file_name=data.invoice_pdf_name(slug, by_month[chosen]),
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+            on_click="ignore",
+            key="invoice_pdf",
+            width="stretch",
+            help="A draft says on it that it may still change until its month closes; a final invoice never changes.",
+        )
+
+st.subheader("Invoice history")
 if not history:
     components.empty("No invoices yet: the subscription starts later.")
 else:
