@@ -5,14 +5,32 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from app.domain.errors import OverseerError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "data"
 DEFAULT_SQLITE_PATH = DATA_DIR / "overseer.db"
 
 
+class SettingError(OverseerError):
+    """An environment setting cannot be used; the message names it and says what to do."""
+
+
 def database_url() -> str:
-    """Return the database URL: ``DATABASE_URL`` or the embedded SQLite file under ``data/``."""
+    """Return the database URL: ``DATABASE_URL`` or the embedded SQLite file under ``data/``.
+
+    Raises
+    ------
+    SettingError
+        ``DATABASE_URL`` holds bytes that are not UTF-8, or a control character.
+    """
     url = os.environ.get("DATABASE_URL", "").strip()
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates
+        raise SettingError("DATABASE_URL is not valid UTF-8: set it again, percent-encoding any special character") from None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise SettingError("DATABASE_URL holds a control character: set it again, percent-encoding any special character")
     if url:
         # Heroku-style URLs name the dialect "postgres"; SQLAlchemy needs the driver spelled out.
         if url.startswith("postgres://"):
