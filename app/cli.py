@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -29,7 +30,21 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (exit 2), like every other refusal."""
 
     def error(self, message):  # noqa: D401 - argparse API
+        # argparse quotes a refused value whole; a megabyte argument must not become a megabyte line.
+        if len(message) > 300:
+            message = message[:300] + "…"
         raise OverseerError(f"{message} (see '{self.prog} --help')")
+
+
+def _whole(text: str) -> int:
+    """An argument that must be a whole number: ASCII digits (an optional minus), at most 12 of them.
+
+    ``int()`` would also take "٣" and a 4,000-digit number; every count Overseer takes is far below 10^12.
+    """
+    digits = text.strip()
+    if not re.fullmatch(r"-?[0-9]{1,12}", digits):
+        raise argparse.ArgumentTypeError(f"must be a whole number below 10^12, got {_shown(text)}")
+    return int(digits)
 
 
 def _month(text: str) -> tuple[int, int]:
@@ -293,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("start", help="load the demo into an empty database and start the dashboard")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=_whole, default=8501)
     p.add_argument("--open-browser", action="store_true", help="also open the dashboard in a browser")
     p.add_argument("--no-demo", action="store_true", help="start on an empty database")
     p.set_defaults(func=cmd_start)
@@ -301,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure page and import cost as the stored outcomes grow")
     p.add_argument("--sizes", default=",".join(str(s) for s in (10_000, 100_000, 1_000_000, 5_000_000)),
                    help="outcomes per benchmark account, comma-separated")
-    p.add_argument("--import-rows", type=int, default=1_000_000, help="rows of the imported CSV (0: skip)")
+    p.add_argument("--import-rows", type=_whole, default=1_000_000, help="rows of the imported CSV (0: skip)")
     p.add_argument("--workdir", help="folder for the SQLite database and CSV files (default: a temporary one)")
     p.set_defaults(func=cmd_bench)
 
@@ -367,12 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("quote", help="price N billable outcomes in one month under a plan")
     p.add_argument("--plan", required=True)
-    p.add_argument("--outcomes", type=int, required=True)
-    p.add_argument("--free-remaining", type=int)
-    p.add_argument("--active-days", type=int)
+    p.add_argument("--outcomes", type=_whole, required=True)
+    p.add_argument("--free-remaining", type=_whole)
+    p.add_argument("--active-days", type=_whole)
     p.add_argument("--month", help="YYYY-MM (default: this month)")
-    p.add_argument("--seats", type=int)
-    p.add_argument("--tasks", type=int)
+    p.add_argument("--seats", type=_whole)
+    p.add_argument("--tasks", type=_whole)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quote)
     return parser

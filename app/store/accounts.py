@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.domain.access import Principal
 from app.domain.errors import NotFound, OverseerError
-from app.domain.plans import PlanError, PlanSpec, StoredPlanError, Tier, check_name, parse_plan
+from app.domain.plans import PlanError, PlanSpec, StoredPlanError, Tier, check_name, parse_plan, shown
 from app.domain.steps import STEPS
 from app.domain.templates import get_template
 from app.models import Account, Job, JobStep, Plan, Subscription, utcnow
@@ -23,7 +23,7 @@ def check_slug(slug: str, what: str = "account slug") -> str:
     # fullmatch: "$" alone would let a trailing newline through.
     if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
         raise OverseerError(
-            f"{what} {slug!r} is not valid: use 1-63 lowercase letters, digits and dashes, starting with a letter or digit"
+            f"{what} {shown(slug)} is not valid: use 1-63 lowercase letters, digits and dashes, starting with a letter or digit"
         )
     return slug
 
