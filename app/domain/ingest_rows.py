@@ -261,6 +261,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Either of the two, in one pass over the id.
 _UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: What no stored outcome id holds (a control character or an unpaired surrogate): searches use it too.
+UNSTORABLE = _UNSTORABLE
 _STATUSES = frozenset(STATUSES)
 _CLOSED = frozenset(CLOSED_STATUSES)
 _VERDICTS = frozenset(VERDICTS)
