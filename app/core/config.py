@@ -42,17 +42,18 @@ def database_url() -> str:
 
 
 DEFAULT_MAX_IMPORT_MB = 200
+MAX_IMPORT_MB_LIMIT = 1_000_000
 
 
 def max_import_mb() -> int:
-    """The largest file an import accepts, in MB: ``OVERSEER_MAX_IMPORT_MB`` (a whole number ≥ 1), else 200.
+    """The largest file an import accepts, in MB: ``OVERSEER_MAX_IMPORT_MB`` (a whole number 1..1,000,000), else 200.
 
     One setting for the Import page's uploader and for ``overseer ingest``; an unusable
     value falls back to the default rather than lifting the limit.
     """
     text = os.environ.get("OVERSEER_MAX_IMPORT_MB", "").strip()
-    try:
-        value = int(text)
-    except ValueError:
+    # ASCII digits only (int() also reads "١٠" and "1_0"), and no more than a terabyte.
+    if not (text.isascii() and text.isdigit() and len(text) <= 7):
         return DEFAULT_MAX_IMPORT_MB
-    return value if value >= 1 else DEFAULT_MAX_IMPORT_MB
+    value = int(text)
+    return value if 1 <= value <= MAX_IMPORT_MB_LIMIT else DEFAULT_MAX_IMPORT_MB

@@ -229,3 +229,12 @@ def test_a_sqlite_uri_leaves_no_stray_folder(tmp_path):
     done = _cli(["member", "list"], tmp_path, DATABASE_URL="sqlite:///file:x?mode=ro&uri=true")
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1 and b"Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["1e40", "9" * 5000, "١٠", "1_0", "-5", "0", "2000000", "\u0085", "nan"])
+def test_an_unusable_import_limit_falls_back_to_the_default(monkeypatch, value):
+    """A limit that cannot be read never lifts the limit (README, Configuration)."""
+    from app.core.config import DEFAULT_MAX_IMPORT_MB, max_import_mb
+
+    monkeypatch.setenv("OVERSEER_MAX_IMPORT_MB", value)
+    assert max_import_mb() == DEFAULT_MAX_IMPORT_MB
