@@ -230,8 +230,16 @@ def page_header(title: str, ctx: Context, subtitle: str | None = None, *, show_r
 
 def show_error(exc: BaseException) -> None:
     """Show an error in the page without a traceback."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     if isinstance(exc, OverseerError):
         st.error(fmt.text(str(exc)), icon=":material/error:")
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away (or never came) after start-up: say so, and what to do, in one line.
+        from app.core.db import database_problem
+
+        log.warning("database problem: %s", exc)
+        st.error(fmt.text(database_problem(exc)), icon=":material/error:")
     else:
         log.exception("page failed", exc_info=exc)
         st.error(

@@ -155,3 +155,18 @@ def test_a_database_from_a_newer_overseer_is_said_on_the_first_page(acme, engine
     finally:
         with engine.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": known})
+
+
+def test_a_database_lost_after_start_up_is_said_plainly(acme, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.ui import data
+
+    def gone(*a, **k):
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(data, "overview", gone)
+    at = make_app()
+    at.run()
+    no_errors(at)
+    assert any("cannot connect to the database" in e and "check that it is running" in e for e in _errors(at)), _errors(at)
