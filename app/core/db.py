@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
-
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import event
