@@ -189,7 +189,7 @@ def get_account(session: Session, slug: str, *, principal: Principal) -> Account
     """
     account = session.exec(select(Account).where(Account.slug == slug)).first()
     if account is None or not principal.can_read(account.id):
-        raise NotFound(f"no account {slug!r}")
+        raise NotFound(f"no account {shown(slug)}")
     return account
 
 
@@ -228,7 +228,7 @@ def get_job(session: Session, account: Account, slug: str) -> Job:
     """The account's job called ``slug``, or :class:`NotFound`."""
     job = session.exec(select(Job).where(Job.account_id == account.id, Job.slug == slug)).first()
     if job is None:
-        raise NotFound(f"account {account.slug!r} has no job {slug!r}")
+        raise NotFound(f"account {account.slug!r} has no job {shown(slug)}")
     return job
 
 

@@ -123,3 +123,13 @@ DATABASE_URLS: list[str] = [
     "sqlite:///file:nothing-here.db?mode=ro&uri=true",
 ]
 assert all(_loopback(u) for u in DATABASE_URLS)
+
+# Arguments whose value a refusal quotes: the line quotes a short part of it, not 100,000 characters.
+LONG = "x" * 100_000
+ARGUMENTS += [
+    ("account add template of 100,000 characters", ["account", "add", "new", "--name", "New", "--plan", "{plan}", "--template", LONG]),
+    ("invoice account of 100,000 characters", ["invoice", "--account", LONG, "--month", "2026-11"]),
+    ("ingest account of 100,000 characters", ["ingest", "{plan}", "--account", LONG]),
+    ("member role of 100,000 characters", ["member", "set", "a@example.com", "--account", "acme", "--role", LONG]),
+    ("member remove e-mail of 100,000 characters", ["member", "remove", LONG, "--account", "acme"]),
+]
