@@ -166,7 +166,8 @@ def check_amount(value, what: str) -> Decimal:
     floats are refused (``0.1`` as a float is not one tenth).
     """
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        raise PlanError(f"{what} must be at most {MAX_AMOUNT:,}, got {shown(value)}")
+        rule = "must not be negative" if value < 0 else f"must be at most {MAX_AMOUNT:,}"
+        raise PlanError(f"{what} {rule}, got {shown(value)}")
     if isinstance(value, str) and (len(value) > _MAX_AMOUNT_CHARS or not value.isascii()):
         raise PlanError(f"{what} must be a number written with the digits 0-9, such as \"1.00\", got {shown(value)}")
     if not isinstance(value, (str, int, float)):
