@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 from app.core import clock
 from app.core.config import REPO_ROOT
 from app.domain.access import Principal
 from app.domain.errors import OverseerError
+from app.domain.plans import MAX_COUNT, MAX_SEATS
 
 EXIT_BAD_INPUT = 2
 # Whoever runs the command line can open the database itself: it acts with every right, and the
@@ -28,39 +30,78 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (exit 2), like every other refusal."""
 
     def error(self, message):  # noqa: D401 - argparse API
+        # argparse quotes a refused value whole; a megabyte argument must not become a megabyte line.
+        if len(message) > 300:
+            message = message[:300] + "…"
         raise OverseerError(f"{message} (see '{self.prog} --help')")
+
+
+def _whole(text: str) -> int:
+    """An argument that must be a whole number: ASCII digits (an optional minus), at most 12 of them.
+
+    ``int()`` would also take "٣" and a 4,000-digit number; every count Overseer takes is far below 10^12.
+    """
+    digits = text.strip()
+    if not re.fullmatch(r"-?[0-9]{1,12}", digits):
+        raise argparse.ArgumentTypeError(f"must be a whole number below 10^12, got {_shown(text)}")
+    return int(digits)
 
 
 def _month(text: str) -> tuple[int, int]:
     try:
         parsed = datetime.strptime(text, "%Y-%m")
     except ValueError:
-        raise OverseerError(f"month must be YYYY-MM, got {text!r}") from None
+        raise OverseerError(f"month must be YYYY-MM, got {_shown(text)}") from None
+    clock.check_year(parsed.year, "month")
     return parsed.year, parsed.month
 
 
-def _date(text: str) -> date:
+def _date(text: str, what: str = "date") -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise OverseerError(f"date must be YYYY-MM-DD, got {text!r}") from None
+        raise OverseerError(f"{what} must be YYYY-MM-DD, got {_shown(text)}") from None
+    clock.check_year(day.year, what)
+    return day
 
 
 def _as_of(text: str | None) -> datetime:
     if text is None:
         return clock.now()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise OverseerError(f"--as-of must be an ISO 8601 time such as 2026-11-24T12:00:00Z, got {text!r}") from None
-    # A time without an offset is UTC, as everywhere in Overseer.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    # A time without an offset is UTC, as everywhere in Overseer; years outside 1970-2100 are refused.
+    return clock.parse_moment(text, "--as-of")
 
 
-def _count(value: int | None, what: str) -> int | None:
+def _count(value: int | None, what: str, high: int = MAX_COUNT) -> int | None:
     if value is not None and value < 0:
         raise OverseerError(f"{what} must not be negative, got {value}")
+    if value is not None and value > high:
+        raise OverseerError(f"{what} must be at most {high:,}, got {_shown(value)}")
     return value
+
+
+def _shown(value) -> str:
+    """A value as a refusal quotes it: at most 60 characters of it (an argument may be megabytes)."""
+    text = value if isinstance(value, str) else str(value) if not isinstance(value, int) or value.bit_length() < 200 else "a huge number"
+    return repr(text) if len(text) <= 60 else f"{text[:60]!r}… ({len(text):,} characters)"
+
+
+def _check_arguments(argv: list[str]) -> None:
+    """Refuse an argument that is not valid UTF-8.
+
+    Python hands such bytes over as lone surrogates (``surrogateescape``); no
+    database stores them and no terminal prints them, so they are refused
+    here, once, for every command: a slug, a name, an e-mail address or a file name.
+    """
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            shown = shown if len(shown) <= 60 else shown[:60] + "…"
+            raise OverseerError(
+                f"the argument '{shown}' is not valid UTF-8; rename the file or retype the value"
+            ) from None
 
 
 def _print_json(data) -> None:
@@ -111,7 +152,7 @@ def cmd_account_add(args) -> int:
     from app.store.accounts import create_account
 
     plan = load_plan_file(args.plan)
-    since = _date(args.since) if args.since else None
+    since = _date(args.since, "--since") if args.since else None
     with session_scope() as session:
         account = create_account(session, args.slug, args.name, plan, template=args.template, since=since)
         slug = account.slug
@@ -138,11 +179,19 @@ def cmd_ingest(args) -> int:
 
     path = Path(args.file)
     if not path.is_file():
-        raise OverseerError(f"cannot read {args.file}: no such file")
+        what = (
+            "a folder, not a file" if path.is_dir()
+            else "not a regular file (a device, a pipe or a socket)" if path.exists()
+            else "no such file"
+        )
+        raise OverseerError(f"cannot read {_shown(args.file)}: {what}")
     with session_scope() as session:
         account = get_account(session, args.account, principal=OPERATOR)
         report = ingest_file(session, account, path, valid_only=args.valid_only, dry_run=args.dry_run)
     _print_json(report.to_json())
+    if not (report.inserted or report.updated or report.unchanged or report.rejected):
+        # Not an error (an export of a day without outcomes is a header alone), but worth a word.
+        print("overseer: the file holds no outcomes; nothing to import", file=sys.stderr)
     if report.rejected and not args.valid_only:
         lines = len({error.line for error in report.rejected})
         print(
@@ -241,14 +290,14 @@ def cmd_quote(args) -> int:
     from app.domain.plans import load_plan_file
 
     plan = load_plan_file(args.plan)
-    for value, what in (
-        (args.outcomes, "--outcomes"),
-        (args.free_remaining, "--free-remaining"),
-        (args.active_days, "--active-days"),
-        (args.seats, "--seats"),
-        (args.tasks, "--tasks"),
+    for value, what, high in (
+        (args.outcomes, "--outcomes", MAX_COUNT),
+        (args.free_remaining, "--free-remaining", MAX_COUNT),
+        (args.active_days, "--active-days", 31),
+        (args.seats, "--seats", MAX_SEATS),
+        (args.tasks, "--tasks", MAX_COUNT),
     ):
-        _count(value, what)
+        _count(value, what, high)
     if args.month:
         year, month = _month(args.month)
     else:
@@ -283,6 +332,8 @@ def cmd_start(args) -> int:
     """Load the demo into an empty database, then hand the process over to ``streamlit run``."""
     from sqlmodel import select
 
+    if not 1 <= args.port <= 65535:
+        raise OverseerError(f"--port must be from 1 to 65535, got {_shown(args.port)}")
     from app.core.db import session_scope
     from app.models import Account
     from app.store.demo import load_demo
@@ -313,8 +364,8 @@ def cmd_bench(args) -> int:
         sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
     except ValueError:
         raise OverseerError(f"--sizes must be whole numbers separated by commas, got {args.sizes!r}") from None
-    if any(s <= 0 for s in sizes) or args.import_rows < 0:
-        raise OverseerError("sizes must be positive and --import-rows must not be negative")
+    if any(s <= 0 or s > MAX_COUNT for s in sizes) or not 0 <= args.import_rows <= MAX_COUNT:
+        raise OverseerError(f"sizes must be from 1 to {MAX_COUNT:,} and --import-rows from 0 to {MAX_COUNT:,}")
     try:
         import duckdb  # noqa: F401
     except ImportError:
@@ -340,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("start", help="load the demo into an empty database and start the dashboard")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=_whole, default=8501)
     p.add_argument("--open-browser", action="store_true", help="also open the dashboard in a browser")
     p.add_argument("--no-demo", action="store_true", help="start on an empty database")
     p.set_defaults(func=cmd_start)
@@ -348,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure page and import cost as the stored outcomes grow")
     p.add_argument("--sizes", default=",".join(str(s) for s in (10_000, 100_000, 1_000_000, 5_000_000)),
                    help="outcomes per benchmark account, comma-separated")
-    p.add_argument("--import-rows", type=int, default=1_000_000, help="rows of the imported CSV (0: skip)")
+    p.add_argument("--import-rows", type=_whole, default=1_000_000, help="rows of the imported CSV (0: skip)")
     p.add_argument("--workdir", help="folder for the SQLite database and CSV files (default: a temporary one)")
     p.set_defaults(func=cmd_bench)
 
@@ -422,12 +473,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("quote", help="price N billable outcomes in one month under a plan")
     p.add_argument("--plan", required=True)
-    p.add_argument("--outcomes", type=int, required=True)
-    p.add_argument("--free-remaining", type=int)
-    p.add_argument("--active-days", type=int)
+    p.add_argument("--outcomes", type=_whole, required=True)
+    p.add_argument("--free-remaining", type=_whole)
+    p.add_argument("--active-days", type=_whole)
     p.add_argument("--month", help="YYYY-MM (default: this month)")
-    p.add_argument("--seats", type=int)
-    p.add_argument("--tasks", type=int)
+    p.add_argument("--seats", type=_whole)
+    p.add_argument("--tasks", type=_whole)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quote)
     return parser
@@ -486,18 +537,32 @@ def cmd_staff(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    from sqlalchemy.exc import OperationalError
+def _tolerant_streams() -> None:
+    # Whatever reaches the terminal (a file name, a value quoted back) must never fail to print:
+    # an unprintable character is written as an escape instead of raising UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):  # not a text stream we may reconfigure
+            pass
 
+
+def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from app.core.db import database_problem
+
+    _tolerant_streams()
     try:
+        _check_arguments(sys.argv[1:] if argv is None else argv)
         args = build_parser().parse_args(argv)
         clock.check()
         return args.func(args)
     except OverseerError as exc:
-        print(f"overseer: error: {exc}", file=sys.stderr)
+        print(f"overseer: error: {exc}".splitlines()[0], file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OperationalError as exc:
-        print(f"overseer: error: the database cannot be used: {exc.orig}".splitlines()[0], file=sys.stderr)
+    except DBAPIError as exc:
+        print(f"overseer: error: {database_problem(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         return 0

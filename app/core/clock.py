@@ -28,35 +28,54 @@ class ClockError(OverseerError):
     """``OVERSEER_NOW`` is set but is not a usable moment."""
 
 
-def parse_now(text: str) -> datetime:
-    """The moment ``text`` names, as an aware UTC datetime.
+def parse_moment(text: str, what: str = ENV) -> datetime:
+    """The moment ``text`` names, as an aware UTC datetime between 1970 and 2100.
 
     Parameters
     ----------
     text : str
         ISO 8601, e.g. ``2026-11-24T12:00:00Z``; a time without an offset is UTC,
         a date alone is its midnight.
+    what : str
+        What ``text`` is, for the message (``OVERSEER_NOW``, ``--as-of``).
 
     Raises
     ------
     ClockError
-        When ``text`` is not ISO 8601 or lies outside 1970–2100.
+        When ``text`` is not ISO 8601 or lies outside :data:`FIRST_YEAR`–:data:`LAST_YEAR`.
     """
     stripped = text.strip()
+    shown = repr(stripped) if len(stripped) <= 60 else f"{stripped[:60]!r}…"
     try:
         moment = datetime.fromisoformat(stripped.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ClockError(
-            f"{ENV} must be an ISO 8601 time such as 2026-11-24T12:00:00Z, got {stripped[:60]!r}"
-        ) from None
+        raise ClockError(f"{what} must be an ISO 8601 time such as 2026-11-24T12:00:00Z, got {shown}") from None
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
     try:
         moment = moment.astimezone(timezone.utc)
     except OverflowError:
         moment = None
     if moment is None or not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise ClockError(f"{ENV} must lie between {FIRST_YEAR} and {LAST_YEAR}, got {stripped[:60]!r}")
+        raise ClockError(f"{what} must lie between {FIRST_YEAR} and {LAST_YEAR}, got {shown}")
     return moment
+
+
+def parse_now(text: str) -> datetime:
+    """The moment ``OVERSEER_NOW``'s ``text`` names; see :func:`parse_moment`.
+
+    Raises
+    ------
+    ClockError
+        When ``text`` is not ISO 8601 or lies outside 1970–2100.
+    """
+    return parse_moment(text, ENV)
+
+
+def check_year(year: int, what: str) -> int:
+    """``year`` if it lies within :data:`FIRST_YEAR`–:data:`LAST_YEAR`, else :class:`ClockError` naming ``what``."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ClockError(f"{what} must lie between {FIRST_YEAR} and {LAST_YEAR}, got the year {year}")
+    return year
 
 
 def now() -> datetime:

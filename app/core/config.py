@@ -5,14 +5,32 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from app.domain.errors import OverseerError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "data"
 DEFAULT_SQLITE_PATH = DATA_DIR / "overseer.db"
 
 
+class SettingError(OverseerError):
+    """An environment setting cannot be used; the message names it and says what to do."""
+
+
 def database_url() -> str:
-    """Return the database URL: ``DATABASE_URL`` or the embedded SQLite file under ``data/``."""
+    """Return the database URL: ``DATABASE_URL`` or the embedded SQLite file under ``data/``.
+
+    Raises
+    ------
+    SettingError
+        ``DATABASE_URL`` holds bytes that are not UTF-8, or a control character.
+    """
     url = os.environ.get("DATABASE_URL", "").strip()
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates
+        raise SettingError("DATABASE_URL is not valid UTF-8: set it again, percent-encoding any special character") from None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise SettingError("DATABASE_URL holds a control character: set it again, percent-encoding any special character")
     if url:
         # Heroku-style URLs name the dialect "postgres"; SQLAlchemy needs the driver spelled out.
         if url.startswith("postgres://"):
@@ -24,17 +42,18 @@ def database_url() -> str:
 
 
 DEFAULT_MAX_IMPORT_MB = 200
+MAX_IMPORT_MB_LIMIT = 1_000_000
 
 
 def max_import_mb() -> int:
-    """The largest file an import accepts, in MB: ``OVERSEER_MAX_IMPORT_MB`` (a whole number ≥ 1), else 200.
+    """The largest file an import accepts, in MB: ``OVERSEER_MAX_IMPORT_MB`` (a whole number 1..1,000,000), else 200.
 
     One setting for the Import page's uploader and for ``overseer ingest``; an unusable
     value falls back to the default rather than lifting the limit.
     """
     text = os.environ.get("OVERSEER_MAX_IMPORT_MB", "").strip()
-    try:
-        value = int(text)
-    except ValueError:
+    # ASCII digits only (int() also reads "١٠" and "1_0"), and no more than a terabyte.
+    if not (text.isascii() and text.isdigit() and len(text) <= 7):
         return DEFAULT_MAX_IMPORT_MB
-    return value if value >= 1 else DEFAULT_MAX_IMPORT_MB
+    value = int(text)
+    return value if 1 <= value <= MAX_IMPORT_MB_LIMIT else DEFAULT_MAX_IMPORT_MB

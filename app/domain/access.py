@@ -22,6 +22,7 @@ from __future__ import annotations
 import getpass
 import re
 import socket
+import unicodedata
 from dataclasses import dataclass
 
 from app.domain.errors import NotFound, OverseerError
@@ -48,8 +49,15 @@ def check_role(role: str) -> str:
 def normalize_email(email: str) -> str:
     """The address as stored: trimmed and lower-cased, or :class:`OverseerError` when it is not one."""
     text = (email or "").strip().lower()
-    if not text or len(text) > MAX_EMAIL or not _EMAIL.match(text):
-        raise OverseerError(f"{email!r} is not an e-mail address")
+    # No control character or unpaired surrogate: PostgreSQL stores neither, and SQLite must refuse what it refuses.
+    if (
+        not text
+        or len(text) > MAX_EMAIL
+        or not _EMAIL.fullmatch(text)
+        or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+    ):
+        shown = repr(email) if len(email or "") <= 60 else f"{email[:60]!r}…"
+        raise OverseerError(f"{shown} is not an e-mail address")
     return text
 
 

@@ -6,13 +6,16 @@ outcome id or a review comment such as ``=HYPERLINK(...)`` could run on a
 customer's machine (CSV/formula injection, OWASP). Every text cell starting
 with one of those characters is written with a leading apostrophe, which
 spreadsheets show as plain text. Numbers, dates and booleans are written as
-they are: they cannot carry a formula.
+they are: they cannot carry a formula. The first character is compared after
+NFKC normalisation, so a fullwidth ``＝`` (U+FF1D), which some spreadsheets
+read as ``=``, is guarded too.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,7 +36,7 @@ def safe_cell(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    if text.startswith(DANGEROUS_PREFIXES):
+    if text.startswith(DANGEROUS_PREFIXES) or unicodedata.normalize("NFKC", text[:1]).startswith(DANGEROUS_PREFIXES):
         return "'" + text
     return text
 

@@ -201,7 +201,7 @@ def check_jsonl_keys(values: Mapping[str, object], line: int) -> list[RowError]:
     return [RowError(line, key, f"the record has no {key!r} field") for key in JSONL_REQUIRED_KEYS if key not in values]
 
 
-def _text(value: object, column: str, line: int, errors: list[RowError]) -> str:
+def _text(value: object, column: str, line: int, errors: list[RowError], strip: str | None = None) -> str:
     # JSON may carry numbers or null where CSV only has text; an integer id is
     # accepted as its digits so the same data gives the same rows in both formats.
     if value is None:
@@ -209,7 +209,14 @@ def _text(value: object, column: str, line: int, errors: list[RowError]) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         errors.append(RowError(line, column, f"{column} must be text, got {type(value).__name__}"))
         return ""
-    return str(value).strip()
+    if isinstance(value, int) and value.bit_length() > 1000:
+        # str() of an int beyond 4,300 digits raises; no id is that long anyway.
+        errors.append(RowError(line, column, f"{column} is a number of more than 300 digits"))
+        return ""
+    return str(value).strip(strip)
+
+
+_VOCABULARY = frozenset(("status", "verdict", "handoff_step", *STEPS))
 
 
 def _choice(raw: str, allowed: Sequence[str], column: str, line: int, errors: list[RowError]) -> str | None:
@@ -249,12 +256,18 @@ def parse_row(
 
 
 _UTC = timezone.utc
+# What a value of a fixed vocabulary (status, verdict, step, performer) is trimmed of: ASCII white
+# space only. str.strip() also removes U+0085 and other Unicode spaces, so "\u0085execute" would pass
+# as "execute"; such a value is refused as it is.
+_WS = " \t\n\r\f\v"
 # Exactly the code points of Unicode category Cc (tested against unicodedata).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # Unpaired surrogates (category Cs) come only from JSON's "\\ud800" escapes; no database can store them.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Either of the two, in one pass over the id.
 _UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: What no stored outcome id holds (a control character or an unpaired surrogate): searches use it too.
+UNSTORABLE = _UNSTORABLE
 _STATUSES = frozenset(STATUSES)
 _CLOSED = frozenset(CLOSED_STATUSES)
 _VERDICTS = frozenset(VERDICTS)
@@ -276,16 +289,16 @@ def _plainly_valid(values: Mapping[str, object], line: int, jobs: Collection[str
     try:
         outcome_id = get("outcome_id").strip()
         job = get("job").strip()
-        status = get("status").strip().lower()
+        status = get("status").strip(_WS).lower()
         raw_started = get("started_at").strip()
         raw_completed = get("completed_at")
         raw_completed = raw_completed.strip() if raw_completed is not None else ""
         raw_verdict = get("verdict")
-        verdict = raw_verdict.strip().lower() if raw_verdict is not None else ""
+        verdict = raw_verdict.strip(_WS).lower() if raw_verdict is not None else ""
         raw_handoff = get("handoff_step")
-        handoff = raw_handoff.strip().lower() if raw_handoff is not None else ""
+        handoff = raw_handoff.strip(_WS).lower() if raw_handoff is not None else ""
         raw_reviewed = get("reviewed_at")
-        raw_reviewed = raw_reviewed.strip() if raw_reviewed is not None else ""
+        raw_reviewed = raw_reviewed.strip(_WS) if raw_reviewed is not None else ""
     except AttributeError:  # a number, a list, a missing key: the full check says what
         return None
     if raw_reviewed and (not verdict or verdict == "unreviewed"):
@@ -342,7 +355,7 @@ def _plainly_valid(values: Mapping[str, object], line: int, jobs: Collection[str
             performer = _PERFORMER_OF[raw]
         except (KeyError, TypeError):  # another spelling, or a JSON list or object (unhashable)
             try:
-                performer = raw.strip().lower() or None
+                performer = raw.strip(_WS).lower() or None
             except AttributeError:
                 return None
             if performer is not None and performer not in _PERFORMERS:
@@ -373,7 +386,7 @@ _new_record = tuple.__new__
 def _check_row(values: Mapping[str, object], line: int, jobs: Collection[str]) -> OutcomeRecord | list[RowError]:
     """Every rule of :func:`parse_row`, applied one by one so that each error is worded."""
     errors: list[RowError] = []
-    get = lambda col: _text(values.get(col), col, line, errors)  # noqa: E731 - local shorthand
+    get = lambda col: _text(values.get(col), col, line, errors, _WS if col in _VOCABULARY else None)  # noqa: E731
 
     outcome_id = get("outcome_id")
     if not outcome_id:

@@ -28,7 +28,7 @@ from decimal import Decimal
 from app.domain.charges import Line, lines_total, usage_lines
 from app.domain.errors import OverseerError
 from app.domain.money import money_str, round_cents
-from app.domain.plans import PlanSpec
+from app.domain.plans import MAX_COUNT, PlanSpec
 
 __all__ = ["Line", "LateOutcomes", "Projection", "Invoice", "rate_month", "quote", "usage_charge"]
 
@@ -129,6 +129,8 @@ def _check_count(value: int, what: str) -> None:
         raise OverseerError(f"{what} must be a whole number, got {value!r}")
     if value < 0:
         raise OverseerError(f"{what} must not be negative, got {value}")
+    if value > MAX_COUNT:  # beyond it the bill's digits pass what a Decimal and the database hold
+        raise OverseerError(f"{what} must be at most {MAX_COUNT:,}, got {value if value.bit_length() < 128 else 'more'}")
 
 
 def usage_charge(plan: PlanSpec, paid: int) -> Decimal:

@@ -90,4 +90,5 @@ def get_template(slug: str) -> JobTemplate:
     try:
         return TEMPLATES[slug]
     except KeyError:
-        raise OverseerError(f"unknown template {slug!r}; expected one of {', '.join(TEMPLATES)}") from None
+        shown = repr(slug) if len(str(slug)) <= 60 else f"{str(slug)[:60]!r}…"
+        raise OverseerError(f"unknown template {shown}; expected one of {', '.join(TEMPLATES)}") from None

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.domain.access import Principal
 from app.domain.errors import NotFound, OverseerError
-from app.domain.plans import PlanSpec, Tier, parse_plan
+from app.domain.plans import PlanError, PlanSpec, StoredPlanError, Tier, check_name, parse_plan, shown
 from app.domain.steps import STEPS
 from app.domain.templates import get_template
 from app.models import Account, Job, JobStep, Plan, Subscription, utcnow
@@ -20,9 +20,10 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 def check_slug(slug: str, what: str = "account slug") -> str:
     """Return ``slug`` if it is 1-63 lowercase letters, digits and dashes, else raise."""
-    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+    # fullmatch: "$" alone would let a trailing newline through.
+    if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
         raise OverseerError(
-            f"{what} {slug!r} is not valid: use 1-63 lowercase letters, digits and dashes, starting with a letter or digit"
+            f"{what} {shown(slug)} is not valid: use 1-63 lowercase letters, digits and dashes, starting with a letter or digit"
         )
     return slug
 
@@ -44,8 +45,37 @@ def plan_row(spec: PlanSpec) -> Plan:
     )
 
 
-def plan_spec(plan: Plan) -> PlanSpec:
-    """The validated :class:`PlanSpec` stored in a :class:`Plan` row."""
+def plan_spec(plan: Plan, *, check: bool = True) -> PlanSpec:
+    """The :class:`PlanSpec` stored in a :class:`Plan` row.
+
+    Parameters
+    ----------
+    plan : Plan
+    check : bool
+        Check the plan against today's bounds (:func:`app.domain.plans.parse_plan`).
+        A plan stored before a bound existed (a base fee of 1e308, a name with a
+        NUL) would make every bill overflow or differ between databases; it is
+        refused with what is wrong and what to do. ``False`` reads it as it is,
+        for the plan change that replaces it.
+
+    Raises
+    ------
+    StoredPlanError
+        ``check`` and the stored plan breaks a rule.
+    """
+    spec = _stored_spec(plan)
+    if check:
+        try:
+            parse_plan(spec.to_json())
+        except PlanError as exc:
+            raise StoredPlanError(
+                f"this account's plan cannot be used: {exc}. An admin can put the account on another plan "
+                "on the Billing page"
+            ) from None
+    return spec
+
+
+def _stored_spec(plan: Plan) -> PlanSpec:
     return PlanSpec(
         name=plan.name,
         currency=plan.currency,
@@ -115,8 +145,7 @@ def create_account(
     check_slug(slug)
     if not isinstance(name, str) or not name.strip():
         raise OverseerError("an account needs a name")
-    if len(name) > 200:
-        raise OverseerError("an account name has at most 200 characters")
+    name = check_name(name, "an account name")
     spec = plan if isinstance(plan, PlanSpec) else parse_plan(plan)
     if template is not None:
         get_template(template)  # fail before writing anything
@@ -126,7 +155,7 @@ def create_account(
         raise OverseerError("seats must not be negative")
     account = Account(
         slug=slug,
-        name=name.strip(),
+        name=name,
         currency=spec.currency,
         hourly_cost=Decimal("40.00") if hourly_cost is None else hourly_cost,
         monthly_budget=monthly_budget,
@@ -160,7 +189,7 @@ def get_account(session: Session, slug: str, *, principal: Principal) -> Account
     """
     account = session.exec(select(Account).where(Account.slug == slug)).first()
     if account is None or not principal.can_read(account.id):
-        raise NotFound(f"no account {slug!r}")
+        raise NotFound(f"no account {shown(slug)}")
     return account
 
 
@@ -175,13 +204,19 @@ def list_accounts(session: Session, *, principal: Principal) -> list[Account]:
     return list(session.exec(query))
 
 
-def get_subscription(session: Session, account: Account) -> tuple[Subscription, PlanSpec]:
-    """The account's subscription and its plan."""
+def get_subscription(session: Session, account: Account, *, check: bool = True) -> tuple[Subscription, PlanSpec]:
+    """The account's subscription and its plan.
+
+    Raises
+    ------
+    StoredPlanError
+        ``check`` (the default) and the stored plan breaks a rule; see :func:`plan_spec`.
+    """
     sub = session.exec(select(Subscription).where(Subscription.account_id == account.id)).first()
     if sub is None:
         raise NotFound(f"account {account.slug!r} has no subscription")
     plan = session.get(Plan, sub.plan_id)
-    return sub, plan_spec(plan)
+    return sub, plan_spec(plan, check=check)
 
 
 def list_jobs(session: Session, account: Account) -> list[Job]:
@@ -193,7 +228,7 @@ def get_job(session: Session, account: Account, slug: str) -> Job:
     """The account's job called ``slug``, or :class:`NotFound`."""
     job = session.exec(select(Job).where(Job.account_id == account.id, Job.slug == slug)).first()
     if job is None:
-        raise NotFound(f"account {account.slug!r} has no job {slug!r}")
+        raise NotFound(f"account {account.slug!r} has no job {shown(slug)}")
     return job
 
 

@@ -48,6 +48,7 @@ from sqlmodel import Session
 
 from app.core.config import max_import_mb
 from app.core.db import claim_write_lock, is_write_conflict
+from app.domain import bounded_json
 from app.domain.access import Principal
 
 from app.domain.errors import OverseerError
@@ -237,6 +238,11 @@ def _csv_rows(lines: Iterator[bytes | str]) -> Iterator[_Line]:
         yield line, values, []
 
 
+# The longest JSON Lines record read, in characters: far above any real row (a summary has at most 2,000),
+# and below what would hold a whole import in one line.
+MAX_JSONL_LINE = 16_000_000
+
+
 def _jsonl_rows(lines: Iterator[bytes | str]) -> Iterator[_Line]:
     for line, raw in enumerate(lines, start=1):
         try:
@@ -247,7 +253,10 @@ def _jsonl_rows(lines: Iterator[bytes | str]) -> Iterator[_Line]:
         if not text:
             continue
         try:
-            record = json.loads(text)
+            record = bounded_json.loads(text, max_chars=MAX_JSONL_LINE)
+        except bounded_json.JSONLimitError as exc:
+            yield line, None, [RowError(line, None, f"the line {exc}")]
+            continue
         except json.JSONDecodeError as exc:
             yield line, None, [RowError(line, None, f"the line is not valid JSON: {exc.msg} at character {exc.colno}")]
             continue
@@ -962,6 +971,10 @@ def _ingest_once(
             if not dry_run:
                 # Refused whole: nothing was inserted or updated, whatever the valid rows would have done.
                 report = ImportReport(rejected=report.rejected, dry_run=False)
+        elif not (report.inserted or report.updated or report.unchanged):
+            # No row at all (a CSV header alone, an empty JSON Lines file): nothing happened, so
+            # nothing is written, not even an audit entry for an import that imported nothing.
+            savepoint.rollback()
         else:
             if writer.wrote:
                 writer.finish()

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from app.domain.access import Principal
 from app.domain.errors import NotFound, OverseerError
 from app.domain.steps import COVERAGE_LEVELS, STEPS
+from app.domain.storable import check_storable
 from app.models import Account, Job, JobStep
 from app.store import audit
 
@@ -58,7 +59,7 @@ def _clean_description(step: str, description: str) -> str:
         raise OverseerError(f"step {step}: the description must not be empty")
     if len(text) > MAX_DESCRIPTION:
         raise OverseerError(f"step {step}: the description has at most {MAX_DESCRIPTION} characters, got {len(text)}")
-    return text
+    return check_storable(text, f"step {step}: the description", lines=True)
 
 
 def _clean_label(value: str, what: str, limit: int) -> str:
@@ -67,7 +68,7 @@ def _clean_label(value: str, what: str, limit: int) -> str:
     text = " ".join(value.split())
     if len(text) > limit:
         raise OverseerError(f"the job's {what} has at most {limit} characters, got {len(text)}")
-    return text
+    return check_storable(text, f"the job's {what}")
 
 
 def update_step(

@@ -19,10 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, literal, or_
+from sqlalchemy import and_, case, false, func, literal, or_
 from sqlmodel import Session, select
 
 from app.domain.errors import OverseerError
+from app.domain.ingest_rows import MAX_OUTCOME_ID
+from app.domain.ingest_rows import UNSTORABLE as _UNSTORABLE
 from app.domain.steps import STATUSES, STEPS, VERDICTS
 from app.models import Account, Job, Outcome
 
@@ -131,7 +133,11 @@ def _conditions(account: Account, flt: OutcomeFilter) -> list:
     if flt.handoff_step:
         conds.append(Outcome.handoff_step == flt.handoff_step)
     text = (flt.search or "").strip()
-    if text:
+    if text and (len(text) > MAX_OUTCOME_ID or _UNSTORABLE.search(text)):
+        # No stored id is longer, or holds a control character or a surrogate (imports refuse them), so
+        # nothing matches; asked as it is, PostgreSQL would refuse a NUL rather than answer.
+        conds.append(false())
+    elif text:
         conds.append(func.lower(Outcome.outcome_id).contains(text.lower(), autoescape=True))
     return conds
 

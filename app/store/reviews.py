@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from app.domain.access import Principal
 from app.domain.errors import NotFound, OverseerError
+from app.domain.storable import check_storable
 from app.models import Account, Outcome, Review, utcnow
 from app.store import audit
 from app.store.accounts import get_job
@@ -80,9 +81,11 @@ def record_review(
         raise OverseerError("a review needs a reviewer")
     if len(reviewer) > MAX_REVIEWER:
         raise OverseerError(f"reviewer has {len(reviewer)} characters; at most {MAX_REVIEWER} are allowed")
+    check_storable(reviewer, "the reviewer")
     comment = comment or ""
     if len(comment) > MAX_COMMENT:
         raise OverseerError(f"comment has {len(comment)} characters; at most {MAX_COMMENT} are allowed")
+    check_storable(comment, "the comment", lines=True)
     if at is None:
         at = utcnow()
     elif at.utcoffset() is None:

@@ -235,9 +235,10 @@ def account(slug: str) -> AccountInfo:
 
 
 @scoped_cache
-def plan(slug: str) -> tuple[SubscriptionInfo, PlanSpec]:
+def plan(slug: str, check: bool = True) -> tuple[SubscriptionInfo, PlanSpec]:
+    """The account's subscription and plan; ``check=False`` reads a plan today's bounds refuse (to replace it)."""
     with _session() as s:
-        sub, spec = accounts_store.get_subscription(s, _account(s, slug))
+        sub, spec = accounts_store.get_subscription(s, _account(s, slug), check=check)
         return SubscriptionInfo(sub.started_on, sub.converted_on, sub.seats), spec
 
 

@@ -16,6 +16,7 @@ from typing import NoReturn
 
 import streamlit as st
 
+from app.core import clock
 from app.domain.errors import OverseerError
 from app.ui import data
 from app.ui import format as fmt
@@ -97,9 +98,11 @@ def sidebar() -> Context:
 
 
 def _range(picked, default_start: date, default_end: date) -> tuple[date, date]:
+    # A day outside 1970-2100 (a changed link: ?range=0001-01-01) is ignored like any value the page
+    # does not offer: near year 1 or 9999 the day before or after would not exist.
     if isinstance(picked, date):
-        return picked, picked
-    values = [v for v in (picked or ()) if v is not None]
+        picked = (picked,)
+    values = [v for v in (picked or ()) if v is not None and clock.FIRST_YEAR <= v.year <= clock.LAST_YEAR]
     if not values:
         return default_start, default_end
     if len(values) == 1:
@@ -229,8 +232,16 @@ def page_header(title: str, ctx: Context, subtitle: str | None = None, *, show_r
 
 def show_error(exc: BaseException) -> None:
     """Show an error in the page without a traceback."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     if isinstance(exc, OverseerError):
         st.error(fmt.text(str(exc)), icon=":material/error:")
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away (or never came) after start-up: say so, and what to do, in one line.
+        from app.core.db import database_problem
+
+        log.warning("database problem: %s", exc)
+        st.error(fmt.text(database_problem(exc)), icon=":material/error:")
     else:
         log.exception("page failed", exc_info=exc)
         st.error(

@@ -62,7 +62,7 @@ def test_quote_json_shape(capsys):
         (["--outcomes", "-1"], "must not be negative"),
         (["--outcomes", "3", "--seats", "-2"], "must not be negative"),
         (["--outcomes", "3", "--month", "2026-13"], "YYYY-MM"),
-        (["--outcomes", "lots"], "invalid int"),
+        (["--outcomes", "lots"], "must be a whole number"),
     ],
 )
 def test_quote_bad_input(capsys, args, message):

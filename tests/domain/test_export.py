@@ -45,3 +45,8 @@ def test_frame_to_csv():
     frame = pd.DataFrame({"outcome": ["@a", "b"], "n": [1, None]})
     rows = list(csv.reader(io.StringIO(frame_to_csv(frame))))
     assert rows == [["outcome", "n"], ["'@a", "1.0"], ["b", ""]]
+
+
+@pytest.mark.parametrize("text", ["＝SUM(1)", "＋1", "－1", "＠cmd", "﹦1"])
+def test_fullwidth_and_small_form_formula_characters_are_guarded(text):
+    assert safe_cell(text) == "'" + text

@@ -252,3 +252,17 @@ def test_a_huge_refused_value_is_quoted_in_part_with_its_length(column, value):
 def test_a_short_refused_value_is_quoted_whole():
     (error,) = errors_of(row(status="tomorrow"))
     assert error.reason.startswith("status 'tomorrow' is not one of")
+
+
+@pytest.mark.parametrize("column, value", [("handoff_step", "\u0085execute"), ("status", "\u0085completed"),
+                                           ("verdict", "correct\u2028"), ("execute", "\u00a0ai")])
+def test_vocabulary_values_are_trimmed_of_ascii_white_space_only(column, value):
+    """str.strip() would turn "\\u0085execute" into "execute"; such a value is refused as it is."""
+    from app.domain.ingest_rows import RowError, parse_row
+
+    row = {"outcome_id": "X-1", "job": "customer-support", "started_at": "2026-11-02T10:00:00Z",
+           "completed_at": "2026-11-02T11:00:00Z", "status": "completed", "verdict": "", "handoff_step": "", column: value}
+    result = parse_row(row, 2, ["customer-support"])
+    assert isinstance(result, list) and [e.column for e in result] == [column], result
+    assert all(isinstance(e, RowError) for e in result)
+    assert parse_row({**row, column: f" \t{value.strip()}\r"}, 2, ["customer-support"]).line == 2

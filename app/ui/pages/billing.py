@@ -9,7 +9,7 @@ from decimal import Decimal
 import streamlit as st
 
 from app.domain.errors import OverseerError
-from app.domain.plans import MAX_SEATS, SEED_PLANS
+from app.domain.plans import MAX_SEATS, SEED_PLANS, StoredPlanError
 from app.ui.charts import PLOTLY_CONFIG
 from app.ui import charts, components, data
 from app.ui import format as fmt
@@ -111,7 +111,19 @@ if flash:
     st.toast(flash, icon=":material/check_circle:")
     st.success(flash)
 
-sub, spec = data.plan(slug)
+try:
+    sub, spec = data.plan(slug)
+except StoredPlanError as exc:
+    # A plan stored before today's bounds: nothing can be billed, but an admin must be able to replace it.
+    st.error(fmt.text(str(exc)), icon=":material/error:")
+    sub, spec = data.plan(slug, check=False)
+    cur = acc.currency
+    if acc.can_edit:
+        with st.expander("Change the plan", icon=":material/swap_horiz:", expanded=True):
+            _plan_form()
+    else:
+        st.caption(":material/lock: Only an admin of this account can change the plan.")
+    st.stop()
 state = data.billing_state(slug, as_of)
 inv = data.invoice(slug, as_of.year, as_of.month, as_of)
 proj = inv.projected

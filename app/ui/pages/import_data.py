@@ -146,6 +146,8 @@ if check.rejected:
     )
     if valid:
         valid_only = st.checkbox(f"Import the {fmt.plural(valid, 'valid row')} only", key="valid_only")
+elif not valid:
+    st.info("The file holds no outcomes (a header alone, or only blank lines): nothing to import.", icon=":material/info:")
 else:
     st.success(f"Every row is valid: {fmt.plural(valid, 'row')} ready.", icon=":material/task_alt:")
 
