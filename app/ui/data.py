@@ -29,7 +29,7 @@ from app.core import clock
 from app.core.db import get_engine, session_scope
 from app.domain.access import Principal
 from app.domain.errors import NotFound
-from app.domain.plans import PlanSpec
+from app.domain.plans import PlanSpec, StoredPlanError
 from app.domain.steps import STEPS
 from app.store import accounts as accounts_store
 
@@ -751,8 +751,11 @@ def settle_months(slug: str) -> None:
 
     moment = now()
     with _session() as s:
-        if not closing.is_due(s, _account(s, slug), moment):
-            return
+        try:
+            if not closing.is_due(s, _account(s, slug), moment):
+                return
+        except StoredPlanError:
+            return  # nothing can be billed, nor closed, on a plan that cannot be used: the page says so
     with session_scope(write=True) as s:
         closed = closing.close_due(s, _account(s, slug), moment)
     if closed:
