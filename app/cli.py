@@ -172,6 +172,23 @@ def cmd_account_set(args) -> int:
     return 0
 
 
+def cmd_plan_change(args) -> int:
+    from app.core.db import session_scope
+    from app.domain.plans import load_plan_file
+    from app.store.accounts import get_account
+    from app.store.subscriptions import change_plan
+
+    plan = load_plan_file(args.plan)
+    effective = None if args.effective in (None, "now") else _month(args.effective)
+    seats = _count(args.seats, "--seats")
+    with session_scope(write=True) as session:
+        account = get_account(session, args.account, principal=OPERATOR)
+        change_plan(session, OPERATOR, account, plan, seats=seats, effective=effective)
+    when = "now" if effective is None else f"on {effective[0]:04d}-{effective[1]:02d}-01"
+    print(f"{args.account} moves to plan {plan.name!r} {when}")
+    return 0
+
+
 def cmd_ingest(args) -> int:
     from app.core.db import session_scope
     from app.store.accounts import get_account
@@ -425,6 +442,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grace-days", type=int, required=True,
                    help="days after a month ends before its invoice is final by itself (0-30)")
     p.set_defaults(func=cmd_account_set)
+
+    p = sub.add_parser("plan", help="an account's plan over time")
+    plan_sub = p.add_subparsers(dest="plan_command", required=True, parser_class=_Parser)
+    p = plan_sub.add_parser("change", help="put the account on another plan, now or from a later month")
+    p.add_argument("--account", required=True)
+    p.add_argument("--plan", required=True, help="plan JSON file (see data/plans/)")
+    p.add_argument("--effective", default="now", help="now (default) or YYYY-MM, the first day of a later month")
+    p.add_argument("--seats", type=int, help="seats from then on (default: as now)")
+    p.set_defaults(func=cmd_plan_change)
 
     p = sub.add_parser("member", help="who belongs to which account, as viewer or admin")
     member_sub = p.add_subparsers(dest="member_command", required=True, parser_class=_Parser)

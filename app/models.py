@@ -143,6 +143,24 @@ class ClosedInvoice(SQLModel, table=True):
     closed_by: str = Field(max_length=320)
 
 
+class PlanChange(SQLModel, table=True):
+    """A plan (and seats) the subscription is on from ``effective_at``: every plan it has been on, and any to come.
+
+    The subscription's own ``plan_id`` and ``seats`` follow the change in force
+    now; billing rates each month with the changes in force in it.
+    """
+
+    __tablename__ = "plan_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscription.id", index=True, ondelete="CASCADE")
+    plan_id: int = Field(foreign_key="plan.id")
+    seats: int = 0
+    effective_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="", max_length=320)
+
+
 class Job(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("account_id", "slug"),)
 

@@ -30,7 +30,7 @@ from app.domain.errors import OverseerError
 from app.domain.money import money_str, round_cents
 from app.domain.plans import MAX_COUNT, PlanSpec
 
-__all__ = ["Line", "LateOutcomes", "Projection", "Invoice", "rate_month", "quote", "usage_charge"]
+__all__ = ["Line", "LateOutcomes", "Projection", "Invoice", "rate_periods", "rate_month", "quote", "usage_charge"]
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,10 @@ def rate_month(
     seats: int = 0,
     tasks: int = 0,
     credits: Sequence[Line] = (),
+    period_days: int | None = None,
+    label: str = "",
 ) -> Invoice:
-    """Price one month.
+    """Price one month, or one period of a month whose plan changed (``period_days``).
 
     Parameters
     ----------
@@ -177,6 +179,12 @@ def rate_month(
         Charged at ``seat_price`` / ``task_price`` while the plan is active.
     credits : sequence of Line
         Negative lines appended as they are.
+    period_days : int, optional
+        The days of the month this plan was in force, when it was not all of
+        them: the base fee and seats are prorated by the days active in it, the
+        included outcomes by its days (rounded down), as Lago bills an upgrade.
+    label : str, optional
+        Put before every line's description (the plan and period of a split month).
 
     Returns
     -------
@@ -197,6 +205,10 @@ def rate_month(
         raise OverseerError(f"days_in_month must be 28 to 31, got {days_in_month}")
     if active_days > days_in_month:
         raise OverseerError(f"active_days must be 0 to {days_in_month}, got {active_days}")
+    split = period_days is not None and period_days < days_in_month
+    if split and active_days > period_days:
+        raise OverseerError(f"active_days must be 0 to the period's {period_days} days, got {active_days}")
+    included_outcomes = plan.included_outcomes * period_days // days_in_month if split else plan.included_outcomes
     if free_remaining > plan.free_outcomes:
         raise OverseerError(
             f"free_remaining ({free_remaining}) exceeds the plan's free allowance ({plan.free_outcomes})"
@@ -212,7 +224,7 @@ def rate_month(
         lines.append(Line("Free outcomes", free_used, Decimal(0), Decimal("0.00")))
     if active_days:
         if plan.base_fee:
-            if active_days == days_in_month:
+            if active_days == days_in_month and not split:
                 lines.append(Line("Base fee", 1, plan.base_fee, round_cents(plan.base_fee)))
             else:
                 lines.append(
@@ -223,16 +235,24 @@ def rate_month(
                         round_cents(plan.base_fee * active_days / days_in_month),
                     )
                 )
-        included = min(paid, plan.included_outcomes)
+        included = min(paid, included_outcomes)
         if included:
             lines.append(Line("Included outcomes", included, Decimal(0), Decimal("0.00")))
         if plan.tiers is not None or plan.outcome_price:
             # A zero outcome_price (seat or usage plans) would only add a line of zeros.
             lines.extend(usage_lines(plan, paid - included))
         if seats and plan.seat_price:
-            lines.append(Line("Seats", seats, plan.seat_price, round_cents(plan.seat_price * seats)))
+            if split:
+                lines.append(
+                    Line(f"Seats, {active_days} of {days_in_month} days (prorated)", seats, plan.seat_price,
+                         round_cents(plan.seat_price * seats * active_days / days_in_month))
+                )
+            else:
+                lines.append(Line("Seats", seats, plan.seat_price, round_cents(plan.seat_price * seats)))
         if tasks and plan.task_price:
             lines.append(Line("Tasks", tasks, plan.task_price, round_cents(plan.task_price * tasks)))
+    if label:
+        lines = [replace(line, description=f"{label}{line.description}") for line in lines]
     lines.extend(credits)
     return Invoice(
         currency=plan.currency,
@@ -241,6 +261,33 @@ def rate_month(
         free_used=free_used,
         free_remaining=free_remaining - free_used,
         billable=billable,
+    )
+
+
+def rate_periods(periods: Sequence[dict], *, credits: Sequence[Line] = ()) -> Invoice:
+    """Price a month whose plan changed: each period by :func:`rate_month`, the credits once at the end.
+
+    Parameters
+    ----------
+    periods : sequence of dict
+        :func:`rate_month`'s keyword arguments for each period, in order (with
+        ``plan``, ``period_days`` and ``label``).
+    credits : sequence of Line
+
+    Returns
+    -------
+    Invoice
+        In the currency of the last period; free outcomes used summed, left as after the last.
+    """
+    parts = [rate_month(**period) for period in periods]
+    lines = [line for part in parts for line in part.lines] + list(credits)
+    return Invoice(
+        currency=parts[-1].currency,
+        lines=tuple(lines),
+        total=lines_total(lines),
+        free_used=sum(part.free_used for part in parts),
+        free_remaining=parts[-1].free_remaining,
+        billable=sum(part.billable for part in parts),
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
 from sqlmodel import Session, select
@@ -13,7 +14,7 @@ from app.domain.errors import NotFound, OverseerError
 from app.domain.plans import PlanError, PlanSpec, StoredPlanError, Tier, check_name, parse_plan, shown
 from app.domain.steps import STEPS
 from app.domain.templates import get_template
-from app.models import Account, Job, JobStep, Plan, Subscription, utcnow
+from app.models import Account, Job, JobStep, Plan, PlanChange, Subscription, utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -166,13 +167,20 @@ def create_account(
     plan_obj = plan_row(spec)
     session.add(plan_obj)
     session.flush()
+    sub = Subscription(
+        account_id=account.id,
+        plan_id=plan_obj.id,
+        started_on=since or utcnow().date(),
+        converted_on=converted_on,
+        seats=seats,
+    )
+    session.add(sub)
+    session.flush()
+    # The first plan is in force from the subscription's first day (SPEC "Billing over time").
     session.add(
-        Subscription(
-            account_id=account.id,
-            plan_id=plan_obj.id,
-            started_on=since or utcnow().date(),
-            converted_on=converted_on,
-            seats=seats,
+        PlanChange(
+            subscription_id=sub.id, plan_id=plan_obj.id, seats=seats,
+            effective_at=datetime.combine(sub.started_on, time(0), tzinfo=timezone.utc), created_by="account created",
         )
     )
     if template is not None:
@@ -215,8 +223,56 @@ def get_subscription(session: Session, account: Account, *, check: bool = True) 
     sub = session.exec(select(Subscription).where(Subscription.account_id == account.id)).first()
     if sub is None:
         raise NotFound(f"account {account.slug!r} has no subscription")
-    plan = session.get(Plan, sub.plan_id)
+    # The plan in force now: a change scheduled for a later month is not, until then.
+    now = utcnow()
+    change = session.exec(
+        select(PlanChange)
+        .where(PlanChange.subscription_id == sub.id, PlanChange.effective_at <= now)
+        .order_by(PlanChange.effective_at.desc(), PlanChange.id.desc())
+        .limit(1)
+    ).first()
+    plan = session.get(Plan, change.plan_id if change is not None else sub.plan_id)
     return sub, plan_spec(plan, check=check)
+
+
+@dataclass(frozen=True)
+class PlanPeriod:
+    """A plan the subscription is on from ``effective_at``, with its seats, and who set it when."""
+
+    effective_at: datetime
+    plan: PlanSpec
+    seats: int
+    created_at: datetime
+    created_by: str
+
+
+def plan_history(session: Session, sub: Subscription, *, check: bool = True) -> list[PlanPeriod]:
+    """Every plan the subscription has been on, and any change to come, by the moment it takes effect.
+
+    Two changes with the same moment: the later one recorded wins (the earlier is left out).
+    """
+    rows = session.exec(
+        select(PlanChange, Plan)
+        .join(Plan, Plan.id == PlanChange.plan_id)
+        .where(PlanChange.subscription_id == sub.id)
+        .order_by(PlanChange.effective_at, PlanChange.id)
+    ).all()
+    periods: list[PlanPeriod] = []
+    for change, plan in rows:
+        period = PlanPeriod(_utc(change.effective_at), plan_spec(plan, check=check), change.seats, _utc(change.created_at), change.created_by)
+        if periods and periods[-1].effective_at == period.effective_at:
+            periods[-1] = period
+        else:
+            periods.append(period)
+    if not periods:  # a subscription from before plan history: its plan since its first day
+        plan = session.get(Plan, sub.plan_id)
+        start = datetime.combine(sub.started_on, time(0), tzinfo=timezone.utc)
+        periods.append(PlanPeriod(start, plan_spec(plan, check=check), sub.seats, start, ""))
+    return periods
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def list_jobs(session: Session, account: Account) -> list[Job]:

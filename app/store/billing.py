@@ -58,10 +58,10 @@ from sqlmodel import Session
 from app.domain import projection, verdicts
 from app.domain.charges import Line
 from app.domain.errors import OverseerError
-from app.domain.invoice import Invoice, LateOutcomes, Projection, rate_month, usage_charge
+from app.domain.invoice import Invoice, LateOutcomes, Projection, rate_month, rate_periods, usage_charge
 from app.domain.plans import PlanSpec, parse_plan
 from app.models import Account, ClosedInvoice, IncorrectSpan, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
-from app.store.accounts import get_subscription
+from app.store.accounts import get_subscription, plan_history
 from app.store.metrics import as_date
 
 DAY = timedelta(days=1)
@@ -102,6 +102,8 @@ class MonthUsage:
     credits: tuple[Line, ...]
     state: BillingState
     cutoff: tuple[datetime, int] | None
+    seats: int = 0
+    periods: tuple[dict, ...] = ()  # rate_month's arguments per period, when the plan changed in the month
 
 
 @dataclass
@@ -128,6 +130,7 @@ class BillingContext:
     verdicts: "VerdictEffects | None" = None
     closed: dict[tuple[int, int], ClosedInvoice] = field(default_factory=dict)
     carry: "Carry | None" = None
+    periods: list = field(default_factory=list)  # every plan the subscription has been on (PlanPeriod)
 
 
 def billing_context(
@@ -156,12 +159,16 @@ def billing_context(
         A naive ``as_of``; :class:`app.domain.errors.NotFound` without a subscription.
     """
     as_of = aware_utc(as_of)
-    sub, current = get_subscription(session, account)
+    sub, _ = get_subscription(session, account)
+    periods = plan_history(session, sub)
+    if plan is not None:
+        periods = [replace(periods[0], plan=plan)]
+    current = next((p for p in reversed(periods) if p.effective_at <= as_of), periods[0]).plan
     effects = verdict_effects(session, account, sub, as_of)
     days = _units_per_day(completed_by_day(session, account, sub, as_of), effects)
     ctx = BillingContext(
-        session, account, sub, plan or current, as_of, None, None, days=days, verdicts=effects,
-        closed=closed_months(session, account, as_of) if with_closed else {},
+        session, account, sub, current, as_of, None, None, days=days, verdicts=effects,
+        closed=closed_months(session, account, as_of) if with_closed else {}, periods=periods,
     )
     ctx.carry = _carry(ctx)
     ctx.state, ctx.cutoff = _state(ctx)
@@ -575,40 +582,56 @@ def _carry(ctx: BillingContext) -> Carry:
     )
 
 
+def plan_on(ctx: BillingContext, day: date) -> PlanSpec:
+    """The plan in force on ``day`` (from its first instant; the first plan before the subscription began)."""
+    plan = ctx.periods[0].plan
+    for period in ctx.periods:
+        if period.effective_at.date() <= day:
+            plan = period.plan
+    return plan
+
+
 def _state(ctx: BillingContext) -> tuple[BillingState, tuple[datetime, int] | None]:
-    sub, plan, as_of, carry = ctx.subscription, ctx.plan, ctx.as_of, ctx.carry
-    free = plan.free_outcomes
+    """Allowance use, cutoff and activation at ``as_of``, walking the billing units day by day.
+
+    The free allowance belongs to the account: on each day the plan in force
+    gives its ``free_outcomes``, less those already used. A plan with none is
+    active from the day it takes effect (or the subscription's first day).
+    """
+    sub, as_of, carry = ctx.subscription, ctx.as_of, ctx.carry
     # The open months' units, in order; late outcomes of closed months count first in the first open one.
     walk = [(day, n) for day, n in ctx.days.items() if day >= carry.start.date()]
-    left = free if carry.remaining is None else min(free, carry.remaining)
+    used = 0
+    if carry.remaining is not None:
+        last = ctx.closed[max(ctx.closed)]
+        used = max(0, int(last.plan.get("free_outcomes", 0)) - carry.remaining)
     cutoff = carry.cutoff
-    units = sum(n for _, n in walk) + carry.late_units
-    if cutoff is None and units > left:
+    if cutoff is None and carry.late_units:
+        left = max(0, plan_on(ctx, carry.start.date()).free_outcomes - used)
         if carry.late_units > left:
             cutoff = (carry.start, 0)
-        else:
-            before = carry.late_units
-            for day, n in walk:
-                if before + n > left:
-                    offset = left - before
-                    # A day's own outcomes come first, by completion; its charges (changed verdicts) after them.
-                    row = _first_of_day(ctx, day, offset) if offset < n - ctx.verdicts.charges.get(day, 0) else None
-                    cutoff = (row[0], row[1]) if row is not None else (day_start(day + DAY) - timedelta(microseconds=1), 0)
-                    break
-                before += n
-    remaining = max(0, left - units)
-    if free == 0:
-        activated_on, activated_by = sub.started_on, "plan"
-    else:
-        by_allowance = carry.activated_on or (None if cutoff is None else cutoff[0].date())
-        converted = sub.converted_on if sub.converted_on and sub.converted_on <= as_of.date() else None
-        if converted is not None and (by_allowance is None or converted < by_allowance):
-            activated_on, activated_by = converted, "conversion"
-        elif by_allowance is not None:
-            activated_on, activated_by = by_allowance, "allowance"
-        else:
-            activated_on, activated_by = None, None
-    state = BillingState(free, free - remaining, remaining, activated_on, activated_by)
+        used += min(carry.late_units, left)
+    for day, n in walk:
+        left = max(0, plan_on(ctx, day).free_outcomes - used)
+        if cutoff is None and n > left:
+            # A day's own outcomes come first, by completion; its charges (changed verdicts) after them.
+            row = _first_of_day(ctx, day, left) if left < n - ctx.verdicts.charges.get(day, 0) else None
+            cutoff = (row[0], row[1]) if row is not None else (day_start(day + DAY) - timedelta(microseconds=1), 0)
+        used += min(n, left)
+    now_plan = plan_on(ctx, as_of.date())
+    candidates = []
+    if carry.activated_on is not None:
+        candidates.append((carry.activated_on, "allowance"))
+    if cutoff is not None:
+        candidates.append((cutoff[0].date(), "allowance"))
+    for period in ctx.periods:
+        if period.plan.free_outcomes == 0 and period.effective_at <= as_of:
+            candidates.append((max(period.effective_at.date(), sub.started_on), "plan"))
+    if sub.converted_on and sub.converted_on <= as_of.date():
+        candidates.append((sub.converted_on, "conversion"))
+    activated_on, activated_by = min(candidates) if candidates else (None, None)
+    free = now_plan.free_outcomes
+    state = BillingState(free, min(free, used), max(0, free - used), activated_on, activated_by)
     return state, cutoff
 
 
@@ -630,30 +653,30 @@ def billing_state(session: Session, account: Account, *, as_of: datetime) -> Bil
 
 
 def _billed_counts(ctx: BillingContext, start: datetime, end: datetime) -> tuple[int, int]:
-    """``(billed before start, capped at the free allowance; billed in [start, end))``.
+    """``(billing units before start, as far as the free allowance is concerned; units in [start, end))``.
 
     A closed month's counts are those it was closed with; the first open month
-    also bills the late outcomes of closed months.
+    also bills the late outcomes of closed months. The first count says how much
+    of the allowance was used before the month, whatever plan is in force in it.
     """
     if start in ctx.counts:
         return ctx.counts[start]
-    plan, carry = ctx.plan, ctx.carry
+    carry = ctx.carry
     stored = ctx.closed.get((start.year, start.month))
     if stored is not None:
         left_at_start = stored.free_remaining + stored.free_used
-        ctx.counts[start] = max(0, plan.free_outcomes - left_at_start), stored.billable
+        ctx.counts[start] = max(0, int(stored.plan.get("free_outcomes", 0)) - left_at_start), stored.billable
         return ctx.counts[start]
     in_month = sum(n for day, n in ctx.days.items() if start.date() <= day < end.date())
     if start == carry.start:
         in_month += carry.late_units
-    before = 0
-    if plan.free_outcomes:
-        used = 0 if carry.remaining is None else plan.free_outcomes - min(plan.free_outcomes, carry.remaining)
-        open_before = sum(n for day, n in ctx.days.items() if carry.start.date() <= day < start.date())
-        if start > carry.start:
-            open_before += carry.late_units
-        # Only how much of the allowance is left matters.
-        before = min(plan.free_outcomes, used + open_before)
+    used = 0
+    if carry.remaining is not None:
+        last = ctx.closed[max(ctx.closed)]
+        used = max(0, int(last.plan.get("free_outcomes", 0)) - carry.remaining)
+    before = used + sum(n for day, n in ctx.days.items() if carry.start.date() <= day < start.date())
+    if start > carry.start:
+        before += carry.late_units
     ctx.counts[start] = before, int(in_month or 0)
     return ctx.counts[start]
 
@@ -774,12 +797,15 @@ def month_usage(ctx: BillingContext, year: int, month: int) -> MonthUsage:
     -------
     MonthUsage
     """
-    session, account, sub, plan, as_of = ctx.session, ctx.account, ctx.subscription, ctx.plan, ctx.as_of
+    session, account, sub, as_of = ctx.session, ctx.account, ctx.subscription, ctx.as_of
     state, cutoff = ctx.state, ctx.cutoff
     start, end = month_bounds(year, month)
     days = calendar.monthrange(year, month)[1]
+    # The month is rated with the plans in force in it, never with a later one.
+    segments = _segments(ctx, start, end)
+    plan, seats = segments[0][0].plan, segments[0][0].seats
     if end <= day_start(sub.started_on):
-        return MonthUsage(plan, sub, year, month, start, end, days, 0, 0, plan.free_outcomes, 0, 0, (), state, cutoff)
+        return MonthUsage(plan, sub, year, month, start, end, days, 0, 0, plan.free_outcomes, 0, 0, (), state, cutoff, seats=seats)
     before, billed = _billed_counts(ctx, start, end)
     active = active_days_in(state.activated_on, start, end)
     tasks = 0
@@ -791,18 +817,97 @@ def month_usage(ctx: BillingContext, year: int, month: int) -> MonthUsage:
             tasks = started_between(session, account.id, lo, end, hi_open=True)
     credits = _credits(ctx, year, month)
     free_start = plan.free_outcomes - min(plan.free_outcomes, before)
-    return MonthUsage(plan, sub, year, month, start, end, days, before, billed, free_start, active, tasks, credits, state, cutoff)
+    periods: tuple[dict, ...] = ()
+    if len(segments) > 1:
+        periods = _period_arguments(ctx, segments, start, end, days, before, billed)
+    return MonthUsage(
+        plan, sub, year, month, start, end, days, before, billed, free_start, active, tasks, credits, state, cutoff,
+        seats=seats, periods=periods,
+    )
+
+
+def _segments(ctx: BillingContext, start: datetime, end: datetime) -> list[tuple]:
+    """The plans in force in ``[start, end)``: ``(PlanPeriod, lo, hi)`` each, in order.
+
+    The first plan's period begins with the month whatever day the subscription began.
+    """
+    segments = []
+    periods = ctx.periods
+    for i, period in enumerate(periods):
+        hi = min(end, periods[i + 1].effective_at) if i + 1 < len(periods) else end
+        lo = max(start, period.effective_at)
+        if lo < hi:
+            segments.append((period, lo, hi))
+    if not segments:
+        segments = [(periods[0], start, end)]
+    if segments[0][1] > start and segments[0][0] is periods[0]:
+        segments[0] = (segments[0][0], start, segments[0][2])
+    return segments
+
+
+def _units_between(ctx: BillingContext, lo: datetime, hi: datetime) -> int:
+    """Billing units from ``lo`` (included) to ``hi`` (excluded), up to ``as_of``."""
+    if lo > ctx.as_of:
+        return 0
+    upto = 0 if hi > ctx.as_of else billed_after(ctx, hi, inclusive=True)
+    return billed_after(ctx, lo, inclusive=True) - upto
+
+
+def _period_arguments(ctx, segments, start, end, days, before, billed) -> tuple[dict, ...]:
+    """rate_month's arguments for each plan in force in a month whose plan changed (SPEC "Billing over time").
+
+    Each period's base fee and seats are prorated by its days, its included
+    outcomes by its days rounded down, and the outcomes completed in it are
+    priced under its plan, tiers counted within it. The free allowance is the
+    account's: the plan in force gives ``free_outcomes``, less those used.
+    """
+    state, sub = ctx.state, ctx.subscription
+    counted = 0
+    used = before
+    arguments = []
+    for n, (period, lo, hi) in enumerate(segments):
+        plan = period.plan
+        units = billed - counted if n == len(segments) - 1 else _units_between(ctx, lo, hi)
+        if n == 0 and ctx.carry.late_units and start == ctx.carry.start:
+            units += ctx.carry.late_units
+        counted += units
+        lo_day, hi_day = lo.date(), (hi.date() if hi.time() == time(0) else hi.date() + DAY)
+        if hi.time() != time(0) and n + 1 < len(segments):
+            hi_day = hi.date()  # the day of a change belongs to the plan that starts on it
+        period_days = (hi_day - lo_day).days
+        free_left = max(0, plan.free_outcomes - used)
+        if plan.free_outcomes == 0:
+            active_from = max(lo_day, sub.started_on)
+        else:
+            active_from = state.activated_on if state.activated_on is not None else None
+        active = 0 if active_from is None else max(0, (hi_day - max(lo_day, active_from)).days)
+        paid = units - min(units, free_left)
+        if paid and not active:
+            active = period_days  # outcomes beyond the allowance make the plan active for the period
+        tasks = 0
+        if active and plan.task_price:
+            tasks = started_between(ctx.session, ctx.account.id, lo, min(hi, ctx.as_of), hi_open=hi <= ctx.as_of)
+        label = f"{plan.name}, {lo_day.day}–{(hi_day - DAY).day} {lo_day:%b}: "
+        arguments.append(dict(
+            plan=plan, billable=units, free_remaining=free_left, days_in_month=days, active_days=active,
+            seats=period.seats, tasks=tasks, period_days=period_days, label=label,
+        ))
+        used += min(units, free_left)
+    return tuple(arguments)
 
 
 def rate_usage(usage: MonthUsage) -> Invoice:
-    """Rate a :class:`MonthUsage` with :func:`app.domain.invoice.rate_month`."""
+    """Rate a :class:`MonthUsage` with :func:`app.domain.invoice.rate_month`, in periods if its plan changed."""
+    if usage.periods:
+        invoice = rate_periods(usage.periods, credits=usage.credits)
+        return replace(invoice, year=usage.year, month=usage.month)
     invoice = rate_month(
         usage.plan,
         billable=usage.billed,
         free_remaining=usage.free_remaining_start,
         days_in_month=usage.days,
         active_days=usage.active_days,
-        seats=usage.subscription.seats,
+        seats=usage.seats,
         tasks=usage.tasks,
         credits=usage.credits,
     )
@@ -954,7 +1059,7 @@ def project_usage(ctx: BillingContext, usage: MonthUsage) -> Projection:
         free_left=state.free_remaining,
         activated_on=state.activated_on,
         converted_on=sub.converted_on,
-        seats=sub.seats,
+        seats=usage.seats,
         tasks=usage.tasks,
         credits=usage.credits,
     )

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from app.domain.plans import SEED_PLANS
 from app.domain.steps import STEPS
 from app.domain.templates import get_template
-from app.models import Account, ClosedInvoice, IncorrectSpan, Job, JobStep, Outcome, Plan, Review, Subscription, utcnow
+from app.models import Account, ClosedInvoice, IncorrectSpan, Job, JobStep, Outcome, Plan, PlanChange, Review, Subscription, utcnow
 from app.store.spans import rebuild_spans
 from app.store.accounts import create_account, create_job
 from app.store.rollups import bulk_write
@@ -651,6 +651,7 @@ def delete_demo(session: Session) -> int:
         session.execute(delete(Outcome).where(Outcome.account_id.in_(ids)))
     session.execute(delete(JobStep).where(JobStep.job_id.in_(job_ids)))
     session.execute(delete(Job).where(Job.account_id.in_(ids)))
+    session.execute(delete(PlanChange).where(PlanChange.subscription_id.in_(select(Subscription.id).where(Subscription.account_id.in_(ids)))))
     session.execute(delete(Subscription).where(Subscription.account_id.in_(ids)))
     session.execute(delete(Account).where(Account.id.in_(ids)))
     if plan_ids:

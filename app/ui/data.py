@@ -781,14 +781,24 @@ def save_grace_days(slug: str, days: int) -> None:
     clear_caches()
 
 
-def change_plan(slug: str, plan_json: str, seats: int | None = None) -> PlanSpec:
-    """Put the account on the plan given as JSON (SPEC's plan shape); an admin's change, audited."""
+@scoped_cache
+def plan_history(slug: str) -> list:
+    """Every plan the account has been on, and any change to come (PlanPeriod, by the moment it takes effect)."""
+    from app.store.accounts import get_subscription, plan_history as history
+
+    with _session() as s:
+        sub, _ = get_subscription(s, _account(s, slug), check=False)
+        return history(s, sub, check=False)
+
+
+def change_plan(slug: str, plan_json: str, seats: int | None = None, effective: tuple[int, int] | None = None) -> PlanSpec:
+    """Put the account on the plan given as JSON (SPEC's plan shape), now or from a later month; an admin's change, audited."""
     from app.domain.plans import parse_plan_json
     from app.store import subscriptions
 
     spec = parse_plan_json(plan_json)
     with session_scope(write=True) as s:
-        subscriptions.change_plan(s, _who(), _account(s, slug), spec, seats=seats)
+        subscriptions.change_plan(s, _who(), _account(s, slug), spec, seats=seats, effective=effective)
     clear_caches()
     return spec
 

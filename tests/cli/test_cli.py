@@ -365,3 +365,15 @@ def test_invoice_pdf_refuses_json_too_and_unknown_account(engine, session, capsy
     code, out, err = run(capsys, "invoice", "--account", "nobody", "--month", "2026-11", "--pdf", target)
     assert code == 2 and out == "" and "no account 'nobody'" in err
     assert not target.exists()
+
+
+def test_plan_change_now_or_from_a_later_month(engine, session, capsys, monkeypatch):
+    monkeypatch.setenv("OVERSEER_NOW", "2026-11-11T09:00:00Z")
+    new_account(session, "acme", "freemium", since="2026-10-01")
+    code, out, err = run(capsys, "plan", "change", "--account", "acme", "--plan", PLANS / "hybrid.json", "--effective", "2026-12")
+    assert code == 0 and out == "acme moves to plan 'Hybrid' on 2026-12-01\n", err
+    code, out, err = run(capsys, "plan", "change", "--account", "acme", "--plan", PLANS / "hybrid.json", "--seats", "3")
+    assert code == 0 and "now" in out, err
+    for bad, words in (("2026-11", "later month"), ("2026-13", "YYYY-MM"), ("soon", "YYYY-MM")):
+        code, out, err = run(capsys, "plan", "change", "--account", "acme", "--plan", PLANS / "hybrid.json", "--effective", bad)
+        assert code == 2 and out == "" and words in err and len(err.splitlines()) == 1, (bad, err)

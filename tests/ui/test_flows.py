@@ -282,3 +282,17 @@ def test_the_grace_period_is_an_admin_setting(demo_engine):
     slug = at.sidebar.selectbox(key="account").value
     with Session(demo_engine) as s:
         assert s.exec(select(Account).where(Account.slug == slug)).one().grace_days == 10
+
+
+def test_a_plan_change_for_next_month_is_shown_as_still_to_come(demo_engine):
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/billing.py").run()
+    at.selectbox(key="plan_start").set_value("hybrid").run()
+    at.radio(key="plan_when").set_value((2026, 12))
+    at.checkbox(key="plan_sure").check()
+    at.button(key="plan_save").click().run()
+    no_errors(at)
+    assert any("moves to Hybrid on 1 December 2026" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("Changes to" in m.value and "Hybrid" in m.value and "1 Dec 2026" in m.value for m in at.markdown)
+    assert any(c.value.startswith("Plan history:") for c in at.caption)

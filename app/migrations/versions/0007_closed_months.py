@@ -66,9 +66,49 @@ def upgrade() -> None:
     from app.store.spans import rebuild_spans
 
     rebuild_spans(op.get_bind())
+    op.create_table(
+        'plan_change',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('subscription_id', sa.Integer(), nullable=False),
+        sa.Column('plan_id', sa.Integer(), nullable=False),
+        sa.Column('seats', sa.Integer(), nullable=False),
+        sa.Column('effective_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.ForeignKeyConstraint(['plan_id'], ['plan.id']),
+        sa.ForeignKeyConstraint(['subscription_id'], ['subscription.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_plan_change_subscription_id', 'plan_change', ['subscription_id'])
+    # The plan each account is on now becomes the plan in force since its subscription began.
+    subscription = sa.table(
+        'subscription', sa.column('id', sa.Integer()), sa.column('plan_id', sa.Integer()),
+        sa.column('seats', sa.Integer()), sa.column('started_on', sa.Date()),
+    )
+    change = sa.table(
+        'plan_change', sa.column('subscription_id', sa.Integer()), sa.column('plan_id', sa.Integer()),
+        sa.column('seats', sa.Integer()), sa.column('effective_at', sqlmodel.sql.sqltypes.UTCDateTime()),
+        sa.column('created_at', sqlmodel.sql.sqltypes.UTCDateTime()), sa.column('created_by', sa.String()),
+    )
+    from datetime import datetime, time, timezone
+
+    bind = op.get_bind()
+    now = datetime.now(timezone.utc)
+    rows = [
+        {"subscription_id": sid, "plan_id": plan_id, "seats": seats,
+         "effective_at": datetime.combine(started_on, time(0), tzinfo=timezone.utc), "created_at": now,
+         "created_by": "migration 0007"}
+        for sid, plan_id, seats, started_on in bind.execute(
+            sa.select(subscription.c.id, subscription.c.plan_id, subscription.c.seats, subscription.c.started_on)
+        )
+    ]
+    if rows:
+        bind.execute(change.insert(), rows)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_plan_change_subscription_id', table_name='plan_change')
+    op.drop_table('plan_change')
     op.drop_index('ix_incorrect_span_outcome_pk', table_name='incorrect_span')
     op.drop_index('ix_incorrect_span_account_id', table_name='incorrect_span')
     op.drop_table('incorrect_span')

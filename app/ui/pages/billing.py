@@ -36,19 +36,31 @@ def _plan_form() -> None:
             help="Free outcomes, base fee, included outcomes, price per outcome or tiers, seat and task prices.",
         )
         seats = st.number_input("Seats", min_value=0, max_value=MAX_SEATS, value=int(sub.seats), step=1, key="plan_seats")
+        nxt = (as_of.year + 1, 1) if as_of.month == 12 else (as_of.year, as_of.month + 1)
+        when = st.radio(
+            "Takes effect",
+            ["now", nxt],
+            format_func=lambda w: "Now (this month is billed in two periods)" if w == "now"
+            else f"On 1 {fmt.month_name(*w)}",
+            key="plan_when",
+            horizontal=True,
+        )
         sure = st.checkbox(
-            "Re-rate every month shown under the new plan (invoices already sent stay as they were)", key="plan_sure"
+            "Change the plan (months already billed keep the plan they were billed with)", key="plan_sure"
         )
         if st.form_submit_button("Change the plan", type="primary", key="plan_save"):
             if not sure:
-                st.error("Not changed: tick the box to confirm that every month shown is re-rated.")
+                st.error("Not changed: tick the box to confirm the change.")
                 return
             try:
-                new = data.change_plan(slug, text, int(seats))
+                new = data.change_plan(slug, text, int(seats), effective=None if when == "now" else when)
             except OverseerError as exc:
                 st.error(f"Not changed: {fmt.text(exc)}")
             else:
-                st.session_state["_billing_flash"] = f"The account is now on {fmt.text(new.name)}."
+                st.session_state["_billing_flash"] = (
+                    f"The account is now on {fmt.text(new.name)}." if when == "now"
+                    else f"The account moves to {fmt.text(new.name)} on 1 {fmt.month_name(*when)}."
+                )
                 st.rerun()
 
 
@@ -301,8 +313,16 @@ with left:
         rows.append(("Price per task", fmt.money(spec.task_price, cur)))
     if sub.converted_on:
         rows.append(("Converted on", fmt.day(sub.converted_on)))
+    history = data.plan_history(slug)
+    coming = [p for p in history if p.effective_at > as_of]
+    if coming:
+        rows.append(("Changes to", f"{fmt.text(coming[-1].plan.name)} on {fmt.day(coming[-1].effective_at.date())}"))
     cells = [(k, str(v).replace("|", "\\|")) for k, v in rows]
     st.markdown("\n".join(["| Term | |", "|---|---|", *(f"| {k} | **{v}** |" for k, v in cells)]))
+    if len(history) > 1:
+        st.caption("Plan history: " + " → ".join(
+            f"{fmt.text(p.plan.name)} from {fmt.day(p.effective_at.date())}" for p in history
+        ))
     if acc.can_edit:
         with st.expander("Change the plan", icon=":material/swap_horiz:"):
             _plan_form()
