@@ -130,6 +130,7 @@ class BillingContext:
     verdicts: "VerdictEffects | None" = None
     closed: dict[tuple[int, int], ClosedInvoice] = field(default_factory=dict)
     carry: "Carry | None" = None
+    free_credits: dict = field(default_factory=dict)  # credits of outcomes the allowance covered: counted, worth nothing
     periods: list = field(default_factory=list)  # every plan the subscription has been on (PlanPeriod)
 
 
@@ -694,11 +695,14 @@ def _credit_table(ctx: BillingContext) -> dict[tuple[int, int], int]:
     """
     if ctx.credits is None:
         table: dict[tuple[int, int], int] = defaultdict(int)
-        if ctx.cutoff is not None:
-            for month, source, key in ctx.verdicts.credits:
-                if key >= ctx.cutoff:
-                    table[(month, source)] += 1
+        free: dict[tuple[int, int], int] = defaultdict(int)
+        for month, source, key in ctx.verdicts.credits:
+            if ctx.cutoff is not None and key >= ctx.cutoff:
+                table[(month, source)] += 1
+            else:
+                free[(month, source)] += 1
         ctx.credits = dict(sorted(table.items()))
+        ctx.free_credits = dict(sorted(free.items()))
     return ctx.credits
 
 
@@ -729,9 +733,13 @@ def _credits(ctx: BillingContext, year: int, month: int) -> tuple[Line, ...]:
     table = _credit_table(ctx)
     review = year * 12 + month
     wanted: dict[int, int] = defaultdict(int)
+    free: dict[int, int] = defaultdict(int)
     for (r, source), k in table.items():
         if r == review:
             wanted[source] += k
+    for (r, source), k in ctx.free_credits.items():
+        if r == review:
+            free[source] += k
     lost: dict[int, int] = {}
     if ctx.closed and (year, month) == ctx.carry.first_open:
         for changes in moved_credits(ctx).values():
@@ -739,16 +747,21 @@ def _credits(ctx: BillingContext, year: int, month: int) -> tuple[Line, ...]:
                 wanted[source] += k
         lost = ctx.carry.lost
     lines = []
-    for source, k in sorted(wanted.items()):
-        if k > 0:
-            lines.append(_credit_line(ctx, table, review, source, k, "reviewed incorrect"))
+    for source in sorted(set(wanted) | set(free)):
+        paid, gratis = max(0, wanted.get(source, 0)), free.get(source, 0)
+        if paid or gratis:
+            lines.append(_credit_line(ctx, table, review, source, paid, "reviewed incorrect", free=gratis))
     for source, k in sorted(lost.items()):
         lines.append(_credit_line(ctx, table, review, source, k, "no longer billable"))
     return tuple(lines)
 
 
-def _credit_line(ctx: BillingContext, table: dict, review: int, source: int, k: int, why: str) -> Line:
-    """A credit of ``k`` outcomes billed in ``source``: what they added to its usage charge, taken back."""
+def _credit_line(ctx: BillingContext, table: dict, review: int, source: int, k: int, why: str, *, free: int = 0) -> Line:
+    """A credit of ``k`` outcomes billed in ``source``: what they added to its usage charge, taken back.
+
+    ``free`` more outcomes that the allowance covered are counted in it but worth
+    nothing: the free allowance is not given back.
+    """
     s_year, s_month = divmod(source - 1, 12)
     s_month += 1
     before, billed = _billed_counts(ctx, *month_bounds(s_year, s_month))
@@ -757,7 +770,8 @@ def _credit_line(ctx: BillingContext, table: dict, review: int, source: int, k: 
     usage = usage_charge(ctx.plan, remaining) - usage_charge(ctx.plan, max(0, remaining - k))
     # "or" turns Decimal("-0.00") into 0.00: a credit within the included outcomes is worth nothing.
     amount = -usage or Decimal("0.00")
-    return Line(f"Credit: {k} outcomes of {s_year:04d}-{s_month:02d} {why}", 1, amount, amount)
+    note = f" ({free} free: the allowance is not given back)" if free else ""
+    return Line(f"Credit: {k + free} outcomes of {s_year:04d}-{s_month:02d} {why}{note}", 1, amount, amount)
 
 
 def active_days_in(activated_on: date | None, start: datetime, end: datetime) -> int:

@@ -123,7 +123,8 @@ def test_credit_gives_no_free_allowance_back(session):
     m.add(at(2026, 10, 5), 2, verdict="incorrect", reviewed_at=at(2026, 11, 4))
     nov = invoice_for_month(session, m.account, 2026, 11, as_of=at(2026, 11, 10))
     (credit,) = [l for l in nov.lines if l.amount < 0]
-    assert credit.description == "Credit: 2 outcomes of 2026-10 reviewed incorrect"
+    # The free one is counted (it is no longer billed) but worth nothing: the allowance is not given back.
+    assert credit.description == "Credit: 3 outcomes of 2026-10 reviewed incorrect (1 free: the allowance is not given back)"
     assert credit.amount == Decimal("-2.00")
     state = billing_state(session, m.account, as_of=at(2026, 11, 10))
     assert (state.free_used, state.activated_on) == (30, date(2026, 10, 5))
