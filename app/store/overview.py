@@ -57,12 +57,13 @@ def overview_figures(session: Session, account: Account, start: date, end: date,
     state = ctx.state
     # The current month's invoice carries the projection; the alerts reuse both.
     invoice = invoice_in(ctx, ctx.as_of.year, ctx.as_of.month)
-    days = daily(session, account.id, start, end)
+    # Nothing after as_of counts: the range's figures stop at it too (app.store.metrics).
+    days = daily(session, account.id, start, end, as_of=ctx.as_of)
     return OverviewFigures(
-        summary=summary(session, account.id, start, end),
+        summary=summary(session, account.id, start, end, as_of=ctx.as_of),
         daily=days,
         trends=rates_by_period(days),
-        jobs=job_summaries(session, account.id, start, end),
+        jobs=job_summaries(session, account.id, start, end, as_of=ctx.as_of),
         billing=state,
         invoice=invoice,
         alerts=evaluate_alerts(
