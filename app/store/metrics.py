@@ -290,7 +290,7 @@ def _aware(as_of: datetime) -> datetime:
     return as_of.astimezone(timezone.utc)
 
 
-def _last_day(start: date, end: date, as_of: datetime | None) -> date:
+def last_day_counted(start: date, end: date, as_of: datetime | None) -> date:
     """The last day of ``[start, end]`` whose rollups count at ``as_of`` (may fall before ``start``).
 
     Raises
@@ -376,7 +376,7 @@ def as_of_correction(
     as_of = _aware(as_of)
     fix = _AsOfCorrection()
     today = as_of.date()
-    last = _last_day(start, end, as_of)
+    last = last_day_counted(start, end, as_of)
     if last < start:
         return fix
     scope = [Outcome.account_id == account_id] + ([] if job_id is None else [Outcome.job_id == job_id])
@@ -430,7 +430,7 @@ def as_of_correction(
 _COUNT_NAMES = frozenset(_SUMMARY_FIELDS) | {f"{s}_{k}" for s in STEPS for k in ("ai", "human", "reached", "handoffs")}
 
 
-def _corrected(values: Mapping, delta: Mapping[str, int]) -> dict[str, int]:
+def corrected(values: Mapping, delta: Mapping[str, int]) -> dict[str, int]:
     """The counts of ``values`` (a row's other columns dropped) plus ``delta``."""
     return {name: _int(values.get(name)) + delta.get(name, 0) for name in (set(values) | set(delta)) & _COUNT_NAMES}
 
@@ -463,7 +463,7 @@ def summary(
     OverseerError
         When ``end`` is before ``start``.
     """
-    last = _last_day(start, end, as_of)
+    last = last_day_counted(start, end, as_of)
     started = RollupStartedDay
     tasks = (
         select(func.sum(started.outcomes))
@@ -478,7 +478,7 @@ def summary(
         return summary_from_row(row)
     fix = as_of_correction(session, account_id, start, end, as_of, job_id=job_id)
     values = {} if row is None else dict(row)
-    return summary_from_row(_corrected(values, fix.total(fix.counts)))
+    return summary_from_row(corrected(values, fix.total(fix.counts)))
 
 
 def daily(
@@ -497,7 +497,7 @@ def daily(
         Columns :data:`DAILY_COLUMNS`: ``day`` (:class:`datetime.date`) then integer counts
         ``open, completed, escalated, failed, closed, autonomous, correct, incorrect, billable``.
     """
-    last = _last_day(start, end, as_of)
+    last = last_day_counted(start, end, as_of)
     day = RollupOutcomeDay.day.label("day")
     counts = {c.name: c for c in rollup_status_counts()}
     stmt = (
@@ -509,7 +509,7 @@ def daily(
     if as_of is not None:
         fix = as_of_correction(session, account_id, start, end, as_of, job_id=job_id)
         for d in {d for d, _ in fix.counts}:
-            found[d] = _corrected(found.get(d, {}), fix.total(fix.counts, lambda day, job, d=d: day == d))
+            found[d] = corrected(found.get(d, {}), fix.total(fix.counts, lambda day, job, d=d: day == d))
     records = []
     for offset in range((end - start).days + 1):
         d = start + timedelta(days=offset)
@@ -540,14 +540,14 @@ def step_stats(
     as_of : datetime, optional
         Aware; nothing after it counts.
     """
-    last = _last_day(start, end, as_of)
+    last = last_day_counted(start, end, as_of)
     where = [*_rollup_scope(RollupStepDay, account_id, job_id), RollupStepDay.day >= start, RollupStepDay.day <= last]
     row = rollup_step_rows(session, where).get(())
     if as_of is not None:
         fix = as_of_correction(session, account_id, start, end, as_of, job_id=job_id)
         delta = fix.total(fix.steps)
         if delta:
-            row = _corrected(row or {}, delta)
+            row = corrected(row or {}, delta)
     coverage: dict[str, str] = {}
     if job_id is not None:
         coverage = dict(session.execute(select(JobStep.step, JobStep.coverage).where(JobStep.job_id == job_id)).all())
@@ -562,7 +562,7 @@ def job_summaries(
     One grouped query; jobs without outcomes in the range get an all-zero summary.
     With ``as_of`` (aware), nothing after it counts.
     """
-    last = _last_day(start, end, as_of)
+    last = last_day_counted(start, end, as_of)
     r, started = RollupOutcomeDay, RollupStartedDay
     per_job = (
         select(r.job_id.label("job_id"), *rollup_status_counts())
@@ -588,6 +588,6 @@ def job_summaries(
         return [(job, summary_from_row(values)) for job, values in rows]
     fix = as_of_correction(session, account_id, start, end, as_of)
     return [
-        (job, summary_from_row(_corrected(values, fix.total(fix.counts, lambda day, j, job_id=job.id: j == job_id))))
+        (job, summary_from_row(corrected(values, fix.total(fix.counts, lambda day, j, job_id=job.id: j == job_id))))
         for job, values in rows
     ]

@@ -498,27 +498,27 @@ def export_csv(slug: str, flt) -> Callable[[], str]:
 
 
 @scoped_cache
-def coverage_matrix(start: date, end: date) -> pd.DataFrame:
+def coverage_matrix(start: date, end: date, as_of: datetime | None = None) -> pd.DataFrame:
     from app.store import portfolio
 
     with _session() as s:
-        return portfolio.coverage_matrix(s, _who(), start, end)
+        return portfolio.coverage_matrix(s, _who(), start, end, as_of=as_of)
 
 
 @scoped_cache
-def top_handoff_steps(start: date, end: date, limit: int = 10) -> pd.DataFrame:
+def top_handoff_steps(start: date, end: date, limit: int = 10, as_of: datetime | None = None) -> pd.DataFrame:
     from app.store import portfolio
 
     with _session() as s:
-        return portfolio.top_handoff_steps(s, _who(), start, end, limit=limit)
+        return portfolio.top_handoff_steps(s, _who(), start, end, limit=limit, as_of=as_of)
 
 
 @scoped_cache
-def job_quality(start: date, end: date) -> pd.DataFrame:
+def job_quality(start: date, end: date, as_of: datetime | None = None) -> pd.DataFrame:
     from app.store import portfolio
 
     with _session() as s:
-        return portfolio.job_quality(s, _who(), start, end)
+        return portfolio.job_quality(s, _who(), start, end, as_of=as_of)
 
 
 @scoped_cache

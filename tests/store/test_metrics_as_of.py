@@ -85,3 +85,18 @@ def test_a_range_after_as_of_is_empty_and_a_reversed_one_refused(session, accoun
         summary(session, acc.id, END, START, as_of=AS_OF)
     with pytest.raises(OverseerError):
         summary(session, acc.id, START, END, as_of=AS_OF.replace(tzinfo=None))
+
+
+def test_the_portfolio_counts_nothing_after_as_of(session, account):
+    from app.store.portfolio import coverage_matrix, job_quality, top_handoff_steps
+    from tests.factories import OPERATOR
+
+    acc, job = account
+    quality = job_quality(session, OPERATOR, START, END, as_of=AS_OF).set_index("job_slug").loc[job.slug]
+    s = summary(session, acc.id, START, END, as_of=AS_OF)
+    assert (quality.closed, quality.completed, quality.accuracy_n) == (s.closed, s.completed, s.reviewed) == (3, 3, 2)
+    matrix = coverage_matrix(session, OPERATOR, START, END, as_of=AS_OF)
+    define = matrix[(matrix.job_slug == job.slug) & (matrix.step == "define")].iloc[0]
+    assert define.runs == 3
+    assert top_handoff_steps(session, OPERATOR, START, END, as_of=AS_OF).reached.max() == 3
+    assert job_quality(session, OPERATOR, START, END).set_index("job_slug").loc[job.slug].closed == 5
