@@ -44,4 +44,4 @@ def alerts_for(session: Session, account: Account, *, as_of: datetime) -> list[A
 def recent_quality(session: Session, account: Account, *, as_of: datetime) -> Summary:
     """The summary of the last ``QUALITY_WINDOW_DAYS`` days up to ``as_of``, which quality alerts judge."""
     end = as_of.date()
-    return summary(session, account.id, end - timedelta(days=QUALITY_WINDOW_DAYS - 1), end)
+    return summary(session, account.id, end - timedelta(days=QUALITY_WINDOW_DAYS - 1), end, as_of=as_of)

@@ -1104,3 +1104,103 @@ def invoice_history(session: Session, account: Account, *, as_of: datetime) -> l
         invoices.append(invoice_in(ctx, year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return invoices
+
+
+@dataclass(frozen=True)
+class OwnMonthCounts:
+    """A month's own billed outcomes on its invoice, and what later reviews did to them (SPEC "One billable count").
+
+    ``billed`` is the outcomes completed in the month that its invoice (draft
+    or final) bills as its own: the invoice's ``billable`` less the charges
+    made in the month for outcomes of other months and the late outcomes of
+    closed months it carries. ``credited`` and ``charged`` count this month's
+    outcomes credited, or charged (again, or for the first time when the month
+    did not bill them), by a review in a later month, by ``(year, month)``;
+    ``free`` those reviewed incorrect later that were free (not credited: the
+    allowance is not given back). ``late`` counts this closed month's outcomes
+    that became billable after it closed, billed in ``late_in``.
+    """
+
+    year: int
+    month: int
+    billed: int
+    credited: dict[tuple[int, int], int]
+    charged: dict[tuple[int, int], int]
+    free: dict[tuple[int, int], int]
+    late: int = 0
+    late_in: tuple[int, int] | None = None
+
+
+def own_month_counts(ctx: BillingContext, year: int, month: int) -> OwnMonthCounts:
+    """The own billed outcomes of one month at ``ctx.as_of`` and their later credits and charges.
+
+    Reads the incorrect spans of the month's completed outcomes only (one range
+    on ``completed_at``) and applies :func:`app.domain.verdicts.billing_of`,
+    as :func:`verdict_effects` does for the whole account; a credit counts as
+    credited when the outcome was beyond the free allowance, as on the invoices
+    (:func:`_credit_table`).
+
+    Parameters
+    ----------
+    ctx : BillingContext
+        From :func:`billing_context`.
+    year, month : int
+        A month that starts by ``ctx.as_of``.
+
+    Returns
+    -------
+    OwnMonthCounts
+
+    Raises
+    ------
+    OverseerError
+        A month that starts after ``ctx.as_of``.
+    """
+    start, end = month_bounds(year, month)
+    if start > ctx.as_of:
+        raise OverseerError(f"no invoice yet for {year:04d}-{month:02d}: the month starts after {ctx.as_of.isoformat()}")
+    charges_in = sum(n for day, n in ctx.verdicts.charges.items() if start.date() <= day < end.date())
+    stored = ctx.closed.get((year, month))
+    late, late_in = 0, None
+    if stored is not None:
+        billed = stored.own_billable - charges_in
+        late = sum(item.outcomes for item in ctx.carry.late if (item.year, item.month) == (year, month))
+        late_in = ctx.carry.first_open if late else None
+    else:
+        units = sum(n for day, n in ctx.days.items() if start.date() <= day < end.date())
+        billed = units - charges_in
+    credited: dict[tuple[int, int], int] = defaultdict(int)
+    charged: dict[tuple[int, int], int] = defaultdict(int)
+    free: dict[tuple[int, int], int] = defaultdict(int)
+    sub = ctx.subscription
+    lo = max(start, day_start(sub.started_on))
+    if lo < end:
+        rows = ctx.session.execute(
+            select(Outcome.id, Outcome.completed_at, IncorrectSpan.started_at, IncorrectSpan.ended_at)
+            .join(Outcome, Outcome.id == IncorrectSpan.outcome_pk)
+            .where(
+                IncorrectSpan.account_id == ctx.account.id,
+                IncorrectSpan.started_at <= ctx.as_of,
+                Outcome.status == "completed",
+                *_between(Outcome.completed_at, lo, min(end, ctx.as_of), hi_open=end <= ctx.as_of),
+            )
+            .order_by(Outcome.id, IncorrectSpan.started_at)
+        ).all()
+        for (pk, completed_at), group in groupby(rows, key=lambda row: (row[0], row[1])):
+            completed_at = _utc(completed_at)
+            spans = [verdicts.Span(_utc(s), None if e is None else _utc(e)) for _, _, s, e in group]
+            key = (completed_at, pk)
+            for event in verdicts.billing_of(completed_at, spans, ctx.as_of).events:
+                when = divmod(event.month - 1, 12)
+                when = (when[0], when[1] + 1)
+                if event.sign > 0:
+                    charged[when] += 1
+                    key = (event.at, 0)
+                elif ctx.cutoff is not None and key >= ctx.cutoff:
+                    credited[when] += 1
+                else:
+                    free[when] += 1
+    return OwnMonthCounts(
+        year, month, billed, dict(sorted(credited.items())), dict(sorted(charged.items())), dict(sorted(free.items())),
+        late, late_in,
+    )

@@ -18,7 +18,19 @@ Rules chosen where SPEC is silent:
 - step statistics count every outcome dated in the range, open ones included: a
   hand-off happens, and is worth seeing, before the outcome closes;
 - an outcome *reached* a step when the step was performed (by the AI or a
-  human) or when it was handed off there.
+  human) or when it was handed off there;
+- nothing after ``as_of`` counts (SPEC "Billing over time"): with ``as_of``
+  given, days after its day are left out, and on its day the outcomes dated
+  after it (completed after it, or started after it while open) and the tasks
+  started after it are taken out of that day's rollup, from their raw rows
+  (one bounded index range scan each, usually empty). The store keeps no
+  history of statuses, so an outcome completed after ``as_of`` is left out
+  whole rather than shown as open;
+- a completed outcome whose latest review came after ``as_of`` counts with the
+  verdict in force at ``as_of`` (its latest review made at or before it, else
+  unreviewed), wherever in the range it lies: those outcomes are read through
+  the ``(account_id, reviewed_at)`` index (reviews after ``as_of``: none when
+  ``as_of`` is now).
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ from sqlmodel import Session
 from app.domain.errors import OverseerError
 from app.domain.steps import STEPS, step_column
 from app.domain.summary import StepStat, Summary
-from app.models import Job, JobStep, Outcome, RollupOutcomeDay, RollupStartedDay, RollupStepDay
+from app.models import Job, JobStep, Outcome, Review, RollupOutcomeDay, RollupStartedDay, RollupStepDay
 
 DAILY_COLUMNS: tuple[str, ...] = (
     "day",
@@ -263,10 +275,172 @@ def as_date(value) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+
+# --- Nothing after as_of: the edge day's raw rows and later reviews ------------------------------
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands times back naive; they were stored as UTC.
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _aware(as_of: datetime) -> datetime:
+    if not isinstance(as_of, datetime) or as_of.utcoffset() is None:
+        raise OverseerError(f"as_of must be a timezone-aware datetime, got {as_of!r}")
+    return as_of.astimezone(timezone.utc)
+
+
+def last_day_counted(start: date, end: date, as_of: datetime | None) -> date:
+    """The last day of ``[start, end]`` whose rollups count at ``as_of`` (may fall before ``start``).
+
+    Raises
+    ------
+    OverseerError
+        When ``end`` is before ``start``.
+    """
+    day_bounds(start, end)  # the same refusal of a reversed range everywhere
+    return end if as_of is None else min(end, as_of.date())
+
+
+def _counts_of(status: str, verdict: str, autonomous: bool) -> dict[str, int]:
+    """The Python twin of :func:`status_counts` for one outcome (``tasks`` apart)."""
+    completed = status == "completed"
+    return {
+        "outcomes": 1,
+        "open": int(status == "open"),
+        "closed": int(status in ("completed", "escalated", "failed")),
+        "completed": int(completed),
+        "escalated": int(status == "escalated"),
+        "failed": int(status == "failed"),
+        "autonomous": int(completed and autonomous),
+        "reviewed": int(completed and verdict in ("correct", "incorrect")),
+        "correct": int(completed and verdict == "correct"),
+        "incorrect": int(completed and verdict == "incorrect"),
+        "billable": int(completed and verdict != "incorrect"),
+    }
+
+
+class _AsOfCorrection:
+    """What the rollups of ``[start, last]`` hold beyond what stood at ``as_of``, by ``(day, job_id)``.
+
+    ``counts`` are deltas of the :class:`Summary` fields (``tasks`` included) to
+    add to the rollups' sums; ``steps`` deltas of the step counts, labelled as
+    :func:`step_counts`.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[date, int], dict[str, int]] = {}
+        self.steps: dict[tuple[date, int], dict[str, int]] = {}
+
+    def add(self, table: dict, key: tuple[date, int], values: Mapping[str, int], sign: int) -> None:
+        row = table.setdefault(key, {})
+        for name, n in values.items():
+            if n:
+                row[name] = row.get(name, 0) + sign * n
+
+    def total(self, table: dict, where=lambda day, job: True) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for (day, job), row in table.items():
+            if where(day, job):
+                for name, n in row.items():
+                    out[name] = out.get(name, 0) + n
+        return out
+
+
+# Every stored time lies within 1970–2100 (README "Plans, arguments and databases"): the upper bound
+# of the later-review read, which SQLite needs to range-scan the (account_id, reviewed_at) index.
+_NO_LATER_THAN = datetime(2101, 1, 1, tzinfo=timezone.utc)
+_STEP_COLUMNS = tuple(step_column(s) for s in STEPS)
+
+
+def _step_values(performers: tuple, handoff: str | None) -> dict[str, int]:
+    values = {}
+    for step, performer in zip(STEPS, performers):
+        values[f"{step}_ai"] = int(performer == "ai")
+        values[f"{step}_human"] = int(performer == "human")
+        values[f"{step}_reached"] = int(performer in ("ai", "human") or handoff == step)
+        values[f"{step}_handoffs"] = int(handoff == step)
+    return values
+
+
+def as_of_correction(
+    session: Session, account_id: int, start: date, end: date, as_of: datetime, *, job_id: int | None = None
+) -> _AsOfCorrection:
+    """Deltas that make the rollups of ``[start, min(end, as_of's day)]`` exact at ``as_of``.
+
+    Three bounded raw reads: the outcomes dated on ``as_of``'s day after it
+    (taken out whole), the outcomes started on that day after it (taken out of
+    the tasks), and the completed outcomes whose latest review is after
+    ``as_of`` (their verdict set back to the one in force at ``as_of``).
+    """
+    as_of = _aware(as_of)
+    fix = _AsOfCorrection()
+    today = as_of.date()
+    last = last_day_counted(start, end, as_of)
+    if last < start:
+        return fix
+    scope = [Outcome.account_id == account_id] + ([] if job_id is None else [Outcome.job_id == job_id])
+    columns = (Outcome.job_id, Outcome.status, Outcome.verdict, Outcome.handoff_step, *(getattr(Outcome, c) for c in _STEP_COLUMNS))
+    tomorrow = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    if last == today:
+        # Each read bounds one indexed time column once each way (see app.store.billing).
+        later = [
+            and_(Outcome.completed_at > as_of, Outcome.completed_at < tomorrow),
+            and_(Outcome.completed_at.is_(None), Outcome.started_at > as_of, Outcome.started_at < tomorrow),
+        ]
+        for condition in later:
+            for job, status, verdict, handoff, *performers in session.execute(select(*columns).where(*scope, condition)):
+                autonomous = all(p != "human" for p in performers)
+                fix.add(fix.counts, (today, job), _counts_of(status, verdict, autonomous), -1)
+                fix.add(fix.steps, (today, job), _step_values(tuple(performers), handoff), -1)
+        for job, n in session.execute(
+            select(Outcome.job_id, func.count())
+            .where(*scope, Outcome.started_at > as_of, Outcome.started_at < tomorrow)
+            .group_by(Outcome.job_id)
+        ):
+            fix.add(fix.counts, (today, job), {"tasks": int(n)}, -1)
+    lo = datetime.combine(start, time.min, tzinfo=timezone.utc)
+    reviewed_later = select(
+        Outcome.id, Outcome.job_id, Outcome.completed_at, Outcome.verdict, *(getattr(Outcome, c) for c in _STEP_COLUMNS)
+    ).where(*scope, Outcome.reviewed_at > as_of, Outcome.reviewed_at < _NO_LATER_THAN, Outcome.status == "completed")
+    changed = {}
+    for pk, job, completed_at, verdict, *performers in session.execute(reviewed_later):
+        completed_at = _utc(completed_at)
+        if lo <= completed_at <= as_of:
+            changed[pk] = (job, completed_at, verdict, all(p != "human" for p in performers))
+    if not changed:
+        return fix
+    # The verdict in force at as_of: the latest review at or before it (the one recorded last on a tie).
+    then: dict[int, str] = {}
+    for pk, verdict in session.execute(
+        select(Review.outcome_pk, Review.verdict)
+        .where(Review.outcome_pk.in_(list(changed)), Review.reviewed_at <= as_of)
+        .order_by(Review.outcome_pk, Review.reviewed_at, Review.id)
+    ):
+        then[pk] = verdict
+    for pk, (job, completed_at, verdict, autonomous) in changed.items():
+        verdict_then = then.get(pk, "unreviewed")
+        if verdict_then != verdict:
+            key = (completed_at.date(), job)
+            fix.add(fix.counts, key, _counts_of("completed", verdict, autonomous), -1)
+            fix.add(fix.counts, key, _counts_of("completed", verdict_then, autonomous), 1)
+    return fix
+
+
+_COUNT_NAMES = frozenset(_SUMMARY_FIELDS) | {f"{s}_{k}" for s in STEPS for k in ("ai", "human", "reached", "handoffs")}
+
+
+def corrected(values: Mapping, delta: Mapping[str, int]) -> dict[str, int]:
+    """The counts of ``values`` (a row's other columns dropped) plus ``delta``."""
+    return {name: _int(values.get(name)) + delta.get(name, 0) for name in (set(values) | set(delta)) & _COUNT_NAMES}
+
+
 # --- Public queries ---------------------------------------------------------------------------
 
 
-def summary(session: Session, account_id: int, start: date, end: date, *, job_id: int | None = None) -> Summary:
+def summary(
+    session: Session, account_id: int, start: date, end: date, *, job_id: int | None = None, as_of: datetime | None = None
+) -> Summary:
     """Counts and rates of the account's (or one job's) outcomes over ``[start, end]``.
 
     Parameters
@@ -277,6 +451,8 @@ def summary(session: Session, account_id: int, start: date, end: date, *, job_id
         Inclusive UTC days.
     job_id : int, optional
         Restrict to one job of the account.
+    as_of : datetime, optional
+        Aware; nothing after it counts (see the module's rules). None: every stored row.
 
     Returns
     -------
@@ -287,20 +463,33 @@ def summary(session: Session, account_id: int, start: date, end: date, *, job_id
     OverseerError
         When ``end`` is before ``start``.
     """
+    last = last_day_counted(start, end, as_of)
     started = RollupStartedDay
     tasks = (
         select(func.sum(started.outcomes))
-        .where(*_rollup_scope(started, account_id, job_id), rollup_days(started.day, start, end))
+        .where(*_rollup_scope(started, account_id, job_id), started.day >= start, started.day <= last)
         .scalar_subquery()
     )
     stmt = select(*rollup_status_counts(), tasks.label("tasks")).where(
-        *_rollup_scope(RollupOutcomeDay, account_id, job_id), rollup_days(RollupOutcomeDay.day, start, end)
+        *_rollup_scope(RollupOutcomeDay, account_id, job_id), RollupOutcomeDay.day >= start, RollupOutcomeDay.day <= last
     )
-    return summary_from_row(session.execute(stmt).mappings().first())
+    row = session.execute(stmt).mappings().first()
+    if as_of is None:
+        return summary_from_row(row)
+    fix = as_of_correction(session, account_id, start, end, as_of, job_id=job_id)
+    values = {} if row is None else dict(row)
+    return summary_from_row(corrected(values, fix.total(fix.counts)))
 
 
-def daily(session: Session, account_id: int, start: date, end: date, *, job_id: int | None = None) -> pd.DataFrame:
+def daily(
+    session: Session, account_id: int, start: date, end: date, *, job_id: int | None = None, as_of: datetime | None = None
+) -> pd.DataFrame:
     """Per-day outcome counts over ``[start, end]``, one row per day, days without outcomes as zeros.
+
+    Parameters
+    ----------
+    as_of : datetime, optional
+        Aware; nothing after it counts: days after its day are all zeros.
 
     Returns
     -------
@@ -308,19 +497,24 @@ def daily(session: Session, account_id: int, start: date, end: date, *, job_id: 
         Columns :data:`DAILY_COLUMNS`: ``day`` (:class:`datetime.date`) then integer counts
         ``open, completed, escalated, failed, closed, autonomous, correct, incorrect, billable``.
     """
+    last = last_day_counted(start, end, as_of)
     day = RollupOutcomeDay.day.label("day")
     counts = {c.name: c for c in rollup_status_counts()}
     stmt = (
         select(day, *(counts[name] for name in DAILY_COLUMNS[1:]))
-        .where(*_rollup_scope(RollupOutcomeDay, account_id, job_id), rollup_days(RollupOutcomeDay.day, start, end))
+        .where(*_rollup_scope(RollupOutcomeDay, account_id, job_id), RollupOutcomeDay.day >= start, RollupOutcomeDay.day <= last)
         .group_by(RollupOutcomeDay.day)
     )
-    found = {as_date(row["day"]): row for row in session.execute(stmt).mappings()}
+    found = {as_date(row["day"]): dict(row) for row in session.execute(stmt).mappings()}
+    if as_of is not None:
+        fix = as_of_correction(session, account_id, start, end, as_of, job_id=job_id)
+        for d in {d for d, _ in fix.counts}:
+            found[d] = corrected(found.get(d, {}), fix.total(fix.counts, lambda day, job, d=d: day == d))
     records = []
     for offset in range((end - start).days + 1):
         d = start + timedelta(days=offset)
         row = found.get(d)
-        records.append({"day": d, **{name: 0 if row is None else _int(row[name]) for name in DAILY_COLUMNS[1:]}})
+        records.append({"day": d, **{name: 0 if row is None else _int(row.get(name)) for name in DAILY_COLUMNS[1:]}})
     frame = pd.DataFrame.from_records(records, columns=list(DAILY_COLUMNS))
     # Keep plain dates (object dtype): pandas would otherwise be free to turn them into Timestamps.
     frame["day"] = pd.Series([r["day"] for r in records], dtype=object)
@@ -328,7 +522,13 @@ def daily(session: Session, account_id: int, start: date, end: date, *, job_id: 
 
 
 def step_stats(
-    session: Session, account_id: int, start: date, end: date, *, job_id: int | None = None
+    session: Session,
+    account_id: int,
+    start: date,
+    end: date,
+    *,
+    job_id: int | None = None,
+    as_of: datetime | None = None,
 ) -> list[StepStat]:
     """AI share and hand-offs of each of the eight steps over ``[start, end]``, in job-map order.
 
@@ -337,30 +537,42 @@ def step_stats(
     job_id : int, optional
         Restrict to one job; its configured coverage then fills ``StepStat.coverage``
         (None otherwise, as coverage is set per job).
+    as_of : datetime, optional
+        Aware; nothing after it counts.
     """
-    where = [*_rollup_scope(RollupStepDay, account_id, job_id), rollup_days(RollupStepDay.day, start, end)]
+    last = last_day_counted(start, end, as_of)
+    where = [*_rollup_scope(RollupStepDay, account_id, job_id), RollupStepDay.day >= start, RollupStepDay.day <= last]
     row = rollup_step_rows(session, where).get(())
+    if as_of is not None:
+        fix = as_of_correction(session, account_id, start, end, as_of, job_id=job_id)
+        delta = fix.total(fix.steps)
+        if delta:
+            row = corrected(row or {}, delta)
     coverage: dict[str, str] = {}
     if job_id is not None:
         coverage = dict(session.execute(select(JobStep.step, JobStep.coverage).where(JobStep.job_id == job_id)).all())
     return step_stats_from_row(row, coverage)
 
 
-def job_summaries(session: Session, account_id: int, start: date, end: date) -> list[tuple[Job, Summary]]:
+def job_summaries(
+    session: Session, account_id: int, start: date, end: date, *, as_of: datetime | None = None
+) -> list[tuple[Job, Summary]]:
     """Every job of the account with its :class:`Summary` over ``[start, end]``, by job name.
 
     One grouped query; jobs without outcomes in the range get an all-zero summary.
+    With ``as_of`` (aware), nothing after it counts.
     """
+    last = last_day_counted(start, end, as_of)
     r, started = RollupOutcomeDay, RollupStartedDay
     per_job = (
         select(r.job_id.label("job_id"), *rollup_status_counts())
-        .where(r.account_id == account_id, rollup_days(r.day, start, end))
+        .where(r.account_id == account_id, r.day >= start, r.day <= last)
         .group_by(r.job_id)
         .subquery()
     )
     tasks = (
         select(started.job_id.label("job_id"), func.sum(started.outcomes).label("tasks"))
-        .where(started.account_id == account_id, rollup_days(started.day, start, end))
+        .where(started.account_id == account_id, started.day >= start, started.day <= last)
         .group_by(started.job_id)
         .subquery()
     )
@@ -371,4 +583,11 @@ def job_summaries(session: Session, account_id: int, start: date, end: date) -> 
         .where(Job.account_id == account_id)
         .order_by(Job.name, Job.id)
     )
-    return [(row[0], summary_from_row(row._mapping)) for row in session.execute(stmt)]
+    rows = [(row[0], dict(row._mapping)) for row in session.execute(stmt)]
+    if as_of is None:
+        return [(job, summary_from_row(values)) for job, values in rows]
+    fix = as_of_correction(session, account_id, start, end, as_of)
+    return [
+        (job, summary_from_row(corrected(values, fix.total(fix.counts, lambda day, j, job_id=job.id: j == job_id))))
+        for job, values in rows
+    ]

@@ -12,7 +12,7 @@ Undefined rates (no denominator) are None in object-dtype columns, never NaN,
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import and_, select
@@ -23,7 +23,14 @@ from app.domain.stats import Rate
 from app.domain.steps import STEPS
 from app.domain.access import Principal
 from app.models import Account, Job, JobStep, RollupOutcomeDay, RollupStepDay
-from app.store.metrics import rollup_days, rollup_status_counts, rollup_step_rows, step_stats_from_row
+from app.store.metrics import (
+    as_of_correction,
+    corrected,
+    last_day_counted,
+    rollup_status_counts,
+    rollup_step_rows,
+    step_stats_from_row,
+)
 
 COVERAGE_WEIGHT: dict[str, float] = {"automated": 1.0, "assisted": 0.5, "manual": 0.0}
 
@@ -64,13 +71,42 @@ def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def _step_rows_by_job(session: Session, start: date, end: date) -> dict[int, list]:
+def _as_of_deltas(session: Session, start: date, end: date, as_of: datetime | None) -> tuple[dict, dict]:
+    """``(counts, steps)`` to add per job so that the rollups are exact at ``as_of``.
+
+    One :func:`app.store.metrics.as_of_correction` per account, so each raw read
+    stays one index range of one account; empty without ``as_of``.
+    """
+    counts: dict[int, dict[str, int]] = {}
+    steps: dict[int, dict[str, int]] = {}
+    if as_of is None:
+        return counts, steps
+    for (account_id,) in session.execute(select(Account.id)):
+        fix = as_of_correction(session, account_id, start, end, as_of)
+        for table, into in ((fix.counts, counts), (fix.steps, steps)):
+            for (_day, job_id), row in table.items():
+                into[job_id] = corrected(into.get(job_id, {}), row)
+    return counts, steps
+
+
+def _step_rows(session: Session, start: date, end: date, as_of: datetime | None) -> dict[int, dict]:
+    """Step counts per job with outcomes in the range (labelled as :func:`app.store.metrics.step_counts`)."""
+    last = last_day_counted(start, end, as_of)
+    rows = rollup_step_rows(session, [RollupStepDay.day >= start, RollupStepDay.day <= last], by=(RollupStepDay.job_id,))
+    by_job = {job_id: row for (job_id,), row in rows.items()}
+    for job_id, delta in _as_of_deltas(session, start, end, as_of)[1].items():
+        by_job[job_id] = corrected(by_job.get(job_id, {}), delta)
+    return by_job
+
+
+def _step_rows_by_job(session: Session, start: date, end: date, as_of: datetime | None = None) -> dict[int, list]:
     """Per job with outcomes in the range: its eight :class:`~app.domain.summary.StepStat`."""
-    rows = rollup_step_rows(session, [rollup_days(RollupStepDay.day, start, end)], by=(RollupStepDay.job_id,))
-    return {job_id: step_stats_from_row(row) for (job_id,), row in rows.items()}
+    return {job_id: step_stats_from_row(row) for job_id, row in _step_rows(session, start, end, as_of).items()}
 
 
-def coverage_matrix(session: Session, principal: Principal, start: date, end: date) -> pd.DataFrame:
+def coverage_matrix(
+    session: Session, principal: Principal, start: date, end: date, *, as_of: datetime | None = None
+) -> pd.DataFrame:
     """Configured coverage against the AI share observed, per account, job and step.
 
     Parameters
@@ -78,6 +114,8 @@ def coverage_matrix(session: Session, principal: Principal, start: date, end: da
     session : Session
     start, end : date
         Inclusive UTC days; an outcome is dated by its ``completed_at``, else ``started_at``.
+    as_of : datetime, optional
+        Aware; nothing after it counts (:mod:`app.store.metrics`).
 
     Returns
     -------
@@ -88,7 +126,7 @@ def coverage_matrix(session: Session, principal: Principal, start: date, end: da
         without runs) and ``runs`` (outcomes in which the step was performed at all).
     """
     principal.require_staff("compare accounts")
-    observed = _step_rows_by_job(session, start, end)
+    observed = _step_rows_by_job(session, start, end, as_of)
     stmt = (
         select(Account.slug, Account.name, Job.id, Job.slug, Job.name, JobStep.step, JobStep.position, JobStep.coverage)
         .join(Job, Job.account_id == Account.id)
@@ -115,13 +153,23 @@ def coverage_matrix(session: Session, principal: Principal, start: date, end: da
     return _frame(records, COVERAGE_COLUMNS)
 
 
-def top_handoff_steps(session: Session, principal: Principal, start: date, end: date, limit: int = 10) -> pd.DataFrame:
+def top_handoff_steps(
+    session: Session,
+    principal: Principal,
+    start: date,
+    end: date,
+    limit: int = 10,
+    *,
+    as_of: datetime | None = None,
+) -> pd.DataFrame:
     """The (account, job, step) triples where outcomes are most often handed off to a human.
 
     Parameters
     ----------
     limit : int
         How many rows at most (1 or more).
+    as_of : datetime, optional
+        Aware; nothing after it counts.
 
     Returns
     -------
@@ -138,7 +186,7 @@ def top_handoff_steps(session: Session, principal: Principal, start: date, end: 
     principal.require_staff("compare accounts")
     if limit < 1:
         raise OverseerError(f"the list needs room for at least one step, asked for {limit}")
-    per_job = rollup_step_rows(session, [rollup_days(RollupStepDay.day, start, end)], by=(RollupStepDay.job_id,))
+    per_job = {(job_id,): row for job_id, row in _step_rows(session, start, end, as_of).items()}
     slugs = {}
     if per_job:
         slugs = {
@@ -176,7 +224,9 @@ def top_handoff_steps(session: Session, principal: Principal, start: date, end: 
     return _frame(records[:limit], HANDOFF_COLUMNS)
 
 
-def job_quality(session: Session, principal: Principal, start: date, end: date) -> pd.DataFrame:
+def job_quality(
+    session: Session, principal: Principal, start: date, end: date, *, as_of: datetime | None = None
+) -> pd.DataFrame:
     """Completion rate and accuracy of every job of every account over ``[start, end]``.
 
     Returns
@@ -186,12 +236,16 @@ def job_quality(session: Session, principal: Principal, start: date, end: date) 
         closed, completion_rate`` (completed / closed), ``accuracy`` (correct / reviewed
         completed), ``accuracy_n`` (that denominator), then ``completed`` and the 95% Wilson
         interval of the accuracy, ``accuracy_low, accuracy_high``. Rates without a
-        denominator are None; jobs without outcomes are listed with zeros.
+        denominator are None; jobs without outcomes are listed with zeros. With ``as_of``
+        (aware), nothing after it counts.
     """
     principal.require_staff("compare accounts")
+    last = last_day_counted(start, end, as_of)
+    deltas = _as_of_deltas(session, start, end, as_of)[0]
     counts = {c.name: c for c in rollup_status_counts()}
     stmt = (
         select(
+            Job.id,
             Account.slug,
             Job.slug,
             Job.name,
@@ -204,14 +258,17 @@ def job_quality(session: Session, principal: Principal, start: date, end: date) 
         .join(Account, Account.id == Job.account_id)
         # The range goes in the join, not the WHERE, so jobs without outcomes in it still get a row.
         .outerjoin(
-            RollupOutcomeDay, and_(RollupOutcomeDay.job_id == Job.id, rollup_days(RollupOutcomeDay.day, start, end))
+            RollupOutcomeDay, and_(RollupOutcomeDay.job_id == Job.id, RollupOutcomeDay.day >= start, RollupOutcomeDay.day <= last)
         )
         .group_by(Job.id, Account.slug, Job.slug, Job.name)
         .order_by(Account.slug, Job.slug)
     )
     records = []
-    for account_slug, job_slug, job_name, closed, completed, correct, incorrect in session.execute(stmt):
-        closed, completed, correct, incorrect = (int(v or 0) for v in (closed, completed, correct, incorrect))
+    for job_id, account_slug, job_slug, job_name, closed, completed, correct, incorrect in session.execute(stmt):
+        row = corrected(
+            {"closed": closed, "completed": completed, "correct": correct, "incorrect": incorrect}, deltas.get(job_id, {})
+        )
+        closed, completed, correct, incorrect = (row.get(k, 0) for k in ("closed", "completed", "correct", "incorrect"))
         accuracy = Rate(correct, correct + incorrect)
         interval = accuracy.wilson()
         records.append(

@@ -127,7 +127,7 @@ def summary_html(session: Session, account: Account, *, start: date, end: date, 
     as_of = aware_utc(as_of)
     cur = account.currency
     sub, plan = get_subscription(session, account)
-    summ = summary(session, account.id, start, end)
+    summ = summary(session, account.id, start, end, as_of=as_of)
     jobs = list_jobs(session, account)
     period = f"{_day(start)} – {_day(end)}" if start != end else _day(start)
     parts: list[str] = []
@@ -161,7 +161,7 @@ def summary_html(session: Session, account: Account, *, start: date, end: date, 
     parts.append("<h2>Job-map coverage</h2>")
     for job in jobs:
         steps = job_steps(session, job)
-        stats = {s.step: s for s in step_stats(session, account.id, start, end, job_id=job.id)}
+        stats = {s.step: s for s in step_stats(session, account.id, start, end, job_id=job.id, as_of=as_of)}
         cov = configured_coverage([s.coverage for s in steps])
         parts.append(
             f"<h3>{_e(job.name)} <span class=\"sub\">· configured coverage {_e(format_share(float(cov)))} · "

@@ -169,7 +169,7 @@ def trial_status(session: Session, account: Account, *, as_of: datetime, target_
     last = as_of.date() if state.activated_on is None else min(as_of.date(), state.activated_on)
     days = max(0, (last - sub.started_on).days + 1)
     first, end = sub.started_on, max(sub.started_on, last)
-    summ = summary(session, account.id, first, end) if as_of.date() >= first else None
+    summ = summary(session, account.id, first, end, as_of=as_of) if as_of.date() >= first else None
     completion = summ.completion_rate if summ else Rate(0, 0)
     accuracy = summ.accuracy if summ else Rate(0, 0)
     billable = summ.billable if summ else 0

@@ -266,39 +266,39 @@ def configured_coverage(slug: str, job_slug: str) -> Decimal:
 
 
 @scoped_cache
-def summary(slug: str, start: date, end: date, job_slug: str | None = None):
+def summary(slug: str, start: date, end: date, job_slug: str | None = None, as_of: datetime | None = None):
     from app.store import metrics
 
     with _session() as s:
         acc = _account(s, slug)
-        return metrics.summary(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
+        return metrics.summary(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug), as_of=as_of)
 
 
 @scoped_cache
-def daily(slug: str, start: date, end: date, job_slug: str | None = None) -> pd.DataFrame:
+def daily(slug: str, start: date, end: date, job_slug: str | None = None, as_of: datetime | None = None) -> pd.DataFrame:
     from app.store import metrics
 
     with _session() as s:
         acc = _account(s, slug)
-        return metrics.daily(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
+        return metrics.daily(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug), as_of=as_of)
 
 
 @scoped_cache
-def step_stats(slug: str, start: date, end: date, job_slug: str | None = None):
+def step_stats(slug: str, start: date, end: date, job_slug: str | None = None, as_of: datetime | None = None):
     from app.store import metrics
 
     with _session() as s:
         acc = _account(s, slug)
-        return metrics.step_stats(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug))
+        return metrics.step_stats(s, acc.id, start, end, job_id=_job_id(s, acc, job_slug), as_of=as_of)
 
 
 @scoped_cache
-def job_summaries(slug: str, start: date, end: date) -> list[tuple[JobInfo, object]]:
+def job_summaries(slug: str, start: date, end: date, as_of: datetime | None = None) -> list[tuple[JobInfo, object]]:
     from app.store import metrics
 
     with _session() as s:
         acc = _account(s, slug)
-        return [(_job_info(j), summ) for j, summ in metrics.job_summaries(s, acc.id, start, end)]
+        return [(_job_info(j), summ) for j, summ in metrics.job_summaries(s, acc.id, start, end, as_of=as_of)]
 
 
 @scoped_cache
@@ -498,27 +498,27 @@ def export_csv(slug: str, flt) -> Callable[[], str]:
 
 
 @scoped_cache
-def coverage_matrix(start: date, end: date) -> pd.DataFrame:
+def coverage_matrix(start: date, end: date, as_of: datetime | None = None) -> pd.DataFrame:
     from app.store import portfolio
 
     with _session() as s:
-        return portfolio.coverage_matrix(s, _who(), start, end)
+        return portfolio.coverage_matrix(s, _who(), start, end, as_of=as_of)
 
 
 @scoped_cache
-def top_handoff_steps(start: date, end: date, limit: int = 10) -> pd.DataFrame:
+def top_handoff_steps(start: date, end: date, limit: int = 10, as_of: datetime | None = None) -> pd.DataFrame:
     from app.store import portfolio
 
     with _session() as s:
-        return portfolio.top_handoff_steps(s, _who(), start, end, limit=limit)
+        return portfolio.top_handoff_steps(s, _who(), start, end, limit=limit, as_of=as_of)
 
 
 @scoped_cache
-def job_quality(start: date, end: date) -> pd.DataFrame:
+def job_quality(start: date, end: date, as_of: datetime | None = None) -> pd.DataFrame:
     from app.store import portfolio
 
     with _session() as s:
-        return portfolio.job_quality(s, _who(), start, end)
+        return portfolio.job_quality(s, _who(), start, end, as_of=as_of)
 
 
 @scoped_cache

@@ -87,6 +87,28 @@ def month_name(year: int, month: int) -> str:
     return date(year, month, 1).strftime("%B %Y")
 
 
+def short_month(year: int, month: int) -> str:
+    """``Dec 2026``."""
+    return date(year, month, 1).strftime("%b %Y")
+
+
+def later_reviews(own) -> str:
+    """What later reviews did to a month's own billed outcomes (:class:`app.store.billing.OwnMonthCounts`).
+
+    E.g. ``3 credited in Dec 2026 · 1 charged in Jan 2027`` (charged again after a credit, or first charged when its month did not bill it); empty when nothing changed.
+    """
+    parts = []
+    for (year, month), n in own.credited.items():
+        parts.append(f"{n:,} credited in {short_month(year, month)}")
+    for (year, month), n in own.free.items():
+        parts.append(f"{n:,} free, reviewed incorrect in {short_month(year, month)} (not credited)")
+    for (year, month), n in own.charged.items():
+        parts.append(f"{n:,} charged in {short_month(year, month)}")
+    if own.late and own.late_in:
+        parts.append(f"{own.late:,} came late, billed in {short_month(*own.late_in)}")
+    return " · ".join(parts)
+
+
 def step_title(step: str) -> str:
     return step.capitalize()
 

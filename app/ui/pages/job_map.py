@@ -57,8 +57,8 @@ if wanted in names:
 job_slug = st.selectbox("Job", list(names), format_func=lambda s: names[s], key="job", bind="query-params")
 job = next(j for j in jobs if j.slug == job_slug)
 steps = data.job_map(slug, job_slug)
-stats = data.step_stats(slug, ctx.start, ctx.end, job_slug)
-summ = data.summary(slug, ctx.start, ctx.end, job_slug)
+stats = data.step_stats(slug, ctx.start, ctx.end, job_slug, as_of=ctx.as_of)
+summ = data.summary(slug, ctx.start, ctx.end, job_slug, as_of=ctx.as_of)
 coverage = data.configured_coverage(slug, job_slug)
 
 counts = {lvl: sum(1 for s in steps if s.coverage == lvl) for lvl in COVERAGE_LEVELS}

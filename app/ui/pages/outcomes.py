@@ -29,7 +29,7 @@ job_names = {j.slug: j.name for j in jobs}
 
 def _quality_strip() -> None:
     """The figures a review changes, so the overseer sees them move."""
-    summ = data.summary(slug, ctx.start, ctx.end)
+    summ = data.summary(slug, ctx.start, ctx.end, as_of=ctx.as_of)
     inv = data.invoice(slug, ctx.as_of.year, ctx.as_of.month, ctx.as_of)
     components.kpi_row(
         [

@@ -58,6 +58,27 @@ state = figures.billing
 inv = figures.invoice
 proj = inv.projected
 month = fmt.month_name(as_of.year, as_of.month)
+own = figures.own_month
+if own is not None:
+    # A whole month: the count its invoice bills as its own (SPEC "One billable count").
+    billable_tile = (
+        "Billable outcomes",
+        fmt.count(own.billed),
+        fmt.later_reviews(own) or f"in {ctx.range_label}, as on its invoice",
+        f"Outcomes completed in {fmt.month_name(own.year, own.month)} that its invoice bills: completed and not "
+        "reviewed incorrect when the month ended. Later reviews do not change this count: their credits and "
+        "charges land in the months they were made, as the caption says.",
+        "kpi_billable",
+    )
+else:
+    billable_tile = (
+        "Billable outcomes",
+        fmt.count(summ.billable),
+        f"in {ctx.range_label}",
+        "Completed and not reviewed incorrect now (as of the figures' time), dated in the range. For a whole "
+        "calendar month this is the count on its invoice instead.",
+        "kpi_billable",
+    )
 components.kpi_row(
     [
         (
@@ -81,13 +102,7 @@ components.kpi_row(
             else "",
             f"At the pace of the last 14 days, priced with the same rules. {fmt.RANGE_MEANING}",
         ),
-        (
-            "Billable outcomes",
-            fmt.count(summ.billable),
-            f"in {ctx.range_label}",
-            "Completed and not reviewed incorrect, dated in the range.",
-            "kpi_billable",
-        ),
+        billable_tile,
     ]
 )
 

@@ -52,7 +52,7 @@ else:
     )
 
 st.subheader("Job-map coverage")
-matrix = data.coverage_matrix(ctx.start, ctx.end)
+matrix = data.coverage_matrix(ctx.start, ctx.end, ctx.as_of)
 if matrix.empty:
     components.empty("No job maps yet.", "Create a job on the **Job map** page.")
 else:
@@ -80,7 +80,7 @@ else:
         )
 
 st.subheader("Where people take over")
-top = data.top_handoff_steps(ctx.start, ctx.end, 10)
+top = data.top_handoff_steps(ctx.start, ctx.end, 10, ctx.as_of)
 if top.empty:
     components.empty(f"No outcome reached a step in {ctx.range_label}.", "Widen the date range in the sidebar.")
 else:
@@ -100,7 +100,7 @@ else:
     )
 
 st.subheader("Completion and accuracy by job")
-quality = data.job_quality(ctx.start, ctx.end)
+quality = data.job_quality(ctx.start, ctx.end, ctx.as_of)
 if quality.empty:
     components.empty("No jobs yet.")
 else:

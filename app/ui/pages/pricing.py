@@ -71,7 +71,7 @@ def _prefill(ctx) -> tuple[int, int, Decimal, str]:
     if slug is None:
         return 300, 5, Decimal("1.10"), "Example volumes; load the demo or pick an account to start from its figures."
     today = ctx.as_of.date()
-    summ = data.summary(slug, today - timedelta(days=29), today)
+    summ = data.summary(slug, today - timedelta(days=29), today, as_of=ctx.as_of)
     sub, _spec = data.plan(slug)
     seats = sub.seats or 5
     if summ.billable == 0:
