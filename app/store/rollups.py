@@ -9,10 +9,10 @@ Three tables (:mod:`app.models`), keyed by account, UTC day and job:
   an incorrect verdict was recorded, dated by the day an outcome belongs to;
 - ``rollup_step_day`` — per step: AI runs, human runs, outcomes that reached
   it, hand-offs, and AI runs of outcomes billable now (value delivered);
+- ``rollup_started_day`` — outcomes started (the tasks of usage pricing).
 
 Autonomy, "billable now" and the day an outcome belongs to are the rules of
 :mod:`app.domain.outcome_rules`, here in their SQL form (:mod:`app.store.outcome_sql`).
-- ``rollup_started_day`` — outcomes started (the tasks of usage pricing).
 
 How they stay right:
 
@@ -95,10 +95,6 @@ _SESSION_KEY = "overseer_rollup_readd"
 _SUSPENDED_KEY = "overseer_rollups_suspended"
 
 
-def _day(column):
-    return utc_day(column)
-
-
 def _flag(condition):
     return case((condition, 1), else_=0)
 
@@ -112,7 +108,7 @@ def _outcome_select(where: list, sign: int):
         Outcome.verdict.label("verdict"),
         _flag(autonomous()).label("autonomous"),
         case(
-            (and_(Outcome.verdict == "incorrect", Outcome.reviewed_at.is_not(None)), _day(Outcome.reviewed_at)),
+            (and_(Outcome.verdict == "incorrect", Outcome.reviewed_at.is_not(None)), utc_day(Outcome.reviewed_at)),
             else_=literal(NEVER_REVIEWED, Date),
         ).label("incorrect_on"),
     ).where(*where).subquery()
@@ -151,7 +147,7 @@ def _step_select(where: list, sign: int):
 def _started_select(where: list, sign: int):
     inner = select(
         Outcome.account_id.label("account_id"),
-        _day(Outcome.started_at).label("day"),
+        utc_day(Outcome.started_at).label("day"),
         Outcome.job_id.label("job_id"),
     ).where(*where).subquery()
     keys = [inner.c[k] for k in _KEYS[STARTED_DAY]]
@@ -209,7 +205,7 @@ def _drop_empty_statements(where: list) -> list:
     accounts = select(Outcome.account_id).where(*where).distinct()
     statements = []
     for table in TABLES:
-        day_of = _day(Outcome.started_at) if table is STARTED_DAY else outcome_day()
+        day_of = utc_day(Outcome.started_at) if table is STARTED_DAY else outcome_day()
         days = select(day_of).where(*where).distinct()
         statements.append(
             delete(table).where(
