@@ -340,8 +340,8 @@ class _RollupDelta:
     It mirrors the definitions of :mod:`app.store.rollups`: the day of an outcome,
     autonomy and "billable now" are the same rules (:mod:`app.domain.outcome_rules`,
     the Python twins of the SQL the rollups use); the day of an incorrect
-    verdict and the per-step counts are written out here. ``tests/store/test_rollups.py`` checks, after
-    random imports, re-imports and reviews, that the stored rollups equal
+    verdict and the per-step counts are written out here.
+    ``tests/store/test_rollups.py`` checks, after random imports, re-imports and reviews, that the stored rollups equal
     :func:`app.store.rollups.rebuild_rollups`' recomputation, which catches the two drifting apart.
     The sums take one entry per rollup row touched, not per outcome.
     """
