@@ -28,10 +28,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from app.domain import bounded_json
+from app.domain.charges import tiered_names
 from app.domain.errors import OverseerError
 from app.domain.money import CURRENCIES, parse_amount
 
-TIERS_MODES = ("graduated", "volume")
+# The tiered charge models of the registry (app/domain/charges): a new one is accepted here unchanged.
+TIERS_MODES = tiered_names()
 _PLAN_KEYS = {
     "name",
     "currency",

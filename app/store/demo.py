@@ -23,6 +23,7 @@ from decimal import Decimal
 from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
+from app.domain.outcome_rules import billable_now
 from app.domain.plans import SEED_PLANS
 from app.domain.steps import STEPS
 from app.domain.templates import get_template
@@ -355,7 +356,7 @@ class _Setup:
 
 
 def _billable(row: dict) -> bool:
-    return row["status"] == "completed" and row["verdict"] != "incorrect"
+    return billable_now(row["status"], row["verdict"])
 
 
 def _check_trial(rows: list[dict], since: date, until: datetime) -> bool:

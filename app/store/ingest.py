@@ -62,6 +62,7 @@ from app.domain.ingest_rows import (
     normalize_column,
     parse_row,
 )
+from app.domain.outcome_rules import autonomous, billable_now, outcome_day
 from app.domain.steps import CLOSED_STATUSES, STEPS, step_column
 from app.models import (
     NEVER_REVIEWED,
@@ -336,10 +337,11 @@ class _RollupDelta:
     until the commit, after every outcome row the import locks (PostgreSQL), so a
     review, which locks its outcome and then its rollup rows, cannot deadlock with it.
 
-    It mirrors the definitions of :mod:`app.store.rollups`: the day of an outcome
-    (of ``completed_at``, else ``started_at``), autonomy, the day of an incorrect
-    verdict, the per-step counts. ``tests/store/test_rollups.py`` checks, after
-    random imports, re-imports and reviews, that the stored rollups equal
+    It mirrors the definitions of :mod:`app.store.rollups`: the day of an outcome,
+    autonomy and "billable now" are the same rules (:mod:`app.domain.outcome_rules`,
+    the Python twins of the SQL the rollups use); the day of an incorrect
+    verdict and the per-step counts are written out here.
+    ``tests/store/test_rollups.py`` checks, after random imports, re-imports and reviews, that the stored rollups equal
     :func:`app.store.rollups.rebuild_rollups`' recomputation, which catches the two drifting apart.
     The sums take one entry per rollup row touched, not per outcome.
     """
@@ -360,7 +362,7 @@ class _RollupDelta:
         """
         started, completed, status, verdict, reviewed, handoff = o[:6]
         incorrect_on = reviewed.date() if verdict == "incorrect" and reviewed is not None else NEVER_REVIEWED
-        day = started.date() if completed is None else completed.date()
+        day = outcome_day(completed, started)
         self._pending[(job_id, day, started.date(), status, verdict, incorrect_on, handoff, *o[6:])] += sign
 
     def settle(self) -> None:
@@ -369,10 +371,9 @@ class _RollupDelta:
         for (job_id, day, started_on, status, verdict, incorrect_on, handoff, *performers), sign in self._pending.items():
             if not sign:
                 continue
-            autonomous = 1 if status == "completed" and "human" not in performers else 0
-            self.outcome_day[(day, job_id, status, verdict, autonomous, incorrect_on)] += sign
+            self.outcome_day[(day, job_id, status, verdict, int(autonomous(status, performers)), incorrect_on)] += sign
             self.started_day[(started_on, job_id)] += sign
-            billable = status == "completed" and verdict != "incorrect"
+            billable = billable_now(status, verdict)
             for step, who in zip(STEPS, performers):
                 ai = who == "ai"
                 human = who == "human"

@@ -10,7 +10,8 @@ come back to Python. The raw-row building blocks (:func:`status_counts`,
 Rules chosen where SPEC is silent:
 
 - an outcome belongs to a day by its ``completed_at``, or its ``started_at``
-  while it has none (open outcomes) — the same rule as the outcome listing, so a
+  while it has none (open outcomes; :func:`app.domain.outcome_rules.outcome_day`)
+  — the same rule as the outcome listing, so a
   count on the dashboard matches the rows it links to; a range ``[start, end]``
   holds both of its days, in UTC;
 - ``tasks`` (what usage-based pricing charges for) counts outcomes *started* in
@@ -47,6 +48,7 @@ from app.domain.errors import OverseerError
 from app.domain.steps import STEPS, step_column
 from app.domain.summary import StepStat, Summary
 from app.models import Job, JobStep, Outcome, Review, RollupOutcomeDay, RollupStartedDay, RollupStepDay
+from app.store.outcome_sql import autonomous, billable_now, dated_between
 
 DAILY_COLUMNS: tuple[str, ...] = (
     "day",
@@ -85,26 +87,19 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def dated_in(start: date, end: date):
-    """SQL condition: the outcome's date (completed_at, else started_at) lies in ``[start, end]``.
+    """SQL condition: the outcome's day (completed_at, else started_at) lies in ``[start, end]``.
 
-    Written as two range tests rather than ``coalesce(...)`` so that the
-    ``(account_id, completed_at)`` and ``(account_id, started_at)`` indexes apply.
+    Raises
+    ------
+    OverseerError
+        When ``end`` is before ``start``.
     """
-    lo, hi = day_bounds(start, end)
-    return or_(
-        and_(Outcome.completed_at >= lo, Outcome.completed_at < hi),
-        and_(Outcome.completed_at.is_(None), Outcome.started_at >= lo, Outcome.started_at < hi),
-    )
+    return dated_between(*day_bounds(start, end))
 
 
 def _count(condition):
     # sum() over no rows is NULL; callers read it through _int, which maps that to 0.
     return func.sum(case((condition, 1), else_=0))
-
-
-def _no_human_step():
-    # A step column is NULL when nobody performed the step; "!= 'human'" alone would drop those rows.
-    return and_(*(func.coalesce(getattr(Outcome, step_column(s)), "") != "human" for s in STEPS))
 
 
 def status_counts() -> list:
@@ -123,11 +118,11 @@ def status_counts() -> list:
         _count(completed).label("completed"),
         _count(Outcome.status == "escalated").label("escalated"),
         _count(Outcome.status == "failed").label("failed"),
-        _count(and_(completed, _no_human_step())).label("autonomous"),
+        _count(autonomous()).label("autonomous"),
         _count(and_(completed, Outcome.verdict.in_(("correct", "incorrect")))).label("reviewed"),
         _count(and_(completed, Outcome.verdict == "correct")).label("correct"),
         _count(and_(completed, Outcome.verdict == "incorrect")).label("incorrect"),
-        _count(and_(completed, Outcome.verdict != "incorrect")).label("billable"),
+        _count(billable_now()).label("billable"),
     ]
 
 
@@ -198,7 +193,7 @@ def rollup_status_counts() -> list:
         _rollup_count(and_(completed, r.verdict.in_(("correct", "incorrect")))).label("reviewed"),
         _rollup_count(and_(completed, r.verdict == "correct")).label("correct"),
         _rollup_count(and_(completed, r.verdict == "incorrect")).label("incorrect"),
-        _rollup_count(and_(completed, r.verdict != "incorrect")).label("billable"),
+        _rollup_count(billable_now(r.status, r.verdict)).label("billable"),
     ]
 
 

@@ -3,7 +3,8 @@
 Rules chosen where SPEC is silent:
 
 - an outcome belongs to a date range by its ``completed_at``, or its
-  ``started_at`` while it is open (the same rule as the metrics);
+  ``started_at`` while it is open (the same rule as the metrics:
+  :func:`app.domain.outcome_rules.outcome_day`);
 - listings are newest first (by that date, then by arrival);
 - the review queue holds the exceptions that nobody has reviewed yet —
   escalated and failed outcomes — followed by a deterministic sample of
@@ -26,7 +27,9 @@ from app.domain.errors import OverseerError
 from app.domain.ingest_rows import MAX_OUTCOME_ID
 from app.domain.ingest_rows import UNSTORABLE as _UNSTORABLE
 from app.domain.steps import STATUSES, STEPS, VERDICTS
+from app.domain.outcome_rules import outcome_day
 from app.models import Account, Job, Outcome
+from app.store.outcome_sql import dated_between
 
 SAMPLE_PERCENT = 10
 MAX_PAGE_SIZE = 500
@@ -75,7 +78,7 @@ class OutcomeRow:
 
     @property
     def day(self) -> date:
-        return (self.completed_at or self.started_at).date()
+        return outcome_day(self.completed_at, self.started_at)
 
     @property
     def performed_by_ai(self) -> int:
@@ -115,11 +118,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _in_range(start: date, end: date):
-    lo, hi = _bounds(start, end)
-    return or_(
-        and_(Outcome.completed_at >= lo, Outcome.completed_at < hi),
-        and_(Outcome.completed_at.is_(None), Outcome.started_at >= lo, Outcome.started_at < hi),
-    )
+    return dated_between(*_bounds(start, end))
 
 
 def _conditions(account: Account, flt: OutcomeFilter) -> list:

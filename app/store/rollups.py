@@ -5,12 +5,14 @@ every write; ``overseer rollups rebuild`` recomputes them.
 
 Three tables (:mod:`app.models`), keyed by account, UTC day and job:
 
-- ``rollup_outcome_day`` — outcomes by status, verdict, autonomy (completed
-  with no human step) and the day an incorrect verdict was recorded, dated like
-  the metrics (``completed_at``, else ``started_at``);
+- ``rollup_outcome_day`` — outcomes by status, verdict, autonomy and the day
+  an incorrect verdict was recorded, dated by the day an outcome belongs to;
 - ``rollup_step_day`` — per step: AI runs, human runs, outcomes that reached
-  it, hand-offs, and AI runs of billable outcomes (value delivered);
+  it, hand-offs, and AI runs of outcomes billable now (value delivered);
 - ``rollup_started_day`` — outcomes started (the tasks of usage pricing).
+
+Autonomy, "billable now" and the day an outcome belongs to are the rules of
+:mod:`app.domain.outcome_rules`, here in their SQL form (:mod:`app.store.outcome_sql`).
 
 How they stay right:
 
@@ -69,6 +71,7 @@ from sqlmodel import Session
 
 from app.domain.steps import STEPS, step_column
 from app.models import NEVER_REVIEWED, Outcome, RollupOutcomeDay, RollupStartedDay, RollupStepDay
+from app.store.outcome_sql import autonomous, billable_now, outcome_day, utc_day
 
 OUTCOME_DAY = RollupOutcomeDay.__table__
 STEP_DAY = RollupStepDay.__table__
@@ -92,20 +95,6 @@ _SESSION_KEY = "overseer_rollup_readd"
 _SUSPENDED_KEY = "overseer_rollups_suspended"
 
 
-def _day(column):
-    # date() is the UTC date on both backends: SQLite stores UTC text, PostgreSQL sessions run in UTC.
-    return func.date(column)
-
-
-def outcome_day():
-    """SQL expression: the rollup day of an outcome (UTC date of ``completed_at``, else ``started_at``)."""
-    return _day(func.coalesce(Outcome.completed_at, Outcome.started_at))
-
-
-def _no_human_step():
-    return and_(*(func.coalesce(getattr(Outcome, step_column(s)), "") != "human" for s in STEPS))
-
-
 def _flag(condition):
     return case((condition, 1), else_=0)
 
@@ -117,9 +106,9 @@ def _outcome_select(where: list, sign: int):
         Outcome.job_id.label("job_id"),
         Outcome.status.label("status"),
         Outcome.verdict.label("verdict"),
-        _flag(and_(Outcome.status == "completed", _no_human_step())).label("autonomous"),
+        _flag(autonomous()).label("autonomous"),
         case(
-            (and_(Outcome.verdict == "incorrect", Outcome.reviewed_at.is_not(None)), _day(Outcome.reviewed_at)),
+            (and_(Outcome.verdict == "incorrect", Outcome.reviewed_at.is_not(None)), utc_day(Outcome.reviewed_at)),
             else_=literal(NEVER_REVIEWED, Date),
         ).label("incorrect_on"),
     ).where(*where).subquery()
@@ -143,9 +132,7 @@ def _step_select(where: list, sign: int):
             _flag(performer == "human").label("human_runs"),
             _flag(or_(performed, handed_off)).label("reached"),
             _flag(handed_off).label("handoffs"),
-            _flag(and_(performer == "ai", Outcome.status == "completed", Outcome.verdict != "incorrect")).label(
-                "billable_ai_runs"
-            ),
+            _flag(and_(performer == "ai", billable_now())).label("billable_ai_runs"),
         )
         .select_from(Outcome)
         .join(steps, or_(performed, handed_off))
@@ -160,7 +147,7 @@ def _step_select(where: list, sign: int):
 def _started_select(where: list, sign: int):
     inner = select(
         Outcome.account_id.label("account_id"),
-        _day(Outcome.started_at).label("day"),
+        utc_day(Outcome.started_at).label("day"),
         Outcome.job_id.label("job_id"),
     ).where(*where).subquery()
     keys = [inner.c[k] for k in _KEYS[STARTED_DAY]]
@@ -218,7 +205,7 @@ def _drop_empty_statements(where: list) -> list:
     accounts = select(Outcome.account_id).where(*where).distinct()
     statements = []
     for table in TABLES:
-        day_of = _day(Outcome.started_at) if table is STARTED_DAY else outcome_day()
+        day_of = utc_day(Outcome.started_at) if table is STARTED_DAY else outcome_day()
         days = select(day_of).where(*where).distinct()
         statements.append(
             delete(table).where(
@@ -413,4 +400,4 @@ def _on_execute(state):
     return result
 
 
-__all__ = ["add_outcomes", "bulk_write", "delete_rollups", "outcome_day", "rebuild_rollups", "subtract_outcomes"]
+__all__ = ["add_outcomes", "bulk_write", "delete_rollups", "rebuild_rollups", "subtract_outcomes"]

@@ -6,8 +6,8 @@ the AI performed (minutes per step are set per job) × the account's hourly cost
 Rules chosen where SPEC is silent:
 
 - A billable outcome is one with status ``completed`` and a verdict other than
-  ``incorrect`` (as reviewed now), dated by its ``completed_at`` in UTC — the
-  same outcomes as ``Summary.billable``. A step counts when its column says
+  ``incorrect`` (as reviewed now: :func:`app.domain.outcome_rules.billable_now`),
+  dated by its ``completed_at`` in UTC — the same outcomes as ``Summary.billable``. A step counts when its column says
   ``ai``; assisted steps the AI performed count in full (a person only approved them).
 - The database counts, per job and step, the billable outcomes whose step the
   AI performed, from the daily rollups of :mod:`app.store.rollups` (per month
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import case, extract, func, select
 from sqlmodel import Session
 
 from app.domain.access import Principal
@@ -38,6 +38,7 @@ from app.domain.errors import OverseerError
 from app.domain.money import round_cents
 from app.domain.steps import STEPS, step_column
 from app.models import Account, Job, JobStep, Outcome, RollupOutcomeDay, RollupStepDay
+from app.store.outcome_sql import billable_now
 from app.store import audit
 from app.store.accounts import get_job, get_subscription, job_steps
 from app.store.billing import DAY, day_start, invoice_history
@@ -181,10 +182,6 @@ def _ai(step: str):
     return func.sum(case((getattr(Outcome, step_column(step)) == "ai", 1), else_=0)).label(step)
 
 
-def _billable():
-    return and_(Outcome.status == "completed", Outcome.verdict != "incorrect")
-
-
 def _minutes_by_job(session: Session, account: Account) -> dict[int, tuple[Job, list[JobStep]]]:
     jobs = list(session.execute(select(Job).where(Job.account_id == account.id).order_by(Job.name, Job.id)).scalars())
     return {job.id: (job, job_steps(session, job)) for job in jobs}
@@ -209,7 +206,7 @@ def _rollup_counts(session: Session, account: Account, outcome_days: list, step_
     outcome_by = [pair[0] for pair in by]
     for row in session.execute(
         select(*outcome_by, r.job_id, func.sum(r.outcomes))
-        .where(r.account_id == account.id, r.status == "completed", r.verdict != "incorrect", *outcome_days)
+        .where(r.account_id == account.id, billable_now(r.status, r.verdict), *outcome_days)
         .group_by(*outcome_by, r.job_id)
     ):
         key = tuple(_int(v) for v in row[: len(by)]) + (row[len(by)],)
@@ -307,7 +304,7 @@ def monthly_value(session: Session, account: Account, *, as_of: datetime) -> lis
         select(ym, Outcome.job_id, func.count().label("billable"), *(_ai(s) for s in STEPS))
         .where(
             Outcome.account_id == account.id,
-            _billable(),
+            billable_now(),
             # One bound each way, so that the (account_id, completed_at) index range is this one.
             Outcome.completed_at > as_of,
             Outcome.completed_at < day_start(today + DAY),

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -8,27 +9,31 @@ from app.domain.charges import Line, graduated, lines_total, package, usage_line
 from app.domain.errors import OverseerError
 from app.domain.plans import Tier, parse_plan
 
+def priced(price: Decimal | None = None, tiers=None) -> SimpleNamespace:
+    """The plan-like a charge model reads: ``outcome_price`` and ``tiers``."""
+    return SimpleNamespace(outcome_price=price, tiers=tiers)
+
+
 TIERS = (Tier(5, Decimal("7.00")), Tier(10, Decimal("6.00"), Decimal("10.00")), Tier(None, Decimal("5.00")))
 
 
 def test_package_one_line_rounded_half_up():
-    assert package.lines(1, Decimal("0.125")) == (Line("Outcomes", 1, Decimal("0.125"), Decimal("0.13")),)
-    assert package.lines(3, Decimal("0.005"))[0].amount == Decimal("0.02")  # 0.015 -> 0.02, not banker's 0.02/0.01
+    assert package.lines(priced(price=Decimal("0.125")), 1) == (Line("Outcomes", 1, Decimal("0.125"), Decimal("0.13")),)
+    assert package.lines(priced(price=Decimal("0.005")), 3)[0].amount == Decimal("0.02")  # 0.015 -> 0.02, not banker's 0.02/0.01
 
 
 def test_package_zero_units_no_line():
-    assert package.lines(0, Decimal("1.00")) == ()
+    assert package.lines(priced(price=Decimal("1.00")), 0) == ()
 
 
 @pytest.mark.parametrize("model", [package.lines, graduated.lines, volume.lines])
 def test_negative_units_refused(model):
-    arg = Decimal(1) if model is package.lines else TIERS
     with pytest.raises(OverseerError, match="negative"):
-        model(-1, arg)
+        model(priced(price=Decimal(1), tiers=TIERS), -1)
 
 
 def test_graduated_one_line_per_tier_touched_plus_flat_fee():
-    lines = graduated.lines(12, TIERS)
+    lines = graduated.lines(priced(tiers=TIERS), 12)
     assert [(l.description, l.quantity, l.amount) for l in lines] == [
         ("Tier 1 (outcomes 1-5)", 5, Decimal("35.00")),
         ("Tier 2 (outcomes 6-10)", 5, Decimal("30.00")),
@@ -39,21 +44,21 @@ def test_graduated_one_line_per_tier_touched_plus_flat_fee():
 
 
 def test_graduated_zero_units_no_line():
-    assert graduated.lines(0, TIERS) == ()
+    assert graduated.lines(priced(tiers=TIERS), 0) == ()
 
 
 def test_graduated_stops_in_first_tier():
-    assert [l.quantity for l in graduated.lines(3, TIERS)] == [3]
+    assert [l.quantity for l in graduated.lines(priced(tiers=TIERS), 3)] == [3]
 
 
 def test_volume_all_units_at_the_tier_of_the_total():
-    lines = volume.lines(7, TIERS)
+    lines = volume.lines(priced(tiers=TIERS), 7)
     assert [(l.quantity, l.unit_price, l.amount) for l in lines] == [
         (7, Decimal("6.00"), Decimal("42.00")),
         (1, Decimal("10.00"), Decimal("10.00")),
     ]
-    assert volume.lines(11, TIERS)[0].amount == Decimal("55.00")
-    assert volume.lines(0, TIERS) == ()
+    assert volume.lines(priced(tiers=TIERS), 11)[0].amount == Decimal("55.00")
+    assert volume.lines(priced(tiers=TIERS), 0) == ()
 
 
 def test_usage_lines_dispatch():
@@ -79,26 +84,26 @@ def tier_lists(draw):
 @given(units=st.integers(0, 500), price=prices)
 def test_package_single_tier_equivalence(units, price):
     one = (Tier(None, price),)
-    assert lines_total(graduated.lines(units, one)) == lines_total(volume.lines(units, one))
-    assert lines_total(graduated.lines(units, one)) == lines_total(package.lines(units, price))
+    assert lines_total(graduated.lines(priced(tiers=one), units)) == lines_total(volume.lines(priced(tiers=one), units))
+    assert lines_total(graduated.lines(priced(tiers=one), units)) == lines_total(package.lines(priced(price=price), units))
 
 
 @given(units=st.integers(0, 500), price=prices, fee=prices)
 def test_graduated_equals_volume_with_one_tier(units, price, fee):
     one = (Tier(None, price, fee),)
-    assert lines_total(graduated.lines(units, one)) == lines_total(volume.lines(units, one))
+    assert lines_total(graduated.lines(priced(tiers=one), units)) == lines_total(volume.lines(priced(tiers=one), units))
 
 
 @given(tiers=tier_lists(), units=st.integers(0, 400))
 def test_graduated_lines_rounded_quantities_add_up_and_monotone(tiers, units):
-    lines = graduated.lines(units, tiers)
+    lines = graduated.lines(priced(tiers=tiers), units)
     assert all(l.amount == l.amount.quantize(Decimal("0.01")) for l in lines)
     assert sum(l.quantity for l in lines if not l.description.endswith("flat fee")) == units
-    assert lines_total(graduated.lines(units + 1, tiers)) >= lines_total(lines)
+    assert lines_total(graduated.lines(priced(tiers=tiers), units + 1)) >= lines_total(lines)
 
 
 @given(tiers=tier_lists(), units=st.integers(1, 400))
 def test_volume_prices_every_unit_at_one_tier(tiers, units):
-    first = volume.lines(units, tiers)[0]
+    first = volume.lines(priced(tiers=tiers), units)[0]
     assert first.quantity == units
     assert first.unit_price in {t.unit_price for t in tiers}

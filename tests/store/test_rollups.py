@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from app.cli import main
+from app.domain import outcome_rules
 from app.domain.errors import OverseerError
 from app.domain.plans import SEED_PLANS
 from app.domain.steps import STEPS
@@ -63,15 +64,15 @@ def from_python(session, account_id: int | None = None) -> dict[str, set]:
     if account_id is not None:
         stmt = stmt.where(Outcome.account_id == account_id)
     for o in session.execute(stmt).all():
-        day = (o.completed_at or o.started_at).astimezone(UTC).date()
+        day = outcome_rules.outcome_day(o.completed_at, o.started_at)
         performers = {s: getattr(o, f"step_{s}") for s in STEPS}
-        autonomous = int(o.status == "completed" and "human" not in performers.values())
+        autonomous = int(outcome_rules.autonomous(o.status, performers.values()))
         incorrect_on = NEVER_REVIEWED
         if o.verdict == "incorrect" and o.reviewed_at is not None:
             incorrect_on = o.reviewed_at.astimezone(UTC).date()
         outcome_day[(o.account_id, day, o.job_id, o.status, o.verdict, autonomous, incorrect_on)] += 1
         started_day[(o.account_id, o.started_at.astimezone(UTC).date(), o.job_id)] += 1
-        billable = o.status == "completed" and o.verdict != "incorrect"
+        billable = outcome_rules.billable_now(o.status, o.verdict)
         for step, who in performers.items():
             handed_off = o.handoff_step == step
             if who not in ("ai", "human") and not handed_off:

@@ -5,9 +5,7 @@ A tier's ``flat_fee`` is charged once, on its own line, when any unit falls in i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from app.domain.charges import Line
+from app.domain.charges import ChargeModel, Line
 from app.domain.errors import OverseerError
 from app.domain.money import round_cents
 
@@ -18,15 +16,15 @@ def tier_label(index: int, lower: int, up_to: int | None) -> str:
     return f"Tier {index} (outcomes {span})"
 
 
-def lines(units: int, tiers: Sequence) -> tuple[Line, ...]:
+def lines(plan, units: int) -> tuple[Line, ...]:
     """Lines for ``units`` outcomes priced tier by tier.
 
     Parameters
     ----------
+    plan : PlanSpec
+        Its ``tiers``: ascending, the last one unbounded.
     units : int
         Outcomes to price, ``>= 0``; zero gives no line.
-    tiers : sequence of Tier
-        Ascending, the last one unbounded.
 
     Returns
     -------
@@ -35,6 +33,7 @@ def lines(units: int, tiers: Sequence) -> tuple[Line, ...]:
     """
     if units < 0:
         raise OverseerError(f"units must not be negative, got {units}")
+    tiers = plan.tiers
     out: list[Line] = []
     previous = 0
     for index, tier in enumerate(tiers, start=1):
@@ -50,3 +49,6 @@ def lines(units: int, tiers: Sequence) -> tuple[Line, ...]:
             break
         previous = tier.up_to
     return tuple(out)
+
+
+MODEL = ChargeModel("graduated", lines, tiered=True)

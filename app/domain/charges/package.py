@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from app.domain.charges import Line
+from app.domain.charges import ChargeModel, Line
 from app.domain.errors import OverseerError
 from app.domain.money import round_cents
 
 
-def lines(units: int, unit_price: Decimal) -> tuple[Line, ...]:
-    """One line for ``units`` outcomes at ``unit_price``, or none for zero units.
+def lines(plan, units: int) -> tuple[Line, ...]:
+    """One line for ``units`` outcomes at ``plan.outcome_price``, or none for zero units.
 
     Parameters
     ----------
+    plan : PlanSpec
+        Its ``outcome_price`` (``Decimal``, as given in the plan) is the price per outcome.
     units : int
         Outcomes to price, ``>= 0``.
-    unit_price : Decimal
-        Price per outcome, as given in the plan.
 
     Returns
     -------
@@ -27,4 +25,8 @@ def lines(units: int, unit_price: Decimal) -> tuple[Line, ...]:
         raise OverseerError(f"units must not be negative, got {units}")
     if units == 0:
         return ()
+    unit_price = plan.outcome_price
     return (Line("Outcomes", units, unit_price, round_cents(unit_price * units)),)
+
+
+MODEL = ChargeModel("package", lines, tiered=False)

@@ -7,23 +7,21 @@ moves to a cheaper tier): that is the model, not a bug.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from app.domain.charges import Line
+from app.domain.charges import ChargeModel, Line
 from app.domain.charges.graduated import tier_label
 from app.domain.errors import OverseerError
 from app.domain.money import round_cents
 
 
-def lines(units: int, tiers: Sequence) -> tuple[Line, ...]:
+def lines(plan, units: int) -> tuple[Line, ...]:
     """Lines for ``units`` outcomes all priced at the tier ``units`` falls in.
 
     Parameters
     ----------
+    plan : PlanSpec
+        Its ``tiers``: ascending, the last one unbounded.
     units : int
         Outcomes to price, ``>= 0``; zero gives no line.
-    tiers : sequence of Tier
-        Ascending, the last one unbounded.
 
     Returns
     -------
@@ -31,6 +29,7 @@ def lines(units: int, tiers: Sequence) -> tuple[Line, ...]:
     """
     if units < 0:
         raise OverseerError(f"units must not be negative, got {units}")
+    tiers = plan.tiers
     if units == 0:
         return ()
     previous = 0
@@ -43,3 +42,6 @@ def lines(units: int, tiers: Sequence) -> tuple[Line, ...]:
             return tuple(out)
         previous = tier.up_to
     raise OverseerError("tiers must end with an unbounded tier (up_to null)")
+
+
+MODEL = ChargeModel("volume", lines, tiered=True)
