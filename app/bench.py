@@ -6,11 +6,19 @@ Builds one account per size with the demo generator, then prints one table:
   (:func:`app.store.overview.overview_figures`) for the current month, cold (the
   first call in a fresh process) and warm (median of the next five), beside
   DuckDB computing the same aggregates from the same rows;
+- the time to close the last full month (:func:`app.store.closing.close_through`,
+  its final invoice computed from the review history and stored), the months
+  before it closed first, untimed;
 - import throughput of a CSV file through ``ingest_file``, beside plain
   ``executemany`` inserting the same rows into an equivalent table of the same
   database (``sqlite3``, or ``psycopg`` on PostgreSQL);
 - the peak memory (maximum resident set size) of each measured step, each run
   in a process of its own so that one step's memory does not hide another's.
+
+Each account's outcomes carry the demo's review history (a review per judged
+outcome, some with an earlier opposite "first look") and its incorrect spans, as
+billing reads them. "Now" is :func:`app.core.clock.now` (``OVERSEER_NOW`` when
+set); the history ends at 12:00 UTC of its day.
 
 The database is ``DATABASE_URL`` when it is set (PostgreSQL included), else a
 fresh SQLite file in the work folder.
@@ -34,6 +42,7 @@ from contextlib import nullcontext
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 
+from app.core import clock
 from app.domain.steps import STEPS
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000, 5_000_000)
@@ -42,6 +51,8 @@ HISTORY_DAYS = 180
 WARM_RUNS = 5
 INSERT_BATCH = 10_000
 CSV_COLUMNS = ["outcome_id", "job", "started_at", "completed_at", "status", "verdict", "handoff_step", *STEPS]
+# Who reviews the benchmark's outcomes; only their number matters (the draws of the demo's review writer).
+REVIEWERS = ("qa.one@bench.example", "qa.two@bench.example", "qa.three@bench.example")
 OUTCOME_COLUMNS = [
     "account_id", "job_id", "outcome_id", "started_at", "completed_at", "status", "verdict", "reviewed_at",
     "handoff_step", *[f"step_{s}" for s in STEPS], "updated_at",
@@ -85,6 +96,51 @@ def _overview_step(url: str, slug: str, as_of_iso: str) -> dict:
             timings.append(time.perf_counter() - began)
     engine.dispose()
     return {"cold": timings[0], "warm": statistics.median(timings[1:]), "peak_mib": _peak_mib()}
+
+
+def _previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def _close_step(url: str, slug: str, now_iso: str) -> dict:
+    """Close the last full month before ``now`` as an admin would (``close_through``), and time it.
+
+    The account was created at the benchmark's "now", so every earlier month is
+    a backlog month only an admin closes. The months before the last full one
+    are closed first, untimed and committed, so that the measured call closes
+    exactly one month: its invoice computed from the review history (spans),
+    the rollups and the earlier final invoices, stored, audited and committed.
+    The peak memory covers the untimed closings too (each is the same work for
+    a month of its own).
+    """
+    from sqlmodel import Session
+
+    from app.core.db import make_engine
+    from app.domain.access import Principal
+    from app.store.accounts import get_account, get_subscription
+    from app.store.closing import close_through
+
+    operator = Principal.operator()
+    now = datetime.fromisoformat(now_iso)
+    year, month = _previous_month(now.year, now.month)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        account = get_account(session, slug, principal=operator)
+        started = get_subscription(session, account)[0].started_on
+        before = _previous_month(year, month)
+        if before >= (started.year, started.month):
+            close_through(session, operator, account, *before, now)
+            session.commit()
+    with Session(engine) as session:
+        began = time.perf_counter()
+        account = get_account(session, slug, principal=operator)
+        closed = close_through(session, operator, account, year, month, now)
+        session.commit()
+        seconds = time.perf_counter() - began
+        if [(c.year, c.month) for c in closed] != [(year, month)]:
+            raise RuntimeError(f"closing {year:04d}-{month:02d} closed {[(c.year, c.month) for c in closed]}")
+    engine.dispose()
+    return {"month": f"{year:04d}-{month:02d}", "seconds": seconds, "peak_mib": _peak_mib()}
 
 
 _DUCKDB_QUERIES = {
@@ -166,7 +222,7 @@ def _baseline_rows(csv_path: str, stamp, account_id: int, job_id: int):
     "unreviewed" for no verdict, ``reviewed_at`` set with a verdict, the step
     columns, ``updated_at``.
     """
-    now = stamp(datetime.now(timezone.utc).isoformat())
+    now = stamp(clock.now().isoformat())
     with open(csv_path, newline="", encoding="utf-8") as handle:
         for record in csv.DictReader(handle):
             verdict = record["verdict"]
@@ -315,8 +371,10 @@ def _rows(account_id: int, job_id: int, size: int, since: date, until: datetime,
 def _build(url: str, slug: str, size: int, since: date, until: datetime, csv_path: Path, *, insert: bool) -> tuple[int, float]:
     """Create account ``slug`` and ~``size`` outcomes; write them to ``csv_path`` (import format).
 
-    With ``insert`` the rows are also bulk-inserted and the rollups rebuilt.
-    Returns the row count and the seconds spent.
+    With ``insert`` the rows are also bulk-inserted with the demo's review
+    history (:func:`app.store.demo.write_reviews`), and the rollups and
+    incorrect spans rebuilt, in one transaction. Returns the row count and the
+    seconds spent.
     """
     from sqlalchemy import insert as sql_insert
     from sqlmodel import Session
@@ -325,6 +383,8 @@ def _build(url: str, slug: str, size: int, since: date, until: datetime, csv_pat
     from app.domain.plans import SEED_PLANS
     from app.models import Outcome
     from app.store.accounts import create_account, list_jobs
+    from app.store.demo import write_reviews
+    from app.store.spans import rebuild_spans
 
     engine = make_engine(url)
     began = time.perf_counter()
@@ -350,6 +410,11 @@ def _build(url: str, slug: str, size: int, since: date, until: datetime, csv_pat
                         batch.clear()
             if batch:
                 session.execute(sql_insert(Outcome.__table__), batch)
+            if insert:
+                # Billing reads the review history (reduced to incorrect spans), not only the
+                # outcome's verdict: without it the measured pages and closings would skip that work.
+                write_reviews(session, job, random.Random(f"{size}:reviews"), REVIEWERS)
+                rebuild_spans(session.connection(), account.id)
         session.commit()
     engine.dispose()
     return count, time.perf_counter() - began
@@ -449,7 +514,7 @@ def run(sizes=DEFAULT_SIZES, import_rows: int = DEFAULT_IMPORT_ROWS, workdir: Pa
     engine.dispose()
     _delete_bench_accounts(url)
 
-    today = datetime.now(timezone.utc).date()
+    today = clock.now().date()
     until = datetime.combine(today, dtime(12, 0), tzinfo=timezone.utc)
     since = today - timedelta(days=HISTORY_DAYS)
     results: dict = {"machine": machine(), "backend": backend, "sizes": [], "import": None}
@@ -461,10 +526,12 @@ def run(sizes=DEFAULT_SIZES, import_rows: int = DEFAULT_IMPORT_ROWS, workdir: Pa
             rows, build_s = _build(url, slug, size, since, until, csv_path, insert=True)
             overview = _in_child(_overview_step, url, slug, until.isoformat())
             duck = _in_child(_duckdb_step, str(csv_path), until.isoformat())
-            results["sizes"].append({"outcomes": rows, "build_s": build_s, "overview": overview, "duckdb": duck})
+            close = _in_child(_close_step, url, slug, until.isoformat())
+            results["sizes"].append({"outcomes": rows, "build_s": build_s, "overview": overview, "duckdb": duck,
+                                     "close": close})
             print(f"  {rows:>10,} outcomes: built in {build_s:,.1f} s; Overview cold {_ms(overview['cold'])} ms, "
-                  f"warm {_ms(overview['warm'])} ms; DuckDB cold {_ms(duck['cold'])} ms, warm {_ms(duck['warm'])} ms",
-                  file=out, flush=True)
+                  f"warm {_ms(overview['warm'])} ms; DuckDB cold {_ms(duck['cold'])} ms, warm {_ms(duck['warm'])} ms; "
+                  f"closing {close['month']} {close['seconds']:,.2f} s", file=out, flush=True)
             csv_path.unlink(missing_ok=True)
         if import_rows:
             slug = "bench-import"
@@ -500,6 +567,11 @@ def print_table(results: dict, out=None) -> None:
         print(f"| Overview figures, one month | {entry['outcomes']:,} | {_ms(o['cold'])} ms | {_ms(o['warm'])} ms "
               f"| {_ms(d['cold'])} ms | {_ms(d['warm'])} ms | {o['peak_mib']:,.0f} MiB (DuckDB {d['peak_mib']:,.0f} MiB) |",
               file=out)
+    for entry in results["sizes"]:
+        c = entry.get("close")
+        if c:
+            print(f"| Close one month | {entry['outcomes']:,} | {c['seconds']:,.2f} s | | | "
+                  f"| {c['peak_mib']:,.0f} MiB |", file=out)
     imp = results.get("import")
     if imp:
         baseline = imp.get("baseline", "plain `sqlite3` `executemany`")

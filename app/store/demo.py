@@ -555,7 +555,25 @@ def _draw(setup: _Setup, slug: str, seed: int, since: date, today: date, until: 
     return per_job
 
 
-def _reviews(session: Session, account: Account, job: Job, rng: random.Random, reviewers: tuple[str, ...]) -> None:
+def write_reviews(session: Session, job: Job, rng: random.Random, reviewers: tuple[str, ...]) -> None:
+    """Write the review history of ``job``'s judged outcomes, as the demo does (nothing is committed).
+
+    One review per outcome with a ``reviewed_at``, giving its stored verdict at
+    that moment; about 6 % of them also get an earlier "first look" with the
+    opposite verdict, halfway between completion and the review. The incorrect
+    spans are not refreshed here: the caller rebuilds them once
+    (:func:`app.store.spans.rebuild_spans`) after writing every job.
+
+    Parameters
+    ----------
+    session : Session
+    job : Job
+        Its outcomes are already stored, with their final ``verdict`` and ``reviewed_at``.
+    rng : random.Random
+        Draws the reviewers, comments and first looks; the same state gives the same reviews.
+    reviewers : tuple of str
+        The reviewers' addresses to draw from.
+    """
     rows = session.execute(
         select(Outcome.id, Outcome.outcome_id, Outcome.verdict, Outcome.reviewed_at, Outcome.completed_at)
         .where(Outcome.job_id == job.id, Outcome.reviewed_at.is_not(None))
@@ -627,7 +645,7 @@ def _create(session: Session, scenario: Scenario, setup: _Setup, seed: int, toda
             if batch:
                 session.execute(insert(Outcome.__table__), batch)
             rng = random.Random(f"{seed}:{scenario.slug}:{job.slug}:reviews")
-            _reviews(session, account, job, rng, setup.reviewers)
+            write_reviews(session, job, rng, setup.reviewers)
     rebuild_spans(session.connection(), account.id)
     return account
 
@@ -706,4 +724,6 @@ def load_demo(
     return accounts
 
 
-__all__ = ["DEMO_SEED", "SCENARIOS", "Profile", "Scenario", "delete_demo", "generate_outcomes", "load_demo"]
+__all__ = [
+    "DEMO_SEED", "SCENARIOS", "Profile", "Scenario", "delete_demo", "generate_outcomes", "load_demo", "write_reviews",
+]
