@@ -46,22 +46,24 @@ def billable_now(status: str, verdict: str) -> bool:
     return status == COMPLETED and verdict != INCORRECT
 
 
-def autonomous(status: str, performers: Iterable[str | None]) -> bool:
-    """Whether an outcome was delivered by the AI alone.
+def autonomous(status: str, handoff_step: str | None, performers: Iterable[str | None]) -> bool:
+    """Whether an outcome was delivered by the AI alone (SPEC "autonomous rate").
 
     Parameters
     ----------
     status : str
         The outcome's status.
+    handoff_step : str or None
+        The step where a person took over, if one did.
     performers : iterable of str or None
         Who performed each step (``"ai"``, ``"human"``, or None when nobody did).
 
     Returns
     -------
     bool
-        Completed, and no step performed by a human.
+        Completed, not handed off, and no step performed by a human.
     """
-    return status == COMPLETED and HUMAN not in performers
+    return status == COMPLETED and not handoff_step and HUMAN not in performers
 
 
 def outcome_day(completed_at: datetime | None, started_at: datetime) -> date:

@@ -371,7 +371,7 @@ class _RollupDelta:
         for (job_id, day, started_on, status, verdict, incorrect_on, handoff, *performers), sign in self._pending.items():
             if not sign:
                 continue
-            self.outcome_day[(day, job_id, status, verdict, int(autonomous(status, performers)), incorrect_on)] += sign
+            self.outcome_day[(day, job_id, status, verdict, int(autonomous(status, handoff, performers)), incorrect_on)] += sign
             self.started_day[(started_on, job_id)] += sign
             billable = billable_now(status, verdict)
             for step, who in zip(STEPS, performers):

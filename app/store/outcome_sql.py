@@ -44,20 +44,23 @@ def _step_columns() -> list:
     return [getattr(Outcome, step_column(s)) for s in STEPS]
 
 
-def autonomous(status=None, performers: Sequence | None = None):
-    """SQL twin of :func:`app.domain.outcome_rules.autonomous`: completed, no step performed by a human.
+def autonomous(status=None, handoff_step=None, performers: Sequence | None = None):
+    """SQL twin of :func:`app.domain.outcome_rules.autonomous`: completed, not handed off, no step by a human.
 
     Parameters
     ----------
-    status : column, optional
-        Default :attr:`Outcome.status`.
+    status, handoff_step : column, optional
+        Default :attr:`Outcome.status` and :attr:`Outcome.handoff_step`.
     performers : sequence of columns, optional
         Default the eight ``step_*`` columns of :class:`Outcome`.
     """
     status = Outcome.status if status is None else status
+    handoff_step = Outcome.handoff_step if handoff_step is None else handoff_step
     performers = _step_columns() if performers is None else performers
     # A step column is NULL when nobody performed the step; "!= 'human'" alone would drop those rows.
-    return and_(status == COMPLETED, *(func.coalesce(p, "") != HUMAN for p in performers))
+    return and_(
+        status == COMPLETED, func.coalesce(handoff_step, "") == "", *(func.coalesce(p, "") != HUMAN for p in performers)
+    )
 
 
 def outcome_day(completed_at=None, started_at=None):

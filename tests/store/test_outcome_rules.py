@@ -67,18 +67,18 @@ def test_sql_and_python_rules_agree(session, drawn, probe):
     day = BASE.date() + timedelta(days=probe)
     steps = [getattr(Outcome, step_column(s)) for s in STEPS]
     stmt = select(
-        Outcome.status, Outcome.verdict, Outcome.completed_at, Outcome.started_at, *steps,
+        Outcome.status, Outcome.verdict, Outcome.completed_at, Outcome.started_at, Outcome.handoff_step, *steps,
         outcome_sql.billable_now(), outcome_sql.autonomous(), outcome_sql.outcome_day(), dated_in(day, day),
     ).where(Outcome.account_id == account.id)
     try:
         got = session.execute(stmt).all()
         assert len(got) == len(drawn)
         for r in got:
-            status, verdict, completed_at, started_at = r[:4]
-            performers = list(r[4 : 4 + len(STEPS)])
-            billable, autonomous, day_of, in_day = r[4 + len(STEPS) :]
+            status, verdict, completed_at, started_at, handoff = r[:5]
+            performers = list(r[5 : 5 + len(STEPS)])
+            billable, autonomous, day_of, in_day = r[5 + len(STEPS) :]
             assert bool(billable) == outcome_rules.billable_now(status, verdict)
-            assert bool(autonomous) == outcome_rules.autonomous(status, performers)
+            assert bool(autonomous) == outcome_rules.autonomous(status, handoff, performers)
             assert _as_date(day_of) == outcome_rules.outcome_day(completed_at, started_at)
             # The index-friendly range test says the same as the day.
             assert bool(in_day) == (outcome_rules.outcome_day(completed_at, started_at) == day)
@@ -92,10 +92,11 @@ def test_the_rules_on_plain_values():
     assert outcome_rules.billable_now("completed", "correct")
     assert not outcome_rules.billable_now("completed", "incorrect")
     assert not outcome_rules.billable_now("escalated", "correct")
-    assert outcome_rules.autonomous("completed", ai)
-    assert outcome_rules.autonomous("completed", [None] * len(STEPS))
-    assert not outcome_rules.autonomous("completed", ai[:-1] + ["human"])
-    assert not outcome_rules.autonomous("escalated", ai)
+    assert outcome_rules.autonomous("completed", None, ai)
+    assert outcome_rules.autonomous("completed", "", [None] * len(STEPS))
+    assert not outcome_rules.autonomous("completed", None, ai[:-1] + ["human"])
+    assert not outcome_rules.autonomous("completed", "execute", ai)  # handed off: not the AI alone
+    assert not outcome_rules.autonomous("escalated", None, ai)
     late = datetime(2026, 10, 31, 23, 30, tzinfo=timezone(timedelta(hours=-2)))  # 1 Nov 01:30 UTC
     assert outcome_rules.outcome_day(late, BASE) == date(2026, 11, 1)
     assert outcome_rules.outcome_day(None, BASE) == date(2026, 10, 31)

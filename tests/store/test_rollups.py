@@ -66,7 +66,7 @@ def from_python(session, account_id: int | None = None) -> dict[str, set]:
     for o in session.execute(stmt).all():
         day = outcome_rules.outcome_day(o.completed_at, o.started_at)
         performers = {s: getattr(o, f"step_{s}") for s in STEPS}
-        autonomous = int(outcome_rules.autonomous(o.status, performers.values()))
+        autonomous = int(outcome_rules.autonomous(o.status, o.handoff_step, performers.values()))
         incorrect_on = NEVER_REVIEWED
         if o.verdict == "incorrect" and o.reviewed_at is not None:
             incorrect_on = o.reviewed_at.astimezone(UTC).date()
