@@ -279,7 +279,7 @@ else:
                 "Month": fmt.month_name(i.year, i.month) + (" (to date)" if i.projected is not None else ""),
                 "Status": f"Final · {i.number}" if i.status == "final" else "Draft",
                 "Billable outcomes": i.billable,
-                "Free outcomes used to date": i.free_used,
+                "Free outcomes used": i.free_used,
                 "Total": fmt.money(i.total, cur),
             }
             for i in reversed(history)

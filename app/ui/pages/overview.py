@@ -38,8 +38,8 @@ components.kpi_row(
         (
             "Autonomous rate",
             summ.autonomous_rate.format(),
-            f"{summ.autonomous:,} of {summ.closed:,} with no step done by a person" if summ.closed else "no closed outcomes yet",
-            "Completed with no step performed by a person / closed.",
+            f"{summ.autonomous:,} of {summ.closed:,} by the AI alone" if summ.closed else "no closed outcomes yet",
+            "Completed, not handed off, and with no step performed by a person / closed.",
         ),
         (
             "Accuracy",
