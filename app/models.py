@@ -7,7 +7,7 @@ is a float).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Column, Index, Numeric, String, UniqueConstraint

@@ -92,6 +92,11 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def stored_utc(moment: datetime) -> datetime:
+    """A time read back from the database, aware and in UTC (SQLite hands times back naive; they were stored as UTC)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
 def check() -> None:
     """Raise :class:`ClockError` now, at start-up, if ``OVERSEER_NOW`` is unusable."""
     now()

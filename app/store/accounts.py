@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from app.core.clock import stored_utc
 from app.domain.access import Principal
 from app.domain.errors import NotFound, OverseerError
 from app.domain.plans import PlanError, PlanSpec, StoredPlanError, Tier, check_name, parse_plan, shown
@@ -259,7 +260,7 @@ def plan_history(session: Session, sub: Subscription, *, check: bool = True) -> 
     ).all()
     periods: list[PlanPeriod] = []
     for change, plan in rows:
-        period = PlanPeriod(_utc(change.effective_at), plan_spec(plan, check=check), change.seats, _utc(change.created_at), change.created_by)
+        period = PlanPeriod(stored_utc(change.effective_at), plan_spec(plan, check=check), change.seats, stored_utc(change.created_at), change.created_by)
         if periods and periods[-1].effective_at == period.effective_at:
             periods[-1] = period
         else:
@@ -270,9 +271,6 @@ def plan_history(session: Session, sub: Subscription, *, check: bool = True) -> 
         periods.append(PlanPeriod(start, plan_spec(plan, check=check), sub.seats, start, ""))
     return periods
 
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def list_jobs(session: Session, account: Account) -> list[Job]:

@@ -44,7 +44,6 @@ Rules chosen where SPEC is silent (they belong in the README too):
 from __future__ import annotations
 
 import calendar
-import json
 from collections import defaultdict
 from itertools import groupby
 from dataclasses import dataclass, field, replace
@@ -52,14 +51,15 @@ from functools import partial
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, extract, func, not_, or_, select, type_coerce
+from sqlalchemy import String, extract, func, not_, or_, select, type_coerce
 from sqlmodel import Session
 
+from app.core.clock import stored_utc
 from app.domain import projection, verdicts
 from app.domain.charges import Line
 from app.domain.errors import OverseerError
 from app.domain.invoice import Invoice, LateOutcomes, Projection, rate_month, rate_periods, usage_charge
-from app.domain.plans import PlanSpec, parse_plan
+from app.domain.plans import PlanSpec
 from app.models import Account, ClosedInvoice, IncorrectSpan, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
 from app.store.accounts import get_subscription, plan_history
 from app.store.metrics import as_date
@@ -395,7 +395,7 @@ def _spans_of_completed(session: Session, account: Account, lo: datetime, as_of:
         )
         .order_by(Outcome.id, IncorrectSpan.started_at)
     ).all()
-    parse = _text_time if raw else _utc
+    parse = _text_time if raw else stored_utc
     for (pk, completed_at), group in groupby(rows, key=lambda row: (row[0], row[1])):
         spans = [verdicts.Span(parse(start), None if end is None else parse(end)) for _, _, start, end in group]
         yield pk, parse(completed_at), spans
@@ -404,10 +404,6 @@ def _spans_of_completed(session: Session, account: Account, lo: datetime, as_of:
 def _text_time(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands times back naive; they were stored as UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def _units_per_day(completed: dict[date, int], effects: VerdictEffects) -> dict[date, int]:
@@ -599,7 +595,7 @@ def _carry(ctx: BillingContext) -> Carry:
             lost[year * 12 + month] = -delta
     cutoff = None
     if last.cutoff:
-        cutoff = (_utc(datetime.fromisoformat(last.cutoff[0])), int(last.cutoff[1]))
+        cutoff = (stored_utc(datetime.fromisoformat(last.cutoff[0])), int(last.cutoff[1]))
     return Carry(
         first, start, last.free_remaining, last.activated_on, cutoff, tuple(late), sum(n for n in units.values() if n > 0),
         lost, units,

@@ -22,12 +22,13 @@ Rules (also in the README):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.core.clock import stored_utc
 from app.domain.access import Principal
 from app.domain.charges import Line
 from app.domain.errors import OverseerError
@@ -54,12 +55,8 @@ def grace_ends(account: Account, year: int, month: int) -> datetime:
 
 def ended_before_account(account: Account, year: int, month: int) -> bool:
     """True for a month that ended before the account came to Overseer: an admin closes it."""
-    return month_bounds(year, month)[1] <= aware_utc(_aware(account.created_at))
+    return month_bounds(year, month)[1] <= aware_utc(stored_utc(account.created_at))
 
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands stored times back naive; they are UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def invoice_number(account: Account, year: int, month: int) -> str:
@@ -154,7 +151,7 @@ def close_due(session: Session, account: Account, now: datetime) -> list[ClosedI
     closed: list[ClosedInvoice] = []
     ctx = billing_context(session, account, as_of=now)
     year, month = first_open_month(ctx)
-    latest = max((_aware(c.closed_at) for c in ctx.closed.values()), default=None)
+    latest = max((stored_utc(c.closed_at) for c in ctx.closed.values()), default=None)
     while True:
         due = grace_ends(account, year, month)
         if due > now or ended_before_account(account, year, month):
@@ -197,7 +194,7 @@ def close_through(session: Session, actor: Principal, account: Account, year: in
             )
         ).scalar_one()
         raise OverseerError(
-            f"{year:04d}-{month:02d} is already closed on {_aware(stored.closed_at).isoformat()}; a final invoice never changes"
+            f"{year:04d}-{month:02d} is already closed on {stored_utc(stored.closed_at).isoformat()}; a final invoice never changes"
         )
     # Months whose grace period ended close as they would have by themselves, first.
     by_grace = close_due(session, account, now)
@@ -206,7 +203,7 @@ def close_through(session: Session, actor: Principal, account: Account, year: in
     ctx = billing_context(session, account, as_of=now)
     first = first_open_month(ctx)
     closed = list(by_grace)
-    at = max([now] + [_aware(c.closed_at) for c in ctx.closed.values()])
+    at = max([now] + [stored_utc(c.closed_at) for c in ctx.closed.values()])
     current = first
     who = actor.email or actor.name or "admin"
     while current <= (year, month):

@@ -44,6 +44,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
+from app.core.clock import stored_utc
 from app.domain.errors import OverseerError
 from app.domain.steps import STEPS, step_column
 from app.domain.summary import StepStat, Summary
@@ -274,10 +275,6 @@ def as_date(value) -> date:
 # --- Nothing after as_of: the edge day's raw rows and later reviews ------------------------------
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands times back naive; they were stored as UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
 
 def _aware(as_of: datetime) -> datetime:
     if not isinstance(as_of, datetime) or as_of.utcoffset() is None:
@@ -400,7 +397,7 @@ def as_of_correction(
     ).where(*scope, Outcome.reviewed_at > as_of, Outcome.reviewed_at < _NO_LATER_THAN, Outcome.status == "completed")
     changed = {}
     for pk, job, completed_at, verdict, *performers in session.execute(reviewed_later):
-        completed_at = _utc(completed_at)
+        completed_at = stored_utc(completed_at)
         if lo <= completed_at <= as_of:
             changed[pk] = (job, completed_at, verdict, all(p != "human" for p in performers))
     if not changed:

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from sqlmodel import Session, select
 
+from app.core.clock import stored_utc
 from app.domain.access import Principal
 from app.domain.errors import NotFound, OverseerError
 from app.domain.storable import check_storable
@@ -188,9 +189,6 @@ def last_imported_reviews(session: Session, outcome_pks: list[int]) -> dict[int,
         .order_by(Review.outcome_pk, Review.reviewed_at, Review.id)
     )
     # Rows come oldest first per outcome, so the last assignment wins.
-    return {pk: (verdict, _utc(at)) for pk, verdict, at in session.exec(stmt)}
+    return {pk: (verdict, stored_utc(at)) for pk, verdict, at in session.exec(stmt)}
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands times back naive; they were stored as UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 from contextlib import contextmanager
 from collections.abc import Callable
-import os
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone

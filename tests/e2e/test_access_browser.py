@@ -6,7 +6,6 @@ cannot edit; an admin of that account can, and the change lands in the audit tra
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from urllib.parse import quote

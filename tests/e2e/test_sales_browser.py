@@ -6,11 +6,10 @@ start from nothing here, so this module runs its own app on an empty database.
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from tests.e2e.conftest import REPO, no_failure, pinned_env, require_chromium, running_app, wait_idle
+from tests.e2e.conftest import no_failure, pinned_env, require_chromium, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from datetime import datetime, time as dtime, timedelta, timezone
 import pytest
 
 from app.bench import HISTORY_DAYS, _build
-from tests.e2e.conftest import E2E_NOW, REPO, pinned_env, require_chromium, running_app, wait_idle
+from tests.e2e.conftest import E2E_NOW, pinned_env, require_chromium, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 

@@ -7,11 +7,10 @@ Streamlit side: ``st.login()``, the provider's form, ``/oauth2callback`` and the
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from tests.e2e.conftest import REPO, no_failure, pinned_env
+from tests.e2e.conftest import no_failure, pinned_env
 from tests.e2e.oidc import app_page, oidc_auth, sign_in, sign_out  # noqa: F401 - oidc_auth is a fixture
 
 pytestmark = [

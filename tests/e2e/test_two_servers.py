@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core.db import make_engine
-from tests.e2e.conftest import REPO, load_demo_into, open_page, pinned_env, require_chromium, running_app, wait_idle
+from tests.e2e.conftest import load_demo_into, open_page, pinned_env, require_chromium, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 

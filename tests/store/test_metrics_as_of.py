@@ -12,7 +12,7 @@ As of 20 Nov 12:00, with the range 15–30 Nov:
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlmodel import select
