@@ -992,7 +992,18 @@ def invoice_in(ctx: BillingContext, year: int, month: int) -> Invoice:
     draft = draft_in(ctx, year, month)
     invoice = draft.invoice
     if ctx.as_of < end:
-        invoice = replace(invoice, projected=project_usage(ctx, draft.usage))
+        usage = draft.usage
+        if not usage.periods:
+            return replace(invoice, projected=project_usage(ctx, usage))
+        # A month split by a plan change: the rest of it at the plan in force now, on top of the bill to date.
+        last = usage.periods[-1]
+        single = replace(usage, plan=last["plan"], seats=last["seats"], periods=())
+        projected = project_usage(ctx, single)
+        shift = invoice.total - rate_usage(single).total
+        invoice = replace(
+            invoice,
+            projected=replace(projected, total=projected.total + shift, low=projected.low + shift, high=projected.high + shift),
+        )
     return invoice
 
 

@@ -83,3 +83,13 @@ def test_a_change_cannot_take_effect_in_the_past(session, account, monkeypatch):
     for month in ((2026, 11), (2026, 10)):
         with pytest.raises(OverseerError, match="later month"):
             change_plan(session, OPERATOR, acc, SEED_PLANS["hybrid"], effective=month)
+
+
+def test_a_split_month_is_projected_from_its_bill_to_date(session, account, monkeypatch):
+    acc, _ = account
+    monkeypatch.setenv("OVERSEER_NOW", "2026-11-11T09:00:00Z")
+    change_plan(session, OPERATOR, acc, SEED_PLANS["hybrid"])
+    session.commit()
+    november = invoice_for_month(session, acc, 2026, 11, as_of=at("2026-11-20T00:00"))
+    projected = november.projected
+    assert projected is not None and november.total <= projected.low <= projected.total <= projected.high
