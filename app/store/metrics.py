@@ -46,6 +46,7 @@ from sqlmodel import Session
 
 from app.core.clock import stored_utc
 from app.domain.errors import OverseerError
+from app.domain.outcome_rules import autonomous as is_autonomous
 from app.domain.steps import STEPS, step_column
 from app.domain.summary import StepStat, Summary
 from app.models import Job, JobStep, Outcome, Review, RollupOutcomeDay, RollupStartedDay, RollupStepDay
@@ -317,12 +318,15 @@ class _AsOfCorrection:
 
     ``counts`` are deltas of the :class:`Summary` fields (``tasks`` included) to
     add to the rollups' sums; ``steps`` deltas of the step counts, labelled as
-    :func:`step_counts`.
+    :func:`step_counts`; ``billable_ai`` deltas of the AI runs per step among
+    billable outcomes (the rollups' ``billable_ai_runs``, what value delivered
+    counts), labelled by step.
     """
 
     def __init__(self) -> None:
         self.counts: dict[tuple[date, int], dict[str, int]] = {}
         self.steps: dict[tuple[date, int], dict[str, int]] = {}
+        self.billable_ai: dict[tuple[date, int], dict[str, int]] = {}
 
     def add(self, table: dict, key: tuple[date, int], values: Mapping[str, int], sign: int) -> None:
         row = table.setdefault(key, {})
@@ -343,6 +347,10 @@ class _AsOfCorrection:
 # of the later-review read, which SQLite needs to range-scan the (account_id, reviewed_at) index.
 _NO_LATER_THAN = datetime(2101, 1, 1, tzinfo=timezone.utc)
 _STEP_COLUMNS = tuple(step_column(s) for s in STEPS)
+
+
+def _ai_runs(performers: tuple) -> dict[str, int]:
+    return {step: int(performer == "ai") for step, performer in zip(STEPS, performers)}
 
 
 def _step_values(performers: tuple, handoff: str | None) -> dict[str, int]:
@@ -382,9 +390,11 @@ def as_of_correction(
         ]
         for condition in later:
             for job, status, verdict, handoff, *performers in session.execute(select(*columns).where(*scope, condition)):
-                autonomous = all(p != "human" for p in performers)
-                fix.add(fix.counts, (today, job), _counts_of(status, verdict, autonomous), -1)
+                counts = _counts_of(status, verdict, is_autonomous(status, handoff, performers))
+                fix.add(fix.counts, (today, job), counts, -1)
                 fix.add(fix.steps, (today, job), _step_values(tuple(performers), handoff), -1)
+                if counts["billable"]:
+                    fix.add(fix.billable_ai, (today, job), _ai_runs(tuple(performers)), -1)
         for job, n in session.execute(
             select(Outcome.job_id, func.count())
             .where(*scope, Outcome.started_at > as_of, Outcome.started_at < tomorrow)
@@ -393,13 +403,19 @@ def as_of_correction(
             fix.add(fix.counts, (today, job), {"tasks": int(n)}, -1)
     lo = datetime.combine(start, time.min, tzinfo=timezone.utc)
     reviewed_later = select(
-        Outcome.id, Outcome.job_id, Outcome.completed_at, Outcome.verdict, *(getattr(Outcome, c) for c in _STEP_COLUMNS)
+        Outcome.id,
+        Outcome.job_id,
+        Outcome.completed_at,
+        Outcome.verdict,
+        Outcome.handoff_step,
+        *(getattr(Outcome, c) for c in _STEP_COLUMNS),
     ).where(*scope, Outcome.reviewed_at > as_of, Outcome.reviewed_at < _NO_LATER_THAN, Outcome.status == "completed")
     changed = {}
-    for pk, job, completed_at, verdict, *performers in session.execute(reviewed_later):
+    for pk, job, completed_at, verdict, handoff, *performers in session.execute(reviewed_later):
         completed_at = stored_utc(completed_at)
-        if lo <= completed_at <= as_of:
-            changed[pk] = (job, completed_at, verdict, all(p != "human" for p in performers))
+        # Within the days counted only: the callers add these deltas up without looking at their day.
+        if lo <= completed_at <= as_of and completed_at.date() <= last:
+            changed[pk] = (job, completed_at, verdict, handoff, tuple(performers))
     if not changed:
         return fix
     # The verdict in force at as_of: the latest review at or before it (the one recorded last on a tie).
@@ -410,12 +426,17 @@ def as_of_correction(
         .order_by(Review.outcome_pk, Review.reviewed_at, Review.id)
     ):
         then[pk] = verdict
-    for pk, (job, completed_at, verdict, autonomous) in changed.items():
+    for pk, (job, completed_at, verdict, handoff, performers) in changed.items():
         verdict_then = then.get(pk, "unreviewed")
         if verdict_then != verdict:
             key = (completed_at.date(), job)
-            fix.add(fix.counts, key, _counts_of("completed", verdict, autonomous), -1)
-            fix.add(fix.counts, key, _counts_of("completed", verdict_then, autonomous), 1)
+            alone = is_autonomous("completed", handoff, performers)
+            now_counts = _counts_of("completed", verdict, alone)
+            then_counts = _counts_of("completed", verdict_then, alone)
+            fix.add(fix.counts, key, now_counts, -1)
+            fix.add(fix.counts, key, then_counts, 1)
+            if now_counts["billable"] != then_counts["billable"]:
+                fix.add(fix.billable_ai, key, _ai_runs(performers), then_counts["billable"] - now_counts["billable"])
     return fix
 
 

@@ -11,7 +11,14 @@ Rules chosen where SPEC is silent:
   unreviewed completed outcomes: those whose id falls in the first
   ``SAMPLE_PERCENT`` buckets of a multiplicative hash. The sample is the same
   on every page load and on every backend, and an outcome leaves the queue as
-  soon as it is reviewed.
+  soon as it is reviewed;
+- nothing after ``as_of`` is listed (SPEC "Billing over time"), as in the
+  metrics (:mod:`app.store.metrics`): with ``as_of`` given, an outcome completed
+  after it, or started after it while open, is left out whole (no history of
+  statuses is kept), and one whose latest review came after it is listed,
+  filtered and queued with the verdict in force at ``as_of`` (its latest review
+  made at or before it, else unreviewed) and that review's time. Without
+  ``as_of`` every stored row and its current verdict is listed.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from app.domain.ingest_rows import MAX_OUTCOME_ID
 from app.domain.ingest_rows import UNSTORABLE as _UNSTORABLE
 from app.domain.steps import STATUSES, STEPS, VERDICTS
 from app.domain.outcome_rules import outcome_day
-from app.models import Account, Job, Outcome
+from app.models import Account, Job, Outcome, Review
+from app.store.billing import aware_utc
 from app.store.outcome_sql import dated_between
 
 SAMPLE_PERCENT = 10
@@ -121,12 +129,52 @@ def _in_range(start: date, end: date):
     return dated_between(*_bounds(start, end))
 
 
-def _conditions(account: Account, flt: OutcomeFilter) -> list:
-    conds = [Outcome.account_id == account.id, _in_range(flt.start, flt.end)]
+def _stored_by(as_of: datetime | None) -> list:
+    """SQL conditions: the outcome is dated at or before ``as_of`` (none without it)."""
+    if as_of is None:
+        return []
+    return [or_(Outcome.completed_at <= as_of, and_(Outcome.completed_at.is_(None), Outcome.started_at <= as_of))]
+
+
+def _verdict(as_of: datetime | None):
+    """SQL expression: the verdict in force at ``as_of`` (the stored verdict without it).
+
+    Only an outcome whose latest review is after ``as_of`` reads its review
+    history (none when ``as_of`` is now); the latest review at or before
+    ``as_of`` wins, the one recorded last on a tie, as in the metrics.
+    """
+    if as_of is None:
+        return Outcome.verdict
+    then = (
+        select(Review.verdict)
+        .where(Review.outcome_pk == Outcome.id, Review.reviewed_at <= as_of)
+        .order_by(Review.reviewed_at.desc(), Review.id.desc())
+        .limit(1)
+        .correlate(Outcome)
+        .scalar_subquery()
+    )
+    return case((Outcome.reviewed_at > as_of, func.coalesce(then, "unreviewed")), else_=Outcome.verdict)
+
+
+def _reviewed_at(as_of: datetime | None):
+    """SQL expression: the time of the review in force at ``as_of`` (the stored one without it)."""
+    if as_of is None:
+        return Outcome.reviewed_at
+    then = (
+        select(func.max(Review.reviewed_at))
+        .where(Review.outcome_pk == Outcome.id, Review.reviewed_at <= as_of)
+        .correlate(Outcome)
+        .scalar_subquery()
+    )
+    return case((Outcome.reviewed_at > as_of, then), else_=Outcome.reviewed_at)
+
+
+def _conditions(account: Account, flt: OutcomeFilter, as_of: datetime | None = None) -> list:
+    conds = [Outcome.account_id == account.id, _in_range(flt.start, flt.end), *_stored_by(as_of)]
     if flt.statuses:
         conds.append(Outcome.status.in_(flt.statuses))
     if flt.verdicts:
-        conds.append(Outcome.verdict.in_(flt.verdicts))
+        conds.append(_verdict(as_of).in_(flt.verdicts))
     if flt.job_slug:
         conds.append(Job.slug == flt.job_slug)
     if flt.handoff_step:
@@ -145,19 +193,25 @@ def _order():
     return (func.coalesce(Outcome.completed_at, Outcome.started_at).desc(), Outcome.id.desc())
 
 
-def _row(outcome: Outcome, job_slug: str, job_name: str) -> OutcomeRow:
+def _row(outcome: Outcome, job_slug: str, job_name: str, verdict: str | None = None, reviewed_at=None) -> OutcomeRow:
+    """The listed row of ``outcome``; ``verdict`` and ``reviewed_at``, when given, those in force at ``as_of``."""
     return OutcomeRow(
         job_slug=job_slug,
         job_name=job_name,
         outcome_id=outcome.outcome_id,
         status=outcome.status,
-        verdict=outcome.verdict,
+        verdict=outcome.verdict if verdict is None else verdict,
         started_at=_utc(outcome.started_at),
         completed_at=_utc(outcome.completed_at),
         handoff_step=outcome.handoff_step,
-        reviewed_at=_utc(outcome.reviewed_at),
+        reviewed_at=_utc(outcome.reviewed_at if verdict is None else reviewed_at),
         steps={s: getattr(outcome, f"step_{s}") for s in STEPS},
     )
+
+
+def _listed(as_of: datetime | None):
+    """What a listing selects: the outcome, its job's slug and name, and its verdict and review time at ``as_of``."""
+    return select(Outcome, Job.slug, Job.name, _verdict(as_of), _reviewed_at(as_of)).join(Job, Job.id == Outcome.job_id)
 
 
 def _check_page(limit: int, offset: int) -> None:
@@ -167,49 +221,62 @@ def _check_page(limit: int, offset: int) -> None:
         raise OverseerError(f"the page offset must not be negative, got {offset}")
 
 
-def count_outcomes(session: Session, account: Account, flt: OutcomeFilter) -> int:
-    """How many outcomes match ``flt``."""
-    stmt = select(func.count()).select_from(Outcome).join(Job, Job.id == Outcome.job_id).where(*_conditions(account, flt))
+def count_outcomes(session: Session, account: Account, flt: OutcomeFilter, *, as_of: datetime | None = None) -> int:
+    """How many outcomes match ``flt``; with ``as_of`` (aware), as they stood then."""
+    as_of = None if as_of is None else aware_utc(as_of)
+    stmt = (
+        select(func.count())
+        .select_from(Outcome)
+        .join(Job, Job.id == Outcome.job_id)
+        .where(*_conditions(account, flt, as_of))
+    )
     return int(session.exec(stmt).one())
 
 
 def list_outcomes(
-    session: Session, account: Account, flt: OutcomeFilter, *, limit: int = 50, offset: int = 0
+    session: Session,
+    account: Account,
+    flt: OutcomeFilter,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    as_of: datetime | None = None,
 ) -> OutcomePage:
-    """One page of the outcomes matching ``flt``, newest first, and how many match in all."""
+    """One page of the outcomes matching ``flt``, newest first, and how many match in all.
+
+    Parameters
+    ----------
+    as_of : datetime, optional
+        Aware; nothing after it is listed, and verdicts are those in force then
+        (see the module's rules). None: every stored row, current verdicts.
+    """
     _check_page(limit, offset)
-    stmt = (
-        select(Outcome, Job.slug, Job.name)
-        .join(Job, Job.id == Outcome.job_id)
-        .where(*_conditions(account, flt))
-        .order_by(*_order())
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = [_row(o, slug, name) for o, slug, name in session.exec(stmt)]
-    return OutcomePage(rows=rows, total=count_outcomes(session, account, flt), offset=offset, limit=limit)
+    as_of = None if as_of is None else aware_utc(as_of)
+    stmt = _listed(as_of).where(*_conditions(account, flt, as_of)).order_by(*_order()).limit(limit).offset(offset)
+    rows = [_row(o, slug, name, verdict, reviewed) for o, slug, name, verdict, reviewed in session.exec(stmt)]
+    return OutcomePage(rows=rows, total=count_outcomes(session, account, flt, as_of=as_of), offset=offset, limit=limit)
 
 
-def iter_outcomes(session: Session, account: Account, flt: OutcomeFilter, *, batch: int = 1000) -> Iterator[OutcomeRow]:
-    """Every outcome matching ``flt``, newest first, read from the database in batches (for exports)."""
-    stmt = (
-        select(Outcome, Job.slug, Job.name)
-        .join(Job, Job.id == Outcome.job_id)
-        .where(*_conditions(account, flt))
-        .order_by(*_order())
-        .execution_options(yield_per=batch)
-    )
-    for o, slug, name in session.exec(stmt):
-        yield _row(o, slug, name)
+def iter_outcomes(
+    session: Session, account: Account, flt: OutcomeFilter, *, batch: int = 1000, as_of: datetime | None = None
+) -> Iterator[OutcomeRow]:
+    """Every outcome matching ``flt``, newest first, read from the database in batches (for exports).
+
+    With ``as_of`` (aware), as :func:`list_outcomes` lists them.
+    """
+    as_of = None if as_of is None else aware_utc(as_of)
+    stmt = _listed(as_of).where(*_conditions(account, flt, as_of)).order_by(*_order()).execution_options(yield_per=batch)
+    for o, slug, name, verdict, reviewed in session.exec(stmt):
+        yield _row(o, slug, name, verdict, reviewed)
 
 
 def _sampled():
     return (Outcome.id * literal(_HASH_MULTIPLIER)) % 100 < SAMPLE_PERCENT
 
 
-def _queue_condition():
+def _queue_condition(as_of: datetime | None = None):
     return and_(
-        Outcome.verdict == "unreviewed",
+        _verdict(as_of) == "unreviewed",
         or_(
             Outcome.status.in_(("escalated", "failed")),
             and_(Outcome.status == "completed", _sampled()),
@@ -230,38 +297,43 @@ def review_queue(
     kind: str | None = None,
     limit: int = 20,
     offset: int = 0,
+    as_of: datetime | None = None,
 ) -> OutcomePage:
     """Outcomes waiting for a review in the range: escalated and failed first, then the sample of completed.
 
     ``kind`` keeps one part of the queue: ``escalated``, ``failed`` or ``completed`` (the sample).
-    ``total`` counts the queue as filtered.
+    ``total`` counts the queue as filtered. With ``as_of`` (aware), the queue as it stood then:
+    nothing after it, and the verdicts in force then.
     """
     _check_page(limit, offset)
     if kind is not None and kind not in QUEUE_KINDS:
         raise OverseerError(f"unknown part of the review queue {kind!r}; expected one of {', '.join(QUEUE_KINDS)}")
-    conds = [Outcome.account_id == account.id, _in_range(start, end), _queue_condition()]
+    as_of = None if as_of is None else aware_utc(as_of)
+    conds = [Outcome.account_id == account.id, _in_range(start, end), *_stored_by(as_of), _queue_condition(as_of)]
     if job_slug:
         conds.append(Job.slug == job_slug)
     if kind is not None:
         conds.append(Outcome.status == kind)
     priority = case((Outcome.status == "escalated", 0), (Outcome.status == "failed", 1), else_=2)
-    stmt = (
-        select(Outcome, Job.slug, Job.name)
-        .join(Job, Job.id == Outcome.job_id)
-        .where(*conds)
-        .order_by(priority, *_order())
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = [_row(o, slug, name) for o, slug, name in session.exec(stmt)]
-    counts = queue_counts(session, account, start, end, job_slug=job_slug)
+    stmt = _listed(as_of).where(*conds).order_by(priority, *_order()).limit(limit).offset(offset)
+    rows = [_row(o, slug, name, verdict, reviewed) for o, slug, name, verdict, reviewed in session.exec(stmt)]
+    counts = queue_counts(session, account, start, end, job_slug=job_slug, as_of=as_of)
     total = counts.total if kind is None else getattr(counts, "sampled" if kind == "completed" else kind)
     return OutcomePage(rows=rows, total=total, offset=offset, limit=limit)
 
 
-def queue_counts(session: Session, account: Account, start: date, end: date, *, job_slug: str | None = None) -> QueueCounts:
-    """How many outcomes wait in the review queue, by kind."""
-    conds = [Outcome.account_id == account.id, _in_range(start, end), _queue_condition()]
+def queue_counts(
+    session: Session,
+    account: Account,
+    start: date,
+    end: date,
+    *,
+    job_slug: str | None = None,
+    as_of: datetime | None = None,
+) -> QueueCounts:
+    """How many outcomes wait in the review queue, by kind; with ``as_of`` (aware), as it stood then."""
+    as_of = None if as_of is None else aware_utc(as_of)
+    conds = [Outcome.account_id == account.id, _in_range(start, end), *_stored_by(as_of), _queue_condition(as_of)]
     if job_slug:
         conds.append(Job.slug == job_slug)
     stmt = (
@@ -279,13 +351,16 @@ def queue_counts(session: Session, account: Account, start: date, end: date, *, 
     )
 
 
-def status_counts(session: Session, account: Account, flt: OutcomeFilter) -> dict[str, int]:
-    """Matching outcomes by status (every status present, zeros included)."""
+def status_counts(
+    session: Session, account: Account, flt: OutcomeFilter, *, as_of: datetime | None = None
+) -> dict[str, int]:
+    """Matching outcomes by status (every status present, zeros included); with ``as_of`` (aware), as they stood then."""
+    as_of = None if as_of is None else aware_utc(as_of)
     stmt = (
         select(Outcome.status, func.count())
         .select_from(Outcome)
         .join(Job, Job.id == Outcome.job_id)
-        .where(*_conditions(account, flt))
+        .where(*_conditions(account, flt, as_of))
         .group_by(Outcome.status)
     )
     found = {status: int(n) for status, n in session.exec(stmt)}

@@ -194,7 +194,7 @@ def summary_html(session: Session, account: Account, *, start: date, end: date, 
         parts.append(_table(["Step", "Coverage", "AI share", "Handoff rate", "What the step is"], rows, {2, 3}))
 
     # Value
-    report = value_delivered(session, account, start, end)
+    report = value_delivered(session, account, start, end, as_of=as_of)
     months = monthly_value(session, account, as_of=as_of)
     bill_total = sum((m.bill for m in months), Decimal(0))
     value_total = sum((m.value for m in months), Decimal(0))

@@ -6,13 +6,19 @@ the AI performed (minutes per step are set per job) × the account's hourly cost
 Rules chosen where SPEC is silent:
 
 - A billable outcome is one with status ``completed`` and a verdict other than
-  ``incorrect`` (as reviewed now: :func:`app.domain.outcome_rules.billable_now`),
-  dated by its ``completed_at`` in UTC — the same outcomes as ``Summary.billable``. A step counts when its column says
+  ``incorrect`` (:func:`app.domain.outcome_rules.billable_now`), dated by its
+  ``completed_at`` in UTC — the same outcomes as ``Summary.billable``. A step counts when its column says
   ``ai``; assisted steps the AI performed count in full (a person only approved them).
+- Nothing after ``as_of`` counts (SPEC "Billing over time"), as in
+  :mod:`app.store.metrics`: outcomes completed after it are left out, and one
+  whose latest review came after it counts with the verdict in force at
+  ``as_of`` (its latest review made at or before it, else unreviewed). Without
+  ``as_of`` (:func:`value_delivered` only) every stored row and current verdict counts.
 - The database counts, per job and step, the billable outcomes whose step the
-  AI performed, from the daily rollups of :mod:`app.store.rollups` (per month
-  up to ``as_of``: less the raw rows of the outcomes completed later on
-  ``as_of``'s day, usually none); minutes × counts are summed exactly in
+  AI performed, from the daily rollups of :mod:`app.store.rollups` up to
+  ``as_of``'s day, corrected by :func:`app.store.metrics.as_of_correction`
+  (the raw rows of the outcomes completed later on ``as_of``'s day and of those
+  reviewed after ``as_of``: usually none); minutes × counts are summed exactly in
   Python (Decimal) over those few rows, never over outcomes.
 - Money saved is rounded to cents half-up once, at the end; hours are exact
   (minutes / 60) and shown rounded.
@@ -30,19 +36,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import case, extract, func, select
+from sqlalchemy import extract, func, select
 from sqlmodel import Session
 
 from app.domain.access import Principal
 from app.domain.errors import OverseerError
 from app.domain.money import round_cents
-from app.domain.steps import STEPS, step_column
-from app.models import Account, Job, JobStep, Outcome, RollupOutcomeDay, RollupStepDay
+from app.domain.steps import STEPS
+from app.models import Account, Job, JobStep, RollupOutcomeDay, RollupStepDay
 from app.store.outcome_sql import billable_now
 from app.store import audit
 from app.store.accounts import get_job, get_subscription, job_steps
-from app.store.billing import DAY, day_start, invoice_history
-from app.store.metrics import rollup_days
+from app.store.billing import invoice_history
+from app.store.metrics import as_of_correction, last_day_counted, rollup_days
 
 MAX_MINUTES = Decimal(10_080)
 MAX_HOURLY_COST = Decimal(100_000)
@@ -178,10 +184,6 @@ class MonthValue:
         return None if self.bill <= 0 else self.value / self.bill
 
 
-def _ai(step: str):
-    return func.sum(case((getattr(Outcome, step_column(step)) == "ai", 1), else_=0)).label(step)
-
-
 def _minutes_by_job(session: Session, account: Account) -> dict[int, tuple[Job, list[JobStep]]]:
     jobs = list(session.execute(select(Job).where(Job.account_id == account.id).order_by(Job.name, Job.id)).scalars())
     return {job.id: (job, job_steps(session, job)) for job in jobs}
@@ -223,7 +225,33 @@ def _rollup_counts(session: Session, account: Account, outcome_days: list, step_
     return out
 
 
-def value_delivered(session: Session, account: Account, start: date, end: date) -> ValueReport:
+def _apply_as_of(counted: dict, fix, prefix) -> None:
+    """Add the as_of deltas of ``fix`` (billable outcomes and their AI runs) to ``counted`` in place.
+
+    Parameters
+    ----------
+    counted : dict
+        As :func:`_rollup_counts` returns it, keyed by ``(*prefix(day), job_id)``.
+    fix : app.store.metrics._AsOfCorrection
+    prefix : callable
+        ``day -> tuple``: the key's leading part for a day (``()`` when not grouped).
+    """
+
+    def entry(key):
+        return counted.setdefault(key, {"billable": 0, **dict.fromkeys(STEPS, 0)})
+
+    for (day, job_id), delta in fix.counts.items():
+        if delta.get("billable"):
+            entry((*prefix(day), job_id))["billable"] += delta["billable"]
+    for (day, job_id), delta in fix.billable_ai.items():
+        row = entry((*prefix(day), job_id))
+        for step, n in delta.items():
+            row[step] += n
+
+
+def value_delivered(
+    session: Session, account: Account, start: date, end: date, *, as_of: datetime | None = None
+) -> ValueReport:
     """Value delivered by the account's billable outcomes completed in ``[start, end]`` (UTC days).
 
     Parameters
@@ -232,6 +260,9 @@ def value_delivered(session: Session, account: Account, start: date, end: date) 
     account : Account
     start, end : date
         Inclusive.
+    as_of : datetime, optional
+        Timezone-aware; outcomes completed after it are left out and reviews made
+        after it give way to the verdict in force then. None: every stored row.
 
     Returns
     -------
@@ -244,15 +275,18 @@ def value_delivered(session: Session, account: Account, start: date, end: date) 
         When ``end`` is before ``start``.
     """
     # A billable outcome is completed, so its rollup day is the day of its completed_at.
-    rows = {
-        key[-1]: row
-        for key, row in _rollup_counts(
+    last = last_day_counted(start, end, as_of)
+    counted = {}
+    if last >= start:
+        counted = _rollup_counts(
             session,
             account,
-            [rollup_days(RollupOutcomeDay.day, start, end)],
-            [rollup_days(RollupStepDay.day, start, end)],
-        ).items()
-    }
+            [rollup_days(RollupOutcomeDay.day, start, last)],
+            [rollup_days(RollupStepDay.day, start, last)],
+        )
+    if as_of is not None:
+        _apply_as_of(counted, as_of_correction(session, account.id, start, end, as_of), lambda day: ())
+    rows = {key[-1]: row for key, row in counted.items()}
     steps: list[StepValue] = []
     per_job: list[tuple[str, int]] = []
     for job_id, (job, rows_of_job) in _minutes_by_job(session, account).items():
@@ -269,15 +303,17 @@ def value_delivered(session: Session, account: Account, start: date, end: date) 
 def monthly_value(session: Session, account: Account, *, as_of: datetime) -> list[MonthValue]:
     """Value delivered and the bill of every month from the subscription's first to ``as_of``'s.
 
-    One grouped query counts, per month and job, the billable outcomes whose
-    step the AI performed; the bills are :func:`app.store.billing.invoice_history`.
+    Grouped queries over the rollups count, per month and job, the billable
+    outcomes whose step the AI performed, as they stood at ``as_of``; the bills
+    are :func:`app.store.billing.invoice_history`.
 
     Parameters
     ----------
     session : Session
     account : Account
     as_of : datetime
-        Timezone-aware; outcomes completed later are not counted.
+        Timezone-aware; outcomes completed later are not counted, and reviews made
+        later give way to the verdict in force at ``as_of``.
 
     Returns
     -------
@@ -290,33 +326,19 @@ def monthly_value(session: Session, account: Account, *, as_of: datetime) -> lis
     first = sub.started_on
     r_ym = extract("year", RollupOutcomeDay.day) * 12 + extract("month", RollupOutcomeDay.day)
     s_ym = extract("year", RollupStepDay.day) * 12 + extract("month", RollupStepDay.day)
-    # Every day up to as_of's from the rollups; the outcomes completed later that day are taken
-    # out again from their raw rows (usually none, where reading the day up to as_of is half a day).
-    counted = _rollup_counts(
-        session,
-        account,
-        [RollupOutcomeDay.day >= first, RollupOutcomeDay.day <= today],
-        [RollupStepDay.day >= first, RollupStepDay.day <= today],
-        by=((r_ym, s_ym),),
-    )
-    ym = (extract("year", Outcome.completed_at) * 12 + extract("month", Outcome.completed_at)).label("ym")
-    stmt = (
-        select(ym, Outcome.job_id, func.count().label("billable"), *(_ai(s) for s in STEPS))
-        .where(
-            Outcome.account_id == account.id,
-            billable_now(),
-            # One bound each way, so that the (account_id, completed_at) index range is this one.
-            Outcome.completed_at > as_of,
-            Outcome.completed_at < day_start(today + DAY),
-        )
-        .group_by(ym, Outcome.job_id)
-    )
+    counted: dict = {}
     if first <= today:
-        for row in session.execute(stmt).mappings():
-            entry = counted.setdefault((_int(row["ym"]), row["job_id"]), {"billable": 0, **dict.fromkeys(STEPS, 0)})
-            entry["billable"] -= _int(row["billable"])
-            for step in STEPS:
-                entry[step] -= _int(row[step])
+        # Every day up to as_of's from the rollups, then as the metrics do: the outcomes completed
+        # later that day taken out, and the verdicts reviewed after as_of set back (usually none).
+        counted = _rollup_counts(
+            session,
+            account,
+            [RollupOutcomeDay.day >= first, RollupOutcomeDay.day <= today],
+            [RollupStepDay.day >= first, RollupStepDay.day <= today],
+            by=((r_ym, s_ym),),
+        )
+        fix = as_of_correction(session, account.id, first, today, as_of)
+        _apply_as_of(counted, fix, lambda day: (day.year * 12 + day.month,))
     minutes_of = {
         job_id: {js.step: Decimal(js.manual_minutes) for js in rows_of_job}
         for job_id, (_job, rows_of_job) in _minutes_by_job(session, account).items()

@@ -411,37 +411,47 @@ def overview(slug: str, start: date, end: date, as_of: datetime):
 
 
 @scoped_cache
-def outcomes_page(slug: str, flt, limit: int, offset: int):
+def outcomes_page(slug: str, flt, limit: int, offset: int, as_of: datetime | None = None):
+    """One page of :func:`app.store.outcomes.list_outcomes`, as the outcomes stood at ``as_of`` when given."""
     from app.store import outcomes
 
     with _session() as s:
-        return outcomes.list_outcomes(s, _account(s, slug), flt, limit=limit, offset=offset)
+        return outcomes.list_outcomes(s, _account(s, slug), flt, limit=limit, offset=offset, as_of=as_of)
 
 
 @scoped_cache
-def outcome_status_counts(slug: str, flt) -> dict[str, int]:
+def outcome_status_counts(slug: str, flt, as_of: datetime | None = None) -> dict[str, int]:
     from app.store import outcomes
 
     with _session() as s:
-        return outcomes.status_counts(s, _account(s, slug), flt)
+        return outcomes.status_counts(s, _account(s, slug), flt, as_of=as_of)
 
 
 @scoped_cache
-def review_queue(slug: str, start: date, end: date, job_slug: str | None, kind: str | None, limit: int, offset: int):
+def review_queue(
+    slug: str,
+    start: date,
+    end: date,
+    job_slug: str | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
+    as_of: datetime | None = None,
+):
     from app.store import outcomes
 
     with _session() as s:
         return outcomes.review_queue(
-            s, _account(s, slug), start, end, job_slug=job_slug, kind=kind, limit=limit, offset=offset
+            s, _account(s, slug), start, end, job_slug=job_slug, kind=kind, limit=limit, offset=offset, as_of=as_of
         )
 
 
 @scoped_cache
-def queue_counts(slug: str, start: date, end: date, job_slug: str | None = None):
+def queue_counts(slug: str, start: date, end: date, job_slug: str | None = None, as_of: datetime | None = None):
     from app.store import outcomes
 
     with _session() as s:
-        return outcomes.queue_counts(s, _account(s, slug), start, end, job_slug=job_slug)
+        return outcomes.queue_counts(s, _account(s, slug), start, end, job_slug=job_slug, as_of=as_of)
 
 
 @scoped_cache
@@ -463,8 +473,9 @@ def outcome_detail(slug: str, job_slug: str, outcome_id: str) -> OutcomeDetail:
         return OutcomeDetail(row=outcomes._row(outcome, job.slug, job.name), job=_job_info(job), steps=steps, reviews=history)
 
 
-def export_csv(slug: str, flt) -> Callable[[], str]:
-    """Every outcome matching ``flt`` as spreadsheet-safe CSV, built when called (when the user clicks download).
+def export_csv(slug: str, flt, as_of: datetime | None = None) -> Callable[[], str]:
+    """Every outcome matching ``flt`` (as they stood at ``as_of`` when given) as spreadsheet-safe CSV, built when
+    called (when the user clicks download).
 
     The principal is taken now: the download runs later, outside the page's run.
     """
@@ -477,7 +488,7 @@ def export_csv(slug: str, flt) -> Callable[[], str]:
     def rows():
         with _session() as s:
             acc = accounts_store.get_account(s, slug, principal=who)
-            for r in outcomes.iter_outcomes(s, acc, flt):
+            for r in outcomes.iter_outcomes(s, acc, flt, as_of=as_of):
                 yield {
                     "outcome_id": r.outcome_id,
                     "job": r.job_slug,
@@ -561,12 +572,13 @@ def value_months(slug: str, as_of: datetime):
 
 
 @scoped_cache
-def value_report(slug: str, start: date, end: date):
-    """Hours and money saved by step and job over ``start``–``end`` (:func:`app.store.value.value_delivered`)."""
+def value_report(slug: str, start: date, end: date, as_of: datetime | None = None):
+    """Hours and money saved by step and job over ``start``–``end`` (:func:`app.store.value.value_delivered`),
+    nothing after ``as_of`` counting when it is given."""
     from app.store import value
 
     with _session() as s:
-        return value.value_delivered(s, _account(s, slug), start, end)
+        return value.value_delivered(s, _account(s, slug), start, end, as_of=as_of)
 
 
 def return_multiple(months) -> Decimal | None:

@@ -124,3 +124,77 @@ def test_review_queue_by_kind(session, account):
     assert sample.total == queue_counts(session, account, *NOV).sampled
     with pytest.raises(OverseerError, match="review queue"):
         review_queue(session, account, *NOV, kind="open")
+
+
+AS_OF = at("2026-11-20T12:00")
+
+
+@pytest.fixture
+def reviewed_over_time(session, account):
+    """The listing above plus, as of 20 Nov 12:00 (``AS_OF``):
+
+    - LATE: completed 20 Nov 13:00, NEXT: completed 21 Nov 09:00, OPEN-LATE: open, started 20 Nov 14:00 → out;
+    - REV: escalated 6 Nov, reviewed correct on 21 Nov → listed unreviewed, in the queue;
+    - FLIP: completed 7 Nov, reviewed incorrect then and correct on 22 Nov → listed incorrect.
+    """
+    from sqlmodel import select
+
+    from app.models import Outcome
+    from app.store.reviews import record_review
+
+    support = get_job(session, account, "customer-support")
+    add_outcomes(session, account, support, [at("2026-11-20T13:00")], outcome_id="LATE")
+    add_outcomes(session, account, support, [at("2026-11-21T09:00")], outcome_id="NEXT")
+    add_outcomes(session, account, support, [at("2026-11-20T14:00")], outcome_id="OPEN-LATE", status="open", completed_at=None)
+    add_outcomes(session, account, support, [at("2026-11-06T09:00")], outcome_id="REV", status="escalated", handoff_step="execute")
+    add_outcomes(session, account, support, [at("2026-11-07T09:00")], outcome_id="FLIP")
+    by_id = {o.outcome_id: o for o in session.exec(select(Outcome).where(Outcome.account_id == account.id))}
+    for name, verdict, moment in [
+        ("REV", "correct", "2026-11-21T08:00"),
+        ("FLIP", "incorrect", "2026-11-07T10:00"),
+        ("FLIP", "correct", "2026-11-22T08:00"),
+    ]:
+        record_review(session, by_id[name], verdict, "tester", at=at(moment))
+    session.commit()
+    return account
+
+
+def test_the_listing_holds_nothing_after_as_of(session, reviewed_over_time):
+    acc = reviewed_over_time
+    flt = OutcomeFilter(*NOV)
+    page = list_outcomes(session, acc, flt, limit=500, as_of=AS_OF)
+    listed = {r.outcome_id for r in page.rows}
+    assert page.total == len(page.rows) == 46  # the 44 above, REV and FLIP
+    assert not listed & {"LATE", "NEXT", "OPEN-LATE"}
+    assert sum(1 for _ in iter_outcomes(session, acc, flt, as_of=AS_OF)) == count_outcomes(session, acc, flt, as_of=AS_OF) == 46
+    assert status_counts(session, acc, flt, as_of=AS_OF) == {"open": 1, "completed": 42, "escalated": 2, "failed": 1}
+    # Without as_of every stored row is listed.
+    assert list_outcomes(session, acc, flt).total == 49
+    assert status_counts(session, acc, flt)["open"] == 2
+
+
+def test_the_listing_shows_the_verdicts_in_force_at_as_of(session, reviewed_over_time):
+    acc = reviewed_over_time
+    rows = {r.outcome_id: r for r in list_outcomes(session, acc, OutcomeFilter(*NOV), limit=500, as_of=AS_OF).rows}
+    assert (rows["REV"].verdict, rows["REV"].reviewed_at) == ("unreviewed", None)
+    assert (rows["FLIP"].verdict, rows["FLIP"].reviewed_at) == ("incorrect", at("2026-11-07T10:00"))
+    assert count_outcomes(session, acc, OutcomeFilter(*NOV, verdicts=("incorrect",)), as_of=AS_OF) == 2  # =HYPER, FLIP
+    assert count_outcomes(session, acc, OutcomeFilter(*NOV, verdicts=("correct",)), as_of=AS_OF) == 0
+    assert count_outcomes(session, acc, OutcomeFilter(*NOV, verdicts=("correct",))) == 2
+    now = {r.outcome_id: r for r in list_outcomes(session, acc, OutcomeFilter(*NOV), limit=500).rows}
+    assert (now["FLIP"].verdict, now["FLIP"].reviewed_at) == ("correct", at("2026-11-22T08:00"))
+
+
+def test_the_review_queue_as_of(session, reviewed_over_time):
+    acc = reviewed_over_time
+    counts = queue_counts(session, acc, *NOV, as_of=AS_OF)
+    assert (counts.escalated, counts.failed) == (2, 1)  # REV was not reviewed yet
+    assert queue_counts(session, acc, *NOV).escalated == 1
+    page = review_queue(session, acc, *NOV, kind="escalated", as_of=AS_OF)
+    assert page.total == 2 and {r.outcome_id for r in page.rows} >= {"REV"}
+    assert all(r.verdict == "unreviewed" for r in page.rows)
+    whole = review_queue(session, acc, *NOV, limit=500, as_of=AS_OF)
+    assert whole.total == counts.total == len(whole.rows)
+    assert not {r.outcome_id for r in whole.rows} & {"LATE", "NEXT", "OPEN-LATE"}
+    with pytest.raises(OverseerError, match="timezone-aware"):
+        queue_counts(session, acc, *NOV, as_of=AS_OF.replace(tzinfo=None))

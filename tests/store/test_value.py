@@ -214,3 +214,79 @@ def test_an_account_without_outcomes_has_zero_value(session, acme):
     assert len(report.steps) == 8
     with pytest.raises(OverseerError):
         value_delivered(session, acme, date(2026, 11, 30), date(2026, 11, 1))
+
+
+@pytest.fixture
+def reviewed_over_time(session, acme):
+    """As of 24 Nov 12:00 (``AS_OF``), in November:
+
+    - P: completed 24 Nov 10:00 → counts;
+    - Q: completed 24 Nov 13:00, R: completed 25 Nov 09:00 → out, completed after as_of;
+    - S: completed 20 Nov 10:00, reviewed incorrect on 25 Nov → counts, unreviewed then;
+    - T: completed 19 Nov 10:00 with a person's execute step, reviewed incorrect then and correct on
+      26 Nov → out, incorrect then;
+    - U: completed 5 Nov 10:00, reviewed incorrect on 25 Nov → counts in a range holding 5 Nov only.
+    """
+    from app.store.reviews import record_review
+
+    job = _job(session, acme)
+    for name, completed, fields in [
+        ("P", "2026-11-24T10:00", {}),
+        ("Q", "2026-11-24T13:00", {}),
+        ("R", "2026-11-25T09:00", {}),
+        ("S", "2026-11-20T10:00", {}),
+        ("T", "2026-11-19T10:00", {"step_execute": "human"}),
+        ("U", "2026-11-05T10:00", {}),
+    ]:
+        add_outcomes(session, acme, job, [at(completed)], outcome_id=name, **fields)
+    by_id = {o.outcome_id: o for o in session.execute(select(Outcome).where(Outcome.account_id == acme.id)).scalars()}
+    for name, verdict, moment in [
+        ("S", "incorrect", "2026-11-25T08:00"),
+        ("T", "incorrect", "2026-11-19T11:00"),
+        ("T", "correct", "2026-11-26T08:00"),
+        ("U", "incorrect", "2026-11-25T09:00"),
+    ]:
+        record_review(session, by_id[name], verdict, "tester", at=at(moment))
+    session.commit()
+    return acme
+
+
+def test_value_counts_nothing_after_as_of(session, reviewed_over_time):
+    acme = reviewed_over_time
+    nov = (date(2026, 11, 1), date(2026, 11, 30))
+    then = value_delivered(session, acme, *nov, as_of=AS_OF)
+    # P, S and U, all by the AI alone: 3 × 28 minutes at 60.00 an hour.
+    assert (then.billable, then.minutes, then.money) == (3, 3 * ALL_AI, D("84.00"))
+    assert {step: runs for step, _hours, runs in then.by_step()}["execute"] == 3
+    november = monthly_value(session, acme, as_of=AS_OF)[-1]
+    assert (november.billable, november.value) == (3, D("84.00"))
+    # Now: P, Q, R and T (its execute step a person's); S and U incorrect.
+    now = value_delivered(session, acme, *nov)
+    assert (now.billable, now.minutes) == (4, 3 * ALL_AI + ALL_AI - 8)
+    assert {step: runs for step, _hours, runs in now.by_step()}["execute"] == 3
+
+
+def test_value_at_or_after_every_stored_time_is_the_value_now(session, reviewed_over_time):
+    acme = reviewed_over_time
+    late = at("2026-11-30T23:59")
+    nov = (date(2026, 11, 1), date(2026, 11, 30))
+    assert value_delivered(session, acme, *nov, as_of=late) == value_delivered(session, acme, *nov)
+    november = monthly_value(session, acme, as_of=late)[-1]
+    assert (november.billable, november.value) == (4, D("104.00"))
+
+
+def test_a_later_review_changes_only_the_range_its_outcome_lies_in(session, reviewed_over_time):
+    from app.store.metrics import summary
+
+    acme = reviewed_over_time
+    early = value_delivered(session, acme, date(2026, 11, 1), date(2026, 11, 10), as_of=AS_OF)
+    rest = value_delivered(session, acme, date(2026, 11, 11), date(2026, 11, 30), as_of=AS_OF)
+    assert (early.billable, rest.billable) == (1, 2)  # U; P and S
+    assert rest.billable == summary(session, acme.id, date(2026, 11, 11), date(2026, 11, 30), as_of=AS_OF).billable
+    early_summary = summary(session, acme.id, date(2026, 11, 1), date(2026, 11, 10), as_of=AS_OF)
+    assert early.billable == early_summary.billable
+    # S and T (reviewed later, completed after 10 Nov) change nothing here, not even where their changes would cancel.
+    assert {step: runs for step, _hours, runs in early.by_step()}["execute"] == 1
+    assert (early_summary.reviewed, early_summary.correct, early_summary.incorrect) == (0, 0, 0)
+    # A range wholly after as_of holds nothing.
+    assert value_delivered(session, acme, date(2026, 11, 25), date(2026, 11, 30), as_of=AS_OF).billable == 0

@@ -167,7 +167,7 @@ view = st.segmented_control(
 )
 
 if view == "Review queue":
-    counts = data.queue_counts(slug, ctx.start, ctx.end)
+    counts = data.queue_counts(slug, ctx.start, ctx.end, as_of=ctx.as_of)
     st.markdown(
         f"**{counts.total:,} outcomes wait for a review** in {ctx.range_label}: "
         f"{counts.escalated:,} escalated, {counts.failed:,} failed, and {counts.sampled:,} completed ones picked as a sample."
@@ -186,7 +186,7 @@ if view == "Review queue":
             c2.text_input("Reviewer", key="reviewer", value="overseer", help="Your name, saved with every review.")
         else:
             c2.caption(f"Reviews are saved as **{fmt.text(data.current_principal().email)}**.")
-        page = data.review_queue(slug, ctx.start, ctx.end, None, kinds[kind_label], QUEUE_PAGE, 0)
+        page = data.review_queue(slug, ctx.start, ctx.end, None, kinds[kind_label], QUEUE_PAGE, 0, ctx.as_of)
         if not page.rows:
             components.empty("Nothing of this kind waits for a review.", "Pick another kind above.")
         else:
@@ -230,7 +230,7 @@ else:
         handoff_step=handoff,
         search=search or "",
     )
-    total = data.outcome_status_counts(slug, flt)
+    total = data.outcome_status_counts(slug, flt, ctx.as_of)
     n = sum(total.values())
     if n == 0:
         components.empty(
@@ -248,7 +248,7 @@ else:
         page_no = top[1].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key="f_page")
         top[2].download_button(
             "Export CSV",
-            data=data.export_csv(slug, flt),
+            data=data.export_csv(slug, flt, ctx.as_of),
             file_name=f"outcomes-{slug}-{ctx.start.isoformat()}-{ctx.end.isoformat()}.csv",
             mime="text/csv",
             icon=":material/download:",
@@ -256,7 +256,7 @@ else:
             help="Every outcome matching the filters (not only this page). Cells a spreadsheet would run as a formula are prefixed with an apostrophe.",
             key="export",
         )
-        page = data.outcomes_page(slug, flt, PAGE_SIZE, (int(page_no) - 1) * PAGE_SIZE)
+        page = data.outcomes_page(slug, flt, PAGE_SIZE, (int(page_no) - 1) * PAGE_SIZE, ctx.as_of)
         event = st.dataframe(
             _rows_table(page.rows),
             hide_index=True,

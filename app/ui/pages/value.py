@@ -75,7 +75,7 @@ picked = month_col.selectbox(
 month = labels[picked]
 first = date(month.year, month.month, 1)
 last = date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
-report = data.value_report(slug, first, min(last, as_of.date()) if first <= as_of.date() else last)
+report = data.value_report(slug, first, min(last, as_of.date()) if first <= as_of.date() else last, as_of)
 cur = acc.currency
 
 components.kpi_row(
