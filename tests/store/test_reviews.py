@@ -2,6 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from app.core import clock
 from app.domain.errors import NotFound, OverseerError
 from app.domain.plans import SEED_PLANS
 from app.models import Outcome
@@ -58,7 +59,7 @@ def test_default_time_is_now_and_aware(session, setup):
     review = record_review(session, outcome, "correct", "ann")
     assert review.id is not None
     assert review.reviewed_at.tzinfo is not None
-    assert abs(review.reviewed_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(review.reviewed_at - clock.now()) < timedelta(minutes=1)  # the app's now: OVERSEER_NOW when set
 
 
 def test_review_time_with_offset_is_converted_to_utc(session, setup):
