@@ -135,7 +135,7 @@ class BillingContext:
 
 
 def billing_context(
-    session: Session, account: Account, *, as_of: datetime, plan: PlanSpec | None = None, with_closed: bool = True
+    session: Session, account: Account, *, as_of: datetime
 ) -> BillingContext:
     """Subscription, plan, allowance use and activation of ``account`` at ``as_of``.
 
@@ -145,10 +145,6 @@ def billing_context(
     account : Account
     as_of : datetime
         Timezone-aware.
-    plan : PlanSpec, optional
-        Rate with this plan instead of the account's (a closed month is re-rated with its own).
-    with_closed : bool, default True
-        Read the months closed by ``as_of`` (:func:`closed_months`); False rates every month afresh.
 
     Returns
     -------
@@ -162,14 +158,12 @@ def billing_context(
     as_of = aware_utc(as_of)
     sub, _ = get_subscription(session, account)
     periods = plan_history(session, sub)
-    if plan is not None:
-        periods = [replace(periods[0], plan=plan)]
     current = next((p for p in reversed(periods) if p.effective_at <= as_of), periods[0]).plan
     effects = verdict_effects(session, account, sub, as_of)
     days = _units_per_day(completed_by_day(session, account, sub, as_of), effects)
     ctx = BillingContext(
         session, account, sub, current, as_of, None, None, days=days, verdicts=effects,
-        closed=closed_months(session, account, as_of) if with_closed else {}, periods=periods,
+        closed=closed_months(session, account, as_of), periods=periods,
     )
     ctx.carry = _carry(ctx)
     ctx.state, ctx.cutoff = _state(ctx)
@@ -362,14 +356,30 @@ def verdict_effects(session: Session, account: Account, sub: Subscription, as_of
         outcomes.append((completed_at, pk, billing))
         if not billing.own_month:
             unbilled[completed_at.date()] += 1
-        key = (completed_at, pk)
-        for event in billing.events:
+        for event, key in keyed_events(completed_at, pk, billing):
             if event.sign > 0:
                 charges[event.at.date()] += 1
-                key = (event.at, 0)
             else:
                 credits.append((event.month, event.source, key))
     return VerdictEffects(dict(unbilled), dict(charges), credits, outcomes)
+
+
+def keyed_events(completed_at: datetime, pk: int, billing: verdicts.Billing):
+    """Each credit or charge of an outcome with the key that places its bill against the allowance's cutoff.
+
+    The key is ``(completed_at, id)`` while the outcome's bill is its own month's, and ``(charge time, 0)``
+    after a charge: a credit that follows takes back that later bill.
+    """
+    key = (completed_at, pk)
+    for event in billing.events:
+        if event.sign > 0:
+            key = (event.at, 0)
+        yield event, key
+
+
+def _paid(ctx: BillingContext, key: tuple[datetime, int]) -> bool:
+    """Whether the bill ``key`` places was beyond the free allowance (its credit is worth money)."""
+    return ctx.cutoff is not None and key >= ctx.cutoff
 
 
 def _spans_of_completed(session: Session, account: Account, lo: datetime, as_of: datetime):
@@ -716,7 +726,7 @@ def _credit_table(ctx: BillingContext) -> dict[tuple[int, int], int]:
         table: dict[tuple[int, int], int] = defaultdict(int)
         free: dict[tuple[int, int], int] = defaultdict(int)
         for month, source, key in ctx.verdicts.credits:
-            if ctx.cutoff is not None and key >= ctx.cutoff:
+            if _paid(ctx, key):
                 table[(month, source)] += 1
             else:
                 free[(month, source)] += 1
@@ -1206,14 +1216,12 @@ def own_month_counts(ctx: BillingContext, year: int, month: int) -> OwnMonthCoun
     for completed_at, pk, billing in ctx.verdicts.outcomes:
         if not start <= completed_at < end:
             continue
-        key = (completed_at, pk)
-        for event in billing.events:
+        for event, key in keyed_events(completed_at, pk, billing):
             when = divmod(event.month - 1, 12)
             when = (when[0], when[1] + 1)
             if event.sign > 0:
                 charged[when] += 1
-                key = (event.at, 0)
-            elif ctx.cutoff is not None and key >= ctx.cutoff:
+            elif _paid(ctx, key):
                 credited[when] += 1
             else:
                 free[when] += 1
