@@ -78,7 +78,7 @@ from app.models import (
 from app.store import audit
 from app.store.accounts import list_jobs
 from app.store.reviews import MAX_REVIEWER, last_imported_reviews
-from app.store.spans import refresh_spans
+from app.store.spans import refresh_spans, sync_completion
 
 BATCH_SIZE = 5000
 # Key space of the advisory lock that lets one import at a time write into an account (PostgreSQL).
@@ -648,6 +648,7 @@ class _Batches:
         postgres = self.dialect == "postgresql"
         if updates:
             conn.execute(_UPDATE, updates)
+            sync_completion(conn, [u["pk"] for u in updates])
         if inserts:
             if postgres:
                 self._copy(_OUTCOME, _INSERTED, inserts)
