@@ -64,6 +64,7 @@ from app.domain.ingest_rows import (
 )
 from app.domain.outcome_rules import autonomous, billable_now, outcome_day
 from app.domain.steps import CLOSED_STATUSES, STEPS, step_column
+from app.domain.storable import check_storable
 from app.models import (
     NEVER_REVIEWED,
     Account,
@@ -759,7 +760,7 @@ def ingest_file(
         ``actor`` is a viewer of the account.
     OverseerError
         Unknown format, unreadable path, a file above the size limit
-        (:func:`app.core.config.max_import_mb`), an empty or over-long reviewer, or a
+        (:func:`app.core.config.max_import_mb`), an empty or over-long reviewer (or one with a control character), or a
         clash with concurrent writers to the same outcomes that retrying did
         not clear (nothing was written; try again).
     """
@@ -770,6 +771,7 @@ def ingest_file(
         raise OverseerError("an import needs a reviewer name for the verdicts it records")
     if len(reviewer) > MAX_REVIEWER:
         raise OverseerError(f"reviewer has {len(reviewer)} characters; at most {MAX_REVIEWER} are allowed")
+    check_storable(reviewer, "the reviewer")
     with ExitStack() as stack:
         stream, name, total = _open(source, stack)
         check_import_size(total)
