@@ -1,0 +1,106 @@
+"""Alert states: evaluated in the transaction of the change that moves a figure, each change stored once,
+webhook events written to the outbox with it."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from app.domain.alert_states import ALERT, NO_DATA, OK, WARNING
+from app.models import AlertEvent, AlertState, OutboxEvent
+from app.store.account_settings import update_settings
+from app.store.alert_states import evaluate_account, list_alert_events, list_states
+from app.store.outbox import add_email
+from tests.factories import OPERATOR, at
+from tests.notify.helpers import NOW, import_completed, make_account
+
+
+@pytest.fixture(autouse=True)
+def _now(monkeypatch):
+    monkeypatch.setenv("OVERSEER_NOW", NOW)
+
+
+def states(session, account):
+    return {s.rule: s.state for s in list_states(session, OPERATOR, account)}
+
+
+def events(session, account):
+    return [(e.rule, e.from_state, e.to_state) for e in reversed(list_alert_events(session, OPERATOR, account))]
+
+
+def outbox(session, account):
+    rows = session.exec(select(OutboxEvent).where(OutboxEvent.account_id == account.id).order_by(OutboxEvent.id)).all()
+    return [(e.type, json.loads(e.body)["data"]) for e in rows]
+
+
+def test_an_import_past_80_percent_triggers_in_its_own_transaction(session, tmp_path):
+    account = make_account(session)
+    add_email(session, OPERATOR, account, "ops@example.com")
+    session.commit()
+    import_completed(session, account, tmp_path, 10)
+    assert states(session, account)["allowance"] == OK
+    # No target, no budget: those rules stay NO_DATA, and only the allowance's first evaluation is recorded.
+    assert events(session, account) == [("allowance", NO_DATA, OK)]
+    assert outbox(session, account) == []  # NO_DATA -> OK is history, not news
+    import_completed(session, account, tmp_path, 14)  # 24 of 30: 80%
+    assert states(session, account)["allowance"] == WARNING
+    assert events(session, account)[-1] == ("allowance", OK, WARNING)
+    ((kind, data),) = outbox(session, account)
+    assert kind == "alert.triggered"
+    assert data["rule"] == "allowance" and data["from"] == OK and data["to"] == WARNING
+    assert data["value"] == "0.8000" and data["threshold"] == "0.8" and data["account"] == "acme"
+    assert "24 of 30 free outcomes used" in data["message"]
+    import_completed(session, account, tmp_path, 6)  # all 30 used
+    kinds = [k for k, _ in outbox(session, account)]
+    assert kinds == ["alert.triggered", "alert.triggered", "allowance.exhausted"]
+    exhausted = outbox(session, account)[-1][1]
+    assert exhausted["free_total"] == 30 and exhausted["free_used"] == 30
+    assert states(session, account)["allowance"] == ALERT
+
+
+def test_nothing_changes_nothing_is_written(session, tmp_path):
+    account = make_account(session)
+    import_completed(session, account, tmp_path, 5)
+    before = session.exec(select(AlertEvent)).all()
+    assert evaluate_account(session, account) == []
+    session.commit()
+    assert session.exec(select(AlertEvent)).all() == before
+
+
+def test_a_settings_change_resolves_and_triggers(session, tmp_path):
+    account = make_account(session, plan="freemium")
+    import_completed(session, account, tmp_path, 10)
+    update_settings(session, account, actor=OPERATOR, monthly_budget=Decimal("0"), target_completion_rate=None,
+                    target_accuracy=None)
+    session.commit()
+    # The freemium plan bills nothing below its allowance: a budget of 0 is not exceeded.
+    assert states(session, account)["budget"] == OK
+    update_settings(session, account, actor=OPERATOR, monthly_budget=None, target_completion_rate=Decimal("0.99"),
+                    target_accuracy=None)
+    session.commit()
+    assert states(session, account)["budget"] == NO_DATA
+    assert states(session, account)["completion"] == OK  # every imported outcome completed
+
+
+def test_a_rolled_back_change_leaves_no_event(session, tmp_path):
+    account = make_account(session)
+    import_completed(session, account, tmp_path, 10)
+    n = len(session.exec(select(AlertEvent)).all())
+    update_settings(session, account, actor=OPERATOR, monthly_budget=Decimal("10"), target_completion_rate=None,
+                    target_accuracy=None)
+    session.flush()
+    session.rollback()
+    assert len(session.exec(select(AlertEvent)).all()) == n
+    assert session.exec(select(AlertState).where(AlertState.rule == "budget")).one().state == NO_DATA
+
+
+def test_states_match_the_pages_alerts(session, tmp_path):
+    from app.store.alerts import alerts_for
+
+    account = make_account(session)
+    import_completed(session, account, tmp_path, 25)
+    codes = [a.code for a in alerts_for(session, account, as_of=at("2026-11-20T12:00"))]
+    assert codes == ["allowance-80"] and states(session, account)["allowance"] == WARNING
