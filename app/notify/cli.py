@@ -133,6 +133,17 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from app.notify.bench import run
+
+    if not 1 <= args.accounts <= 100_000:
+        from app.domain.errors import OverseerError
+
+        raise OverseerError(f"--accounts must be from 1 to 100,000, got {args.accounts}")
+    run(args.accounts, args.workdir)
+    return 0
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -182,3 +193,8 @@ def add_notify_parser(sub, parser_class) -> None:
     p.add_argument("--sweep-every", type=_seconds, default=300.0,
                    help="seconds between evaluations of every account (default 300)")
     p.set_defaults(func=cmd_run)
+
+    p = notify_sub.add_parser("bench", help="time evaluating the alert states of many accounts (target: 1,000 under 10 s)")
+    p.add_argument("--accounts", type=int, default=1000)
+    p.add_argument("--workdir", help="folder for the SQLite database (default: a temporary one)")
+    p.set_defaults(func=cmd_bench)
