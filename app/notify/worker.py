@@ -23,6 +23,7 @@ passes of :func:`run_forever` is real time.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 BATCH = 20
 INTERVAL = 2.0  # seconds between delivery passes of a running worker
 SWEEP_EVERY = 300.0  # seconds between evaluations of every account by a running worker
+ENABLED_ENV = "OVERSEER_NOTIFY_WORKER"
 
 
 @dataclass
@@ -154,6 +156,9 @@ def run_forever(engine: Engine | None = None, *, stop: threading.Event | None = 
 def start_worker(engine: Engine | None = None, *, interval: float = INTERVAL, sweep_every: float = SWEEP_EVERY) -> Callable[[], None]:
     """Run the worker on a daemon thread; returns ``stop()``, which ends it and waits for the pass in progress.
 
+    ``OVERSEER_NOTIFY_WORKER=0`` starts nothing (``stop()`` then does nothing): for servers that leave
+    sending to ``overseer notify run`` or to other servers. Several workers on one database are safe.
+
     For the app server's lifespan::
 
         @contextlib.asynccontextmanager
@@ -164,6 +169,9 @@ def start_worker(engine: Engine | None = None, *, interval: float = INTERVAL, sw
             finally:
                 await asyncio.to_thread(stop)
     """
+    if os.environ.get(ENABLED_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+        log.info("%s is off: this server runs no notification worker", ENABLED_ENV)
+        return lambda timeout=30.0: None
     stop_event = threading.Event()
     thread = threading.Thread(
         target=run_forever, kwargs={"engine": engine, "stop": stop_event, "interval": interval, "sweep_every": sweep_every},

@@ -167,3 +167,40 @@ def test_test_event_and_payload_shape(engine, session, receiver):
     body = json.loads(got.body)
     assert set(body) == {"type", "timestamp", "data"} and body["type"] == "notification.test"
     assert body["data"]["account"] == "acme"
+
+
+def test_start_worker_sends_and_stops(engine, session, receiver, tmp_path):
+    from app.notify.worker import start_worker
+
+    account, channel = hooked_account(session, receiver)
+    send_test(session, OPERATOR, account, channel.id)
+    session.commit()
+    stop = start_worker(engine, interval=0.05)
+    try:
+        for _ in range(400):  # waits for the thread, not for a clock: the test's outcome does not depend on it
+            if receiver.got:
+                break
+            threading.Event().wait(0.05)
+    finally:
+        stop()
+    assert [r.payload["type"] for r in receiver.verified] == ["notification.test"]
+
+
+def test_a_redirect_is_not_followed(engine, session, receiver):
+    account, channel = hooked_account(session, receiver)
+    receiver.script = [302]
+    send_test(session, OPERATOR, account, channel.id)
+    session.commit()
+    assert deliver_due(engine).retrying == 1
+    (attempt,) = list_attempts(session, OPERATOR, account)
+    assert attempt.status_code == 302 and "redirect not followed" in attempt.error
+    assert len(receiver.got) == 1
+
+
+def test_worker_can_be_switched_off(monkeypatch):
+    from app.notify.worker import start_worker
+
+    monkeypatch.setenv("OVERSEER_NOTIFY_WORKER", "0")
+    stop = start_worker()
+    stop()
+    assert not [t for t in threading.enumerate() if t.name == "overseer-notify"]
