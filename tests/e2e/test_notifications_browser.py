@@ -54,7 +54,7 @@ def test_admin_adds_a_webhook_and_an_import_sends_a_signed_alert(fresh_database,
             pg.goto(f"{base}/notifications")
             pg.get_by_role("heading", name="Notifications").wait_for()
             wait_idle(pg)
-            pg.get_by_label("URL").fill(receiver.url)
+            pg.get_by_role("textbox", name="URL").fill(receiver.url)
             pg.get_by_role("button", name="Add webhook").click()
             pg.get_by_text("copy it now").wait_for()
             wait_idle(pg)

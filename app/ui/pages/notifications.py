@@ -17,6 +17,12 @@ page_header(
 
 RULE_LABELS = {"allowance": "Free allowance", "accuracy": "Accuracy", "completion": "Completion rate", "budget": "Budget"}
 STATE_LABELS = {"OK": "OK", "WARNING": "Warning", "ALERT": "Alert", "NO_DATA": "No data"}
+NOT_SET = {
+    "allowance": "the plan has no free outcomes",
+    "accuracy": "no accuracy target set (Billing page)",
+    "completion": "no completion target set (Billing page)",
+    "budget": "no monthly budget set (Billing page)",
+}
 DELIVERY_LABELS = {"pending": "Retrying", "delivered": "Delivered", "failed": "Failed", "cancelled": "Cancelled"}
 
 flash = st.session_state.pop("_notify_flash", None)
@@ -44,13 +50,18 @@ def _figure(rule: str, value) -> str:
 st.subheader("Alert states")
 with st.container(horizontal=True, gap="small"):
     for s in view.states:
-        compared = (
-            f"{_figure(s.rule, s.value)} against {_figure(s.rule, s.threshold)}" if s.threshold is not None else "not set"
-        )
+        if s.changed_at is None:
+            caption = "not evaluated yet (after the next import, review or settings change, or the worker's next pass)"
+        elif s.threshold is None:
+            caption = NOT_SET[s.rule]
+        elif s.value is None:
+            caption = f"nothing to judge in the last 30 days · target {_figure(s.rule, s.threshold)}"
+        else:
+            caption = f"{_figure(s.rule, s.value)} against {_figure(s.rule, s.threshold)}"
         components.kpi(
             RULE_LABELS.get(s.rule, s.rule),
-            f"{STATE_LABELS.get(s.state, s.state)}",
-            compared + (f" · since {fmt.moment(s.changed_at)}" if s.changed_at else ""),
+            STATE_LABELS.get(s.state, s.state),
+            caption + (f" · since {fmt.moment(s.changed_at)}" if s.changed_at else ""),
             key=f"notify_state_{s.rule}",
         )
 
