@@ -24,6 +24,7 @@ import http.client
 import os
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 
@@ -130,6 +131,11 @@ def post_webhook(url: str, secret: str, msg_id: str, body: bytes, *, timeout: fl
         "webhook-signature": sign(secret, msg_id, stamp, body),
     }
     conn = _PinnedConnection(dest, timeout)
+    # Socket timeouts bound each read, not the whole answer: a receiver dripping a header byte every few
+    # seconds would hold the worker indefinitely. At the deadline the connection is shut, ending any read.
+    watchdog = threading.Timer(timeout, _shut, args=(conn,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request("POST", dest.path, body=body, headers=headers)
         response = conn.getresponse()
@@ -153,9 +159,21 @@ def post_webhook(url: str, secret: str, msg_id: str, body: bytes, *, timeout: fl
         return done(False, status, f"HTTP {status}")
     except (socket.timeout, TimeoutError):
         return done(False, None, f"no answer within {timeout:g} s")
-    except ssl.SSLError as exc:
-        return done(False, None, f"TLS failed: {exc.reason or exc}")
     except (OSError, http.client.HTTPException) as exc:
+        if time.monotonic() - started >= timeout:
+            return done(False, None, f"no complete answer within {timeout:g} s")
+        if isinstance(exc, ssl.SSLError):
+            return done(False, None, f"TLS failed: {exc.reason or exc}")
         return done(False, None, f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"[:300])
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+def _shut(conn: http.client.HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

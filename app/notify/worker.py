@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ __all__ = ["PassReport", "run_forever", "run_once", "start_worker"]
 log = logging.getLogger(__name__)
 
 BATCH = 20
+# A claimed batch is sent only while well inside its lease (outbox.LEASE, 60 s): one send takes at most
+# about 20 s (10 s to connect, 10 s for the answer), so nothing is sent after the lease could have lapsed.
+HOLD_AT_MOST = 30.0
 INTERVAL = 2.0  # seconds between delivery passes of a running worker
 SWEEP_EVERY = 300.0  # seconds between evaluations of every account by a running worker
 ENABLED_ENV = "OVERSEER_NOTIFY_WORKER"
@@ -61,7 +65,7 @@ class PassReport:
 
     def summary(self) -> str:
         return (
-            f"evaluated {self.accounts} accounts ({self.changes} changes of state, {self.months_closed} months closed); "
+            f"evaluated {self.accounts} account{'' if self.accounts == 1 else 's'} ({self.changes} changes of state, {self.months_closed} months closed); "
             f"{self.attempts} attempts: {self.delivered} delivered, {self.retrying} to retry, {self.failed} failed"
         )
 
@@ -99,7 +103,14 @@ def deliver_due(engine: Engine | None = None, *, owner: str | None = None, send:
         )
         if not claimed:
             break
-        for item in claimed:
+        claimed_at = time.monotonic()
+        for index, item in enumerate(claimed):
+            if time.monotonic() - claimed_at > HOLD_AT_MOST:
+                # Slow receivers ate into the lease: hand the rest back rather than send after it lapsed,
+                # when another worker may already have claimed them.
+                rest = [c.delivery_id for c in claimed[index:]]
+                run_in_transaction(lambda s, rest=rest: outbox.release(s, rest, owner), engine)
+                break
             try:
                 result = send(item)
             except Exception as exc:  # noqa: BLE001 - a bug in one channel must not stop the others
@@ -135,8 +146,6 @@ def run_forever(engine: Engine | None = None, *, stop: threading.Event | None = 
     A pass that fails (the database unreachable for a moment) is logged and the
     next one tries again: a worker inside the app server must never die of it.
     """
-    import time
-
     stop = stop or threading.Event()
     owner = f"worker-{uuid.uuid4().hex[:12]}"
     last_sweep = None

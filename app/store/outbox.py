@@ -40,7 +40,7 @@ from app.store import audit
 
 __all__ = [
     "LEASE", "MAX_ADDRESSES", "MAX_CHANNELS", "Claimed", "add_email", "add_webhook", "claim_due", "emit",
-    "list_attempts", "list_channels", "list_deliveries", "record_attempt", "remove_channel", "send_test",
+    "list_attempts", "list_channels", "list_deliveries", "record_attempt", "release", "remove_channel", "send_test",
 ]
 
 # Longer than a send can take (10 s for the answer, plus connecting): a live worker never loses its lease.
@@ -387,6 +387,15 @@ def claim_due(session: Session, *, owner: str, now: datetime, limit: int = 20) -
         .order_by(Delivery.next_attempt_at, Delivery.id)
     ).all()
     return [Claimed(*row) for row in rows]
+
+
+def release(session: Session, delivery_ids: list[int], owner: str) -> None:
+    """Give back leases ``owner`` holds and will not use (the deliveries are claimable at once); the caller commits."""
+    if delivery_ids:
+        session.execute(
+            update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
 
 
 @dataclass(frozen=True)

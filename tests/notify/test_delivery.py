@@ -204,3 +204,56 @@ def test_worker_can_be_switched_off(monkeypatch):
     stop = start_worker()
     stop()
     assert not [t for t in threading.enumerate() if t.name == "overseer-notify"]
+
+
+def test_a_batch_held_too_long_is_handed_back_unsent(engine, session, receiver, monkeypatch):
+    from app.notify import worker
+
+    account, channel = hooked_account(session, receiver)
+    for _ in range(3):
+        send_test(session, OPERATOR, account, channel.id)
+    session.commit()
+    ticks = iter(range(0, 10_000, 40))  # every look at the monotonic clock is 40 s later: past HOLD_AT_MOST
+    monkeypatch.setattr(worker.time, "monotonic", lambda: float(next(ticks)))
+    report = worker.deliver_due(engine, max_batches=1)
+    assert report.attempts == 0 and receiver.got == []
+    with Session(engine) as s:
+        assert {(d.status, d.lease_owner) for d in s.exec(select(Delivery)).all()} == {("pending", None)}
+    monkeypatch.undo()
+    monkeypatch.setenv("OVERSEER_NOW", NOW)
+    monkeypatch.setenv("OVERSEER_WEBHOOKS_ALLOW_PRIVATE", "1")
+    assert worker.deliver_due(engine).delivered == 3  # claimable at once, no lease to wait for
+
+
+def test_a_receiver_dripping_its_answer_is_cut_at_the_deadline(monkeypatch):
+    import socket as socketlib
+    import time
+
+    from app.notify.sender import post_webhook
+
+    monkeypatch.setenv("OVERSEER_WEBHOOKS_ALLOW_PRIVATE", "1")
+    server = socketlib.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def drip():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        while not stop.is_set():  # one header byte at a time, each well within the socket timeout
+            try:
+                conn.sendall(b"X")
+            except OSError:
+                break
+            stop.wait(0.1)
+        conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    result = post_webhook(f"http://127.0.0.1:{server.getsockname()[1]}/", "whsec_" + "QUJD" * 8, "msg_x", b"{}", timeout=1.0)
+    took = time.monotonic() - started
+    stop.set()
+    server.close()
+    assert not result.ok and " 1 s" in result.error, result
+    assert took < 5
