@@ -22,6 +22,8 @@ passes of :func:`run_forever` is real time.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -37,7 +39,7 @@ from app.core.db import run_in_transaction
 from app.store import outbox
 from app.store.alert_states import evaluate_all
 
-__all__ = ["PassReport", "run_forever", "run_once", "start_worker"]
+__all__ = ["PassReport", "lifespan", "run_forever", "run_once", "start_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -168,15 +170,7 @@ def start_worker(engine: Engine | None = None, *, interval: float = INTERVAL, sw
     ``OVERSEER_NOTIFY_WORKER=0`` starts nothing (``stop()`` then does nothing): for servers that leave
     sending to ``overseer notify run`` or to other servers. Several workers on one database are safe.
 
-    For the app server's lifespan::
-
-        @contextlib.asynccontextmanager
-        async def lifespan(app):
-            stop = start_worker()
-            try:
-                yield
-            finally:
-                await asyncio.to_thread(stop)
+    For the app server, :func:`lifespan` wraps it as an ``st.App`` lifespan.
     """
     if os.environ.get(ENABLED_ENV, "").strip().lower() in ("0", "false", "no", "off"):
         log.info("%s is off: this server runs no notification worker", ENABLED_ENV)
@@ -193,3 +187,18 @@ def start_worker(engine: Engine | None = None, *, interval: float = INTERVAL, sw
         thread.join(timeout)
 
     return stop
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app=None, *, engine: Engine | None = None):
+    """An ``st.App`` lifespan that runs the worker for as long as the server runs.
+
+    ``st.App("streamlit_app.py", lifespan=lifespan)``, or, inside a lifespan of
+    its own, ``async with lifespan(app): yield``. Stopping waits for the pass in
+    progress on a thread, so the event loop is never blocked.
+    """
+    stop = start_worker(engine)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(stop)

@@ -257,3 +257,24 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_deadline(monkeypatch):
     server.close()
     assert not result.ok and " 1 s" in result.error, result
     assert took < 5
+
+
+def test_the_lifespan_runs_the_worker_while_the_server_runs(engine, session, receiver):
+    import asyncio
+
+    from app.notify.worker import lifespan
+
+    account, channel = hooked_account(session, receiver)
+    send_test(session, OPERATOR, account, channel.id)
+    session.commit()
+
+    async def serve():
+        async with lifespan(None, engine=engine):
+            for _ in range(400):
+                if receiver.got:
+                    break
+                await asyncio.sleep(0.05)
+
+    asyncio.run(serve())
+    assert not [t for t in threading.enumerate() if t.name == "overseer-notify"]
+    assert [r.payload["type"] for r in receiver.verified] == ["notification.test"]
