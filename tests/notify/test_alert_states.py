@@ -104,3 +104,26 @@ def test_states_match_the_pages_alerts(session, tmp_path):
     import_completed(session, account, tmp_path, 25)
     codes = [a.code for a in alerts_for(session, account, as_of=at("2026-11-20T12:00"))]
     assert codes == ["allowance-80"] and states(session, account)["allowance"] == WARNING
+
+
+def test_only_admins_see_or_change_notifications(session):
+    from app.domain.access import Forbidden, Principal
+    from app.store.outbox import add_webhook, list_channels, list_deliveries, remove_channel, send_test
+
+    account = make_account(session)
+    viewer = Principal(email="vic@example.com", roles=((account.id, "viewer"),))
+    stranger = Principal(email="tom@example.com", roles=())
+    for call in (
+        lambda who: list_channels(session, who, account),
+        lambda who: list_deliveries(session, who, account),
+        lambda who: list_states(session, who, account),
+        lambda who: list_alert_events(session, who, account),
+        lambda who: add_webhook(session, who, account, "https://example.com/hook"),
+        lambda who: add_email(session, who, account, "a@example.com"),
+        lambda who: remove_channel(session, who, account, 1),
+        lambda who: send_test(session, who, account, 1),
+    ):
+        with pytest.raises(Forbidden):
+            call(viewer)
+        with pytest.raises(Exception, match="no such account"):
+            call(stranger)
