@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from app.domain.alert_states import ALERT, NO_DATA, OK, WARNING
-from app.models import AlertEvent, AlertState, OutboxEvent
+from app.models import AlertEvent, AlertState, Outcome, OutboxEvent
 from app.store.account_settings import update_settings
 from app.store.alert_states import evaluate_account, list_alert_events, list_states
 from app.store.outbox import add_email
@@ -127,3 +127,28 @@ def test_only_admins_see_or_change_notifications(session):
             call(viewer)
         with pytest.raises(Exception, match="no such account"):
             call(stranger)
+
+
+def test_reviews_that_drop_accuracy_below_target_trigger_and_later_resolve(session, tmp_path):
+    from app.store.reviews import review_outcome
+
+    account = make_account(session, target_accuracy=Decimal("0.8"))
+    import_completed(session, account, tmp_path, 5)
+    stored = [o.outcome_id for o in session.exec(select(Outcome).where(Outcome.account_id == account.id)).all()]
+    assert len(stored) == 5
+    for oid in stored[:4]:
+        review_outcome(session, OPERATOR, account, "customer-support", oid, "correct")
+        session.commit()
+    assert states(session, account)["accuracy"] == OK
+    review_outcome(session, OPERATOR, account, "customer-support", stored[4], "incorrect")
+    session.commit()
+    review_outcome(session, OPERATOR, account, "customer-support", stored[3], "incorrect")
+    session.commit()  # 3 of 5 correct: 60%, below 80%
+    assert states(session, account)["accuracy"] == ALERT
+    kinds = [(k, d["rule"], d["to"]) for k, d in outbox(session, account)]
+    assert kinds == [("alert.triggered", "accuracy", ALERT)]
+    review_outcome(session, OPERATOR, account, "customer-support", stored[3], "correct")
+    review_outcome(session, OPERATOR, account, "customer-support", stored[4], "correct")
+    session.commit()
+    assert states(session, account)["accuracy"] == OK
+    assert [(k, d["rule"], d["from"], d["to"]) for k, d in outbox(session, account)][-1] == ("alert.resolved", "accuracy", ALERT, OK)
