@@ -215,6 +215,7 @@ class SweepReport:
     accounts: int
     changes: int
     months_closed: int
+    failed: int = 0
 
 
 def evaluate_all(engine=None, *, as_of: datetime | None = None, close_months: bool = True) -> SweepReport:
@@ -228,7 +229,7 @@ def evaluate_all(engine=None, *, as_of: datetime | None = None, close_months: bo
     at = as_of or clock.now()
     with Session(engine, expire_on_commit=False) if engine is not None else _default_session() as session:
         ids = list(session.execute(select(Account.id).order_by(Account.id)).scalars())
-    changes = closed = 0
+    changes = closed = failed = 0
     for account_id in ids:
 
         def work(session: Session, account_id=account_id) -> tuple[int, int]:
@@ -238,10 +239,15 @@ def evaluate_all(engine=None, *, as_of: datetime | None = None, close_months: bo
             shut = len(close_due(session, account, at)) if close_months and is_due(session, account, at) else 0
             return len(evaluate_account(session, account, as_of=at)), shut
 
-        n, shut = run_in_transaction(work, engine)
+        try:
+            n, shut = run_in_transaction(work, engine)
+        except Exception as exc:  # noqa: BLE001 - one account's failure must not keep the others unevaluated
+            log.warning("alert states of account %s not evaluated: %s", account_id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            failed += 1
+            continue
         changes += n
         closed += shut
-    return SweepReport(len(ids), changes, closed)
+    return SweepReport(len(ids), changes, closed, failed)
 
 
 def _default_session() -> Session:

@@ -152,3 +152,24 @@ def test_reviews_that_drop_accuracy_below_target_trigger_and_later_resolve(sessi
     session.commit()
     assert states(session, account)["accuracy"] == OK
     assert [(k, d["rule"], d["from"], d["to"]) for k, d in outbox(session, account)][-1] == ("alert.resolved", "accuracy", ALERT, OK)
+
+
+def test_closing_a_month_writes_invoice_finalized_in_its_transaction(session, tmp_path, monkeypatch):
+    from app.store.closing import close_through
+    from app.store.outbox import list_deliveries
+
+    account = make_account(session)
+    add_email(session, OPERATOR, account, "billing@example.com")
+    session.commit()
+    import_completed(session, account, tmp_path, 3, day="2026-11-05")
+    monkeypatch.setenv("OVERSEER_NOW", "2026-12-02T09:00:00Z")
+    (row,) = close_through(session, OPERATOR, account, 2026, 11, at("2026-12-02T09:00"))
+    session.flush()
+    session.rollback()  # not committed: neither the invoice nor its event stays
+    assert [k for k, _ in outbox(session, account)] == []
+    (row,) = close_through(session, OPERATOR, account, 2026, 11, at("2026-12-02T09:00"))
+    session.commit()
+    ((kind, data),) = [(k, d) for k, d in outbox(session, account) if k == "invoice.finalized"]
+    assert data["number"] == "ACME-2026-11" and data["month"] == "2026-11" and data["total"] == "0.00"
+    assert data["closed_at"] == "2026-12-02T09:00:00Z" and data["free_used"] == 3
+    assert [d.event_type for d in list_deliveries(session, OPERATOR, account)] == ["invoice.finalized"]

@@ -278,3 +278,13 @@ def test_the_lifespan_runs_the_worker_while_the_server_runs(engine, session, rec
     asyncio.run(serve())
     assert not [t for t in threading.enumerate() if t.name == "overseer-notify"]
     assert [r.payload["type"] for r in receiver.verified] == ["notification.test"]
+
+
+def test_the_worker_closes_a_month_past_its_grace_and_sends_invoice_finalized(engine, session, receiver, monkeypatch):
+    account, _ = hooked_account(session, receiver)
+    monkeypatch.setenv("OVERSEER_NOW", "2026-12-05T08:00:00Z")  # November's grace period (3 days) ended on 4 Dec
+    report = run_once(engine)
+    assert report.months_closed == 1
+    finalized = [r.payload for r in receiver.verified if r.payload["type"] == "invoice.finalized"]
+    assert [p["data"]["number"] for p in finalized] == ["ACME-2026-11"]
+    assert finalized[0]["timestamp"] == "2026-12-04T00:00:00Z"  # the closing moment, not the worker's
