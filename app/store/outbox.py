@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from app.core.clock import now as clock_now
@@ -131,7 +132,15 @@ def add_webhook(session: Session, actor: Principal, account: Account, url: str) 
     secret = new_secret()
     channel = NotifyChannel(account_id=account.id, kind="webhook", target=url, secret=secret, created_by=actor.email)
     session.add(channel)
-    session.flush()
+    try:
+        session.flush()
+    except DBAPIError as exc:
+        # SQLAlchemy's message lists the statement's parameters, the secret among them: only the
+        # driver's own first line may reach a page or a log.
+        from app.core.db import database_problem
+
+        session.rollback()
+        raise OverseerError(f"the webhook was not saved: {database_problem(exc)}") from None
     audit.record(
         session, actor, "channel.add", account=account, target=f"webhook {channel.id}",
         after={"kind": "webhook", "url": url, "secret": f"fingerprint {secret_fingerprint(secret)}"},

@@ -121,3 +121,26 @@ def test_the_setting_allows_private_and_http(monkeypatch, session):
     monkeypatch.setenv("OVERSEER_WEBHOOKS_ALLOW_PRIVATE", "1")
     dest = sender.check_destination("http://10.0.0.1:8080/x?y=1")
     assert (dest.scheme, dest.address, dest.port, dest.path) == ("http", "10.0.0.1", 8080, "/x?y=1")
+
+
+def test_a_failed_save_never_shows_the_secret(session, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.domain.errors import OverseerError
+
+    account = make_account(session)
+    made = {}
+    real_flush = session.flush
+
+    def failing_flush(*args, **kwargs):
+        pending = [o.secret for o in session.new if isinstance(o, NotifyChannel)]
+        if not pending:
+            return real_flush(*args, **kwargs)
+        secret = made["secret"] = pending[0]
+        raise OperationalError("INSERT INTO notify_channel …", {"secret": secret}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(session, "flush", failing_flush)
+    with pytest.raises(OverseerError) as err:
+        add_webhook(session, OPERATOR, account, "https://public.example.com/hook")
+    assert made["secret"] not in str(err.value) and "disk I/O error" in str(err.value)
+    assert err.value.__suppress_context__
