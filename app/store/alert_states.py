@@ -219,35 +219,56 @@ class SweepReport:
 
 
 def evaluate_all(engine=None, *, as_of: datetime | None = None, close_months: bool = True) -> SweepReport:
-    """Evaluate every account, each in its own transaction (retried on a clash with another writer).
+    """Evaluate every account; write, each in its own transaction, only where a state changed or a month is due.
 
     Months whose grace period has ended are closed first (:func:`app.store.closing.close_due`),
     so ``invoice.finalized`` goes out without waiting for someone to open the Billing page.
+
+    Each account is first evaluated in a plain read (its own short read transaction,
+    so a long pass never holds one old snapshot). Only an account whose states
+    differ from the stored ones, or that has a month to close, gets a write
+    transaction (retried on a clash with another writer), which evaluates it again
+    under the lock of its state rows and records what changed. A pass over quiet
+    accounts therefore never takes SQLite's writer lock, and costs what the
+    figures cost.
     """
     from app.store.closing import close_due, is_due
 
     at = as_of or clock.now()
-    with Session(engine, expire_on_commit=False) if engine is not None else _default_session() as session:
-        ids = list(session.execute(select(Account.id).order_by(Account.id)).scalars())
     changes = closed = failed = 0
-    for account_id in ids:
+    with Session(engine, expire_on_commit=False) if engine is not None else _default_session() as read:
+        stored: dict[int, dict[str, str]] = {}
+        for account_id, rule, state in read.execute(select(AlertState.account_id, AlertState.rule, AlertState.state)):
+            stored.setdefault(account_id, {})[rule] = state
+        accounts = list(read.execute(select(Account).order_by(Account.id)).scalars())
+        read.commit()
+        for account in accounts:
+            try:
+                due = close_months and is_due(read, account, at)
+                if not due:
+                    current = rule_states(account, **alert_inputs(read, account, as_of=at))
+                    known = stored.get(account.id, {})
+                    quiet = len(known) == len(RULES) and not transitions(known, current)
+                read.commit()  # ends the read transaction (nothing was written)
+                if not due and quiet:
+                    continue
 
-        def work(session: Session, account_id=account_id) -> tuple[int, int]:
-            account = session.get(Account, account_id)
-            if account is None:
-                return 0, 0
-            shut = len(close_due(session, account, at)) if close_months and is_due(session, account, at) else 0
-            return len(evaluate_account(session, account, as_of=at)), shut
+                def work(session: Session, account_id=account.id) -> tuple[int, int]:
+                    fresh = session.get(Account, account_id)
+                    if fresh is None:
+                        return 0, 0
+                    shut = len(close_due(session, fresh, at)) if close_months and is_due(session, fresh, at) else 0
+                    return len(evaluate_account(session, fresh, as_of=at)), shut
 
-        try:
-            n, shut = run_in_transaction(work, engine)
-        except Exception as exc:  # noqa: BLE001 - one account's failure must not keep the others unevaluated
-            log.warning("alert states of account %s not evaluated: %s", account_id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            failed += 1
-            continue
-        changes += n
-        closed += shut
-    return SweepReport(len(ids), changes, closed, failed)
+                n, shut = run_in_transaction(work, engine)
+            except Exception as exc:  # noqa: BLE001 - one account's failure must not keep the others unevaluated
+                read.rollback()
+                log.warning("alert states of account %s not evaluated: %s", account.id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                failed += 1
+                continue
+            changes += n
+            closed += shut
+    return SweepReport(len(accounts), changes, closed, failed)
 
 
 def _default_session() -> Session:

@@ -19,7 +19,6 @@ listing carries it (only a fingerprint).
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from app.core.clock import stored_utc
 from app.domain.access import Principal, normalize_email
 from app.domain.errors import NotFound, OverseerError
 from app.domain.webhooks import (
-    EVENT_TYPES, RETRY_DELAYS, body_bytes, check_url, message_id, new_secret, next_attempt_at, secret_fingerprint,
+    EVENT_TYPES, body_bytes, check_url, message_id, new_secret, next_attempt_at, secret_fingerprint,
 )
 from app.models import Account, Delivery, DeliveryAttempt, NotifyChannel, OutboxEvent
 from app.store import audit
@@ -459,11 +458,3 @@ def record_attempt(session: Session, delivery_id: int, owner: str, result: SendR
             delivery.next_attempt_at = following
     session.add(delivery)
     return delivery.status
-
-
-def event_data(body: str) -> dict:
-    """The ``data`` of a stored event body."""
-    return json.loads(body).get("data", {})
-
-
-ATTEMPTS_IN_ALL = len(RETRY_DELAYS) + 1
