@@ -94,6 +94,8 @@ def test_admin_adds_a_webhook_and_an_import_sends_a_signed_alert(fresh_database,
             assert secret not in pg.content()
             if shots:
                 pg.screenshot(path=str(Path(shots) / "notifications-1280x800.png"), full_page=True)
+                pg.get_by_role("heading", name="Deliveries").scroll_into_view_if_needed()
+                pg.screenshot(path=str(Path(shots) / "notifications-1280x800-deliveries.png"))
                 pg.set_viewport_size({"width": 390, "height": 844})
                 wait_idle(pg)
                 pg.screenshot(path=str(Path(shots) / "notifications-390x844.png"), full_page=False)

@@ -194,7 +194,7 @@ else:
         },
         key="notify_deliveries",
     )
-    with st.expander(f"Every attempt ({len(view.attempts)} newest)"):
+    with st.expander(f"Attempts: status code, latency and error of each ({len(view.attempts)}, newest first)"):
         st.dataframe(
             [
                 {
