@@ -173,3 +173,40 @@ def test_closing_a_month_writes_invoice_finalized_in_its_transaction(session, tm
     assert data["number"] == "ACME-2026-11" and data["month"] == "2026-11" and data["total"] == "0.00"
     assert data["closed_at"] == "2026-12-02T09:00:00Z" and data["free_used"] == 3
     assert [d.event_type for d in list_deliveries(session, OPERATOR, account)] == ["invoice.finalized"]
+
+
+@pytest.mark.parametrize("first_time", [True, False])
+def test_two_evaluations_at_once_record_one_change(engine, session, first_time):
+    import threading
+
+    from app.core.db import run_in_transaction
+    from app.models import Account
+    from app.store.accounts import list_jobs
+    from tests.factories import add_outcomes
+
+    account = make_account(session)
+    if not first_time:
+        evaluate_account(session, account)  # the state rows exist already
+        session.commit()
+    (job,) = list_jobs(session, account)
+    # Written straight into the tables (no audit entry, so no evaluation yet): 24 of 30 free outcomes.
+    add_outcomes(session, account, job, [at("2026-11-10T10:00")] * 24)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def evaluate():
+        try:
+            barrier.wait()
+            run_in_transaction(lambda s: evaluate_account(s, s.get(Account, account.id)), engine)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=evaluate) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    session.rollback()
+    assert [e for e in events(session, account) if e[2] == WARNING] == [("allowance", NO_DATA if first_time else OK, WARNING)]
+    assert [k for k, _ in outbox(session, account)] == ["alert.triggered"]
