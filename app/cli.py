@@ -507,6 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", type=_whole)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quote)
+
+    from app.notify.cli import add_notify_parser
+
+    add_notify_parser(sub, _Parser)
     return parser
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -364,3 +364,117 @@ class AuditEvent(SQLModel, table=True):
     target: str = Field(default="", max_length=300)
     before: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+# --- Alert states and notifications (see app.domain.alert_states, app.store.alert_states, app.store.outbox)
+
+
+class AlertState(SQLModel, table=True):
+    """Each rule's state in an account (``OK``, ``WARNING``, ``ALERT``, ``NO_DATA``), as last evaluated.
+
+    Its row is locked while a transaction decides whether the state changed, so two
+    servers evaluating one account at once record one change, not two.
+    """
+
+    __tablename__ = "alert_state"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    rule: str = Field(primary_key=True, max_length=16)
+    state: str = Field(max_length=8)
+    value: Decimal | None = money_field(None, nullable=True)
+    threshold: Decimal | None = money_field(None, nullable=True)
+    changed_at: datetime
+    evaluated_at: datetime
+
+
+class AlertEvent(SQLModel, table=True):
+    """One change of a rule's state: the history the Notifications page shows."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (Index("ix_alert_event_account_at", "account_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", ondelete="CASCADE")
+    rule: str = Field(max_length=16)
+    from_state: str = Field(max_length=8)
+    to_state: str = Field(max_length=8)
+    value: Decimal | None = money_field(None, nullable=True)
+    threshold: Decimal | None = money_field(None, nullable=True)
+    message: str = Field(default="", max_length=1000)
+    at: datetime
+
+
+class NotifyChannel(SQLModel, table=True):
+    """Where an account's events go: a webhook (``target`` is its URL) or e-mail (comma-separated addresses).
+
+    A webhook's ``secret`` signs every message (Standard Webhooks needs it in the
+    clear to sign); it is shown once, when the channel is made, and never again.
+    A removed channel keeps its row (``removed_at``) so its delivery log stays.
+    """
+
+    __tablename__ = "notify_channel"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=8)
+    target: str = Field(max_length=2000)
+    secret: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="", max_length=254)
+    removed_at: datetime | None = None
+
+
+class OutboxEvent(SQLModel, table=True):
+    """An event to send, written in the same transaction as the change that caused it (the outbox).
+
+    ``body`` is the exact JSON sent, fixed here so every retry sends the same bytes
+    under the same ``msg_id`` (the ``webhook-id``).
+    """
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (Index("ix_outbox_event_account_created", "account_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", ondelete="CASCADE")
+    type: str = Field(max_length=32)
+    msg_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+
+
+class Delivery(SQLModel, table=True):
+    """One event to one channel: ``pending`` until ``delivered``, ``failed`` (schedule over) or ``cancelled``.
+
+    A worker claims a due delivery by setting ``lease_owner`` and ``lease_until``
+    (under ``FOR UPDATE SKIP LOCKED`` on PostgreSQL); a lease left by a worker that
+    died lapses at ``lease_until`` and the delivery is claimed again.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="outbox_event.id", index=True, ondelete="CASCADE")
+    channel_id: int = Field(foreign_key="notify_channel.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One try at a delivery: when, the HTTP status (none for e-mail or when no answer came), how long, what failed."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True, ondelete="CASCADE")
+    at: datetime
+    status_code: int | None = None
+    latency_ms: int = 0
+    ok: bool = False
+    error: str = Field(default="", max_length=500)

@@ -49,6 +49,7 @@ def navigation(who) -> dict[str, list[st.Page]]:
             _page("import_data.py", "Import", ":material/upload_file:", "import"),
             _page("members.py", "Members", ":material/group:", "members"),
             _page("audit.py", "Audit trail", ":material/history:", "audit"),
+            _page("notifications.py", "Notifications", ":material/notifications:", "notifications"),
         ]
     if not who.sees_every_account:
         return {"Your AI": [*your_ai, value, trial], **({"Manage": account} if account else {})}

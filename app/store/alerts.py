@@ -13,7 +13,7 @@ from app.store.billing import billing_context, month_usage
 from app.store.metrics import summary
 from app.store.projection import project_usage
 
-__all__ = ["alerts_for", "recent_quality"]
+__all__ = ["alert_inputs", "alerts_for", "recent_quality"]
 
 
 def alerts_for(session: Session, account: Account, *, as_of: datetime) -> list[Alert]:
@@ -31,14 +31,22 @@ def alerts_for(session: Session, account: Account, *, as_of: datetime) -> list[A
     list of Alert
         Critical before warning; within a severity, budget, allowance, accuracy, completion.
     """
+    return evaluate_alerts(account, **alert_inputs(session, account, as_of=as_of))
+
+
+def alert_inputs(session: Session, account: Account, *, as_of: datetime) -> dict:
+    """The figures the alerts judge, as keyword arguments of :func:`app.domain.alerts.evaluate_alerts`.
+
+    Shared with the alert states (:mod:`app.store.alert_states`), so a state and the page's alert
+    list are computed from the same figures.
+    """
     ctx = billing_context(session, account, as_of=as_of)
-    return evaluate_alerts(
-        account,
-        state=ctx.state,
-        projection=project_usage(ctx, month_usage(ctx, ctx.as_of.year, ctx.as_of.month)),
-        recent=recent_quality(session, account, as_of=as_of),
-        as_of=as_of,
-    )
+    return {
+        "state": ctx.state,
+        "projection": project_usage(ctx, month_usage(ctx, ctx.as_of.year, ctx.as_of.month)),
+        "recent": recent_quality(session, account, as_of=as_of),
+        "as_of": as_of,
+    }
 
 
 def recent_quality(session: Session, account: Account, *, as_of: datetime) -> Summary:

@@ -18,6 +18,8 @@ action              what changed
 ``member.remove``   a member removed
 ``staff``           someone made staff or no longer staff (no account)
 ``demo``            the demo data loaded or reset (no account)
+``channel.add``     a webhook or e-mail channel added for notifications
+``channel.remove``  a notification channel removed
 ==================  ==========================================================
 
 Only an account's admins (and staff) read its trail.
@@ -51,6 +53,8 @@ ACTIONS: tuple[str, ...] = (
     "member.remove",
     "staff",
     "demo",
+    "channel.add",
+    "channel.remove",
 )
 MAX_TARGET = 300
 EXPORT_COLUMNS = ("at", "actor", "account", "action", "target", "before", "after")
@@ -97,6 +101,9 @@ def record(
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    # Alert states are re-evaluated in the transaction of every change that moves a figure, and each such
+    # change passes here: importing the module registers its session hooks (see app.store.alert_states).
+    import app.store.alert_states  # noqa: F401
     event = AuditEvent(
         at=at or utcnow(),
         actor=actor.email,

@@ -36,6 +36,7 @@ from app.domain.money import money_str
 from app.models import Account, ClosedInvoice
 from app.store import audit
 from app.store.accounts import get_subscription
+from app.store.outbox import emit
 from app.store.billing import aware_utc, billing_context, draft_in, final_invoice, first_open_month, month_bounds
 
 MAX_GRACE_DAYS = 30
@@ -91,7 +92,27 @@ def _store(session: Session, account: Account, year: int, month: int, as_of: dat
         # Another server closed it at the same moment from the same rows: theirs stands.
         savepoint.rollback()
         raise _AlreadyClosed() from None
+    # The outbox event commits with the closing itself, or not at all (see app.store.outbox).
+    emit(session, account, "invoice.finalized", finalized_data(account, row), at=as_of)
     return row
+
+
+def finalized_data(account: Account, row: ClosedInvoice) -> dict:
+    """The ``data`` of an ``invoice.finalized`` event: the final invoice's number, month, totals and closing."""
+    return {
+        "account": account.slug,
+        "account_name": account.name,
+        "number": row.number,
+        "month": f"{row.year:04d}-{row.month:02d}",
+        "currency": row.currency,
+        "total": money_str(row.total),
+        "billable": row.billable,
+        "free_used": row.free_used,
+        "free_remaining": row.free_remaining,
+        "lines": row.lines,
+        "closed_at": stored_utc(row.closed_at).isoformat().replace("+00:00", "Z"),
+        "closed_by": row.closed_by,
+    }
 
 
 class _AlreadyClosed(Exception):

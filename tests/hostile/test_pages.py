@@ -46,7 +46,7 @@ DESCRIPTIONS = [
 NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
 PAGES = [
     "overview.py", "outcomes.py", "job_map.py", "billing.py", "portfolio.py", "value.py",
-    "pricing.py", "trial.py", "import_data.py", "demo.py", "members.py", "audit.py",
+    "pricing.py", "trial.py", "import_data.py", "demo.py", "members.py", "audit.py", "notifications.py",
 ]
 # Proto fields that Streamlit renders as Markdown (body of markdown, caption, title, alerts, toasts, metric values;
 # labels, help and progress text of widgets and containers).

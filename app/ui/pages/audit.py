@@ -23,6 +23,8 @@ ACTION_LABELS = {
     "member.add": "Members added",
     "member.role": "Roles changed",
     "member.remove": "Members removed",
+    "channel.add": "Notification channels added",
+    "channel.remove": "Notification channels removed",
 }
 
 ctx = require_admin("see its audit trail")
