@@ -1,7 +1,7 @@
 """notifications: alert states and their history, channels, the outbox of events, deliveries and their attempts
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0013
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -12,7 +12,7 @@ from app.models import ExactDecimal
 
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
