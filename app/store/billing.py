@@ -1009,10 +1009,22 @@ def invoice_in(ctx: BillingContext, year: int, month: int) -> Invoice:
         last = usage.periods[-1]
         single = replace(usage, plan=last["plan"], seats=last["seats"], periods=())
         projected = project_usage(ctx, single)
-        shift = invoice.total - rate_usage(single).total
+        single_to_date = rate_usage(single)
+        shift = invoice.total - single_to_date.total
+        # The lines: the bill to date as its periods rate it, plus what the rest of the month adds at today's plan,
+        # so the projection still adds up line by line.
+        rest = Line(
+            f"Rest of the month at {last['plan'].name}: about {projected.outcomes - usage.billed:,} more billable outcomes",
+            projected.outcomes - usage.billed,
+            None,
+            projected.total - single_to_date.total,
+        )
         invoice = replace(
             invoice,
-            projected=replace(projected, total=projected.total + shift, low=projected.low + shift, high=projected.high + shift),
+            projected=replace(
+                projected, total=projected.total + shift, low=projected.low + shift, high=projected.high + shift,
+                lines=invoice.lines + (rest,),
+            ),
         )
     return invoice
 

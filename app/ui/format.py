@@ -218,3 +218,19 @@ def chart_text(value) -> str:
     never fills a ``%{...}`` that came from the data.
     """
     return html.escape(plain(value), quote=False).replace("%", "&#37;")
+
+
+def projection_range(proj, currency: str) -> str:
+    """The 80% range of a projection in one Markdown sentence, each end with the outcomes it prices.
+
+    ``"80% range: **12.00 USD** (about 40 billable outcomes) to **25.00 USD** (about 55)."``
+    """
+    low, high = money(proj.low, currency), money(proj.high, currency)
+    if proj.low_outcomes is None or proj.high_outcomes is None:
+        return f"80% range: **{low}** to **{high}**."
+    if proj.low_outcomes == proj.high_outcomes:
+        return f"80% range: **{low}** to **{high}** (about {proj.low_outcomes:,} billable outcomes either way)."
+    return (
+        f"80% range: **{low}** (about {proj.low_outcomes:,} billable outcomes) "
+        f"to **{high}** (about {proj.high_outcomes:,})."
+    )
