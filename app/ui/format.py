@@ -234,3 +234,35 @@ def projection_range(proj, currency: str) -> str:
         f"80% range: **{low}** (about {proj.low_outcomes:,} billable outcomes) "
         f"to **{high}** (about {proj.high_outcomes:,})."
     )
+
+
+def readiness(r) -> tuple[str, str]:
+    """A trial's :class:`~app.store.trial.Readiness` as (short value, sentence).
+
+    "Ready" only when every set target is met with its 95% interval clear of it;
+    "Likely ready: review N more outcomes to be sure" when a target is met but its
+    interval still crosses it (N from :func:`app.domain.stats.more_to_clear`);
+    "No targets set" when there are none.
+    """
+    if r.state == "no targets":
+        return "No targets set", "No targets set: set a completion or accuracy target on the Billing page to judge readiness."
+    if r.state == "no outcomes":
+        return "Not yet", "Not yet: no outcome delivered yet."
+    if r.state == "not yet":
+        return "Not yet", "Not yet: below target on " + " and ".join(n.lower() for n in r.failing) + "."
+    if r.state == "ready":
+        return "Ready", "Ready: every target set is met, with its 95% interval clear of it."
+    steps = []
+    for name, n in r.unsure:
+        if n is None:
+            steps.append(f"{name.lower()} sits exactly on its target, so no number of outcomes makes it sure")
+        elif name == "Accuracy":
+            steps.append(f"review {n:,} more {'outcome' if n == 1 else 'outcomes'}")
+        else:
+            steps.append(f"close {n:,} more {'outcome' if n == 1 else 'outcomes'}")
+    sure = [s for s in steps if not s.endswith("makes it sure")]
+    sentence = "Likely ready: " + " and ".join(sure) + " to be sure" if sure else "Likely ready"
+    rest = [s for s in steps if s.endswith("makes it sure")]
+    if rest:
+        sentence += (": " if not sure else "; ") + "; ".join(rest)
+    return "Likely ready", sentence + "."
