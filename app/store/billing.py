@@ -1241,3 +1241,32 @@ def own_month_counts(ctx: BillingContext, year: int, month: int) -> OwnMonthCoun
         year, month, billed, dict(sorted(credited.items())), dict(sorted(charged.items())), dict(sorted(free.items())),
         late, late_in,
     )
+
+
+def completed_before_subscription(session: Session, account: Account, *, as_of: datetime) -> tuple[int, date]:
+    """Completed outcomes of ``account`` from before its subscription started: stored, never billed.
+
+    Parameters
+    ----------
+    session : Session
+    account : Account
+    as_of : datetime
+        Aware; outcomes completed after it are left out, as everywhere.
+
+    Returns
+    -------
+    tuple of (int, date)
+        The count (one index range scan of ``(account_id, completed_at, …)``)
+        and the subscription's first day. SPEC "Billing": outcomes completed
+        before the subscription started are not billed, whatever their verdict.
+    """
+    as_of = aware_utc(as_of)
+    sub, _plan = get_subscription(session, account, check=False)
+    start = min(day_start(sub.started_on), as_of)
+    n = _count(
+        session,
+        Outcome.account_id == account.id,
+        Outcome.status == "completed",
+        Outcome.completed_at < start,
+    )
+    return n, sub.started_on

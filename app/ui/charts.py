@@ -42,6 +42,28 @@ def _days(values) -> list[str]:
     return [fmt.day(d) for d in values]
 
 
+DAY_TICKS_UP_TO = 10  # days shown; above it plotly's own ticks are a day apart or more
+
+
+def _day_axis(fig: go.Figure, days) -> None:
+    """One tick per day on a short day axis.
+
+    Left to itself, plotly puts ticks every 12 hours on an axis of a day or
+    two, and with a day format they read "19 Nov 19 Nov 20 Nov". Up to
+    ``DAY_TICKS_UP_TO`` days each day gets exactly one tick (and one day alone
+    a day's width of axis around it).
+    """
+    days = sorted({pd.Timestamp(d).date() for d in days if d is not None and not pd.isna(d)})
+    if not days or (days[-1] - days[0]).days + 1 > DAY_TICKS_UP_TO:
+        return
+    every = [days[0] + pd.Timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
+    every = [d.date() if hasattr(d, "date") else d for d in every]
+    fig.update_xaxes(tickvals=every, ticktext=[f"{d.day:02d} {d.strftime('%b')}" for d in every])
+    if len(every) == 1:
+        one = pd.Timestamp(every[0])
+        fig.update_xaxes(range=[one - pd.Timedelta(hours=18), one + pd.Timedelta(hours=18)])
+
+
 def daily_outcomes(frame: pd.DataFrame, unit: str = "outcomes") -> go.Figure:
     """Stacked bars: outcomes per day by status (``metrics.daily`` columns)."""
     fig = go.Figure()
@@ -57,6 +79,7 @@ def daily_outcomes(frame: pd.DataFrame, unit: str = "outcomes") -> go.Figure:
         )
     fig.update_layout(barmode="stack", bargap=0.15, legend_traceorder="normal")
     fig.update_xaxes(tickformat="%d %b", showgrid=False)
+    _day_axis(fig, frame["day"])
     fig.update_yaxes(rangemode="tozero", tickformat=",d")
     return _layout(fig, "Outcomes per day, by status", xtitle="Day (UTC)", ytitle="Outcomes")
 
@@ -102,6 +125,8 @@ def rates_over_time(rates: pd.DataFrame, target_completion: Decimal | None, targ
             )
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     fig.update_xaxes(tickformat="%d %b", showgrid=False)
+    if not weekly and len(rates):
+        _day_axis(fig, rates["period"])
     if weekly and len(rates):
         periods = list(rates["period"])
         fig.update_xaxes(tickvals=periods, ticktext=[f"{p.day} {p.strftime('%b')}" for p in periods])
@@ -246,6 +271,7 @@ def allowance_burndown(frame: pd.DataFrame, free_total: int, runs_out: date | No
         )
     fig.update_yaxes(range=[0, free_total * 1.05 + 1], tickformat=",d")
     fig.update_xaxes(tickformat="%d %b", showgrid=False)
+    _day_axis(fig, [*frame["day"], *((today, runs_out) if runs_out is not None and len(frame) and int(frame["remaining"].iloc[-1]) > 0 else ())])
     return _layout(fig, "Free allowance burn-down", height=300, xtitle="Day (UTC)", ytitle="Free outcomes left")
 
 

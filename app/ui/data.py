@@ -938,3 +938,15 @@ def audit_export(slug: str) -> Callable[[], str]:
             return audit.export_csv(s, who, accounts_store.get_account(s, slug, principal=who))
 
     return build
+
+
+# --- Clear answers (issue 17) ---------------------------------------------------------------------------------
+
+
+@scoped_cache
+def completed_before_subscription(slug: str, as_of: datetime) -> tuple[int, date]:
+    """Completed outcomes stored from before the subscription began (never billed), and its first day."""
+    from app.store import billing
+
+    with _session() as s:
+        return billing.completed_before_subscription(s, _account(s, slug), as_of=as_of)

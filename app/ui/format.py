@@ -266,3 +266,14 @@ def readiness(r) -> tuple[str, str]:
     if rest:
         sentence += (": " if not sure else "; ") + "; ".join(rest)
     return "Likely ready", sentence + "."
+
+
+def before_subscription(report) -> str:
+    """What an import report says of its outcomes completed before the subscription began ("" when none)."""
+    n = report.before_subscription
+    if not n or report.subscription_start is None:
+        return ""
+    return (
+        f"{n:,} of {'its outcomes was' if n == 1 else 'its outcomes were'} completed before the subscription "
+        f"started on {day(report.subscription_start)}: stored and shown, but never billed."
+    )

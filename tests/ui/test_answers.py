@@ -78,3 +78,60 @@ def test_trial_readiness_says_each_state_honestly(demo_engine):
             assert any(w.value == sentence for w in at.warning), [w.value for w in at.warning]
         elif sentence:
             assert any(s.value == sentence for s in at.success)
+
+
+def test_charts_of_one_day_have_one_tick_a_day():
+    from datetime import date
+
+    import pandas as pd
+
+    from app.ui import charts
+
+    one = pd.DataFrame({"day": [date(2026, 11, 19)], "remaining": [30], "used": [0]})
+    fig = charts.allowance_burndown(one, 30, None, date(2026, 11, 19))
+    assert list(fig.layout.xaxis.ticktext) == ["19 Nov"]
+    two = pd.DataFrame({"day": [date(2026, 11, 19), date(2026, 11, 20)], "remaining": [30, 28], "used": [0, 2]})
+    fig = charts.allowance_burndown(two, 30, date(2026, 11, 23), date(2026, 11, 20))
+    assert list(fig.layout.xaxis.ticktext) == ["19 Nov", "20 Nov", "21 Nov", "22 Nov", "23 Nov"]
+    daily = pd.DataFrame({"day": [date(2026, 11, 19)], "completed": [3], "escalated": [1], "failed": [0], "open": [0]})
+    fig = charts.daily_outcomes(daily)
+    assert list(fig.layout.xaxis.ticktext) == ["19 Nov"]
+    # A month of days keeps plotly's own ticks (a day apart or more).
+    month = pd.DataFrame({"day": pd.date_range("2026-11-01", periods=30).date, "remaining": 30, "used": 0})
+    assert charts.allowance_burndown(month, 30, None, date(2026, 11, 30)).layout.xaxis.ticktext is None
+
+
+def test_import_and_billing_say_how_many_outcomes_came_before_the_subscription(engine):
+    from datetime import date
+
+    from sqlmodel import Session
+
+    from app.core.config import REPO_ROOT
+    from app.domain.plans import SEED_PLANS
+    from app.store.accounts import create_account
+    from tests.store.test_import_before_subscription import _by_hand
+
+    with Session(engine) as s:
+        create_account(s, "acme", "Acme", SEED_PLANS["freemium"], template="customer-support", since=date(2026, 11, 10))
+        s.commit()
+    early, early_completed = _by_hand()
+    at = make_app()
+    at.run()
+    at.sidebar.selectbox(key="account").set_value("acme").run()
+    at.switch_page("ui/pages/import_data.py").run()
+    no_errors(at)
+    raw = (REPO_ROOT / "data" / "samples" / "outcomes.csv").read_bytes()
+    at.file_uploader(key="upload").upload("outcomes.csv", raw, "text/csv").run()
+    no_errors(at)
+    said = f"{early:,} of its outcomes were completed before the subscription started on 10 Nov 2026: stored and shown, but never billed."
+    assert any(i.value == said for i in at.info), [i.value for i in at.info]
+    at.button(key="do_import").click().run()
+    no_errors(at)
+    assert any(i.value == said for i in at.info)
+    at.switch_page("ui/pages/billing.py").run()
+    no_errors(at)
+    billing = (
+        f"{early_completed:,} outcomes completed before the subscription started on **10 Nov 2026** are stored and "
+        "shown on the other pages, but never billed: billing counts from the subscription's first day."
+    )
+    assert any(i.value == billing for i in at.info), [i.value for i in at.info]

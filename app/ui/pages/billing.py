@@ -192,6 +192,15 @@ if state.free_total:
         elif state.free_remaining == 0 and state.activated_by == "allowance" and state.activated_on:
             st.caption(f"The {state.free_total:,} free outcomes were used up on **{fmt.day(state.activated_on)}**.")
 
+early, sub_start = data.completed_before_subscription(slug, as_of)
+if early:
+    st.info(
+        f"{fmt.plural(early, 'outcome')} completed before the subscription started on **{fmt.day(sub_start)}** "
+        f"{'is' if early == 1 else 'are'} stored and shown on the other pages, but never billed: "
+        "billing counts from the subscription's first day.",
+        icon=":material/history:",
+    )
+
 st.subheader(f"Invoice · {month} (to date)")
 status = data.month_status(slug, as_of)
 first_open = fmt.month_name(*status.first_open)
