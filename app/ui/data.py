@@ -950,3 +950,18 @@ def completed_before_subscription(slug: str, as_of: datetime) -> tuple[int, date
 
     with _session() as s:
         return billing.completed_before_subscription(s, _account(s, slug), as_of=as_of)
+
+
+@scoped_cache
+def weakest_step(slug: str, start: date, end: date, as_of: datetime):
+    """The (job, step) of the account with the most handoffs in the range (:func:`app.domain.rankings.weakest_step`)."""
+    from app.domain.rankings import weakest_step as pick
+    from app.store import metrics
+
+    with _session() as s:
+        acc = _account(s, slug)
+        per_job = [
+            (j.slug, j.name, metrics.step_stats(s, acc.id, start, end, job_id=j.id, as_of=as_of))
+            for j in accounts_store.list_jobs(s, acc)
+        ]
+    return pick(per_job)

@@ -277,3 +277,21 @@ def before_subscription(report) -> str:
         f"{n:,} of {'its outcomes was' if n == 1 else 'its outcomes were'} completed before the subscription "
         f"started on {day(report.subscription_start)}: stored and shown, but never billed."
     )
+
+
+def coverage_explained(automated: int, assisted: int, coverage) -> str:
+    """How configured coverage is made: ``"(5 automated + ½ × 3 assisted) / 8 steps = 81.2%: …"``."""
+    return (
+        f"Configured coverage is the share of the eight steps the job map gives the AI: automated steps count whole, "
+        f"assisted ones half — ({automated} automated + ½ × {assisted} assisted) / 8 steps = {share(coverage)}. "
+        "It is what the map says; the observed AI share below is what the AI actually did."
+    )
+
+
+def weakest_step_sentence(w, several_jobs: bool) -> str:
+    """The Overview's answer to "where does the AI hand off most?" (Markdown, user text escaped)."""
+    where = f"**{step_title(w.step)}**" + (f" ({text(w.job_name)})" if several_jobs else "")
+    return (
+        f"The AI hands off most at {where}: {w.handoffs:,} handoffs, "
+        f"{share(w.rate.value)} of the {w.reached:,} outcomes that reached it."
+    )

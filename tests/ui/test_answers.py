@@ -135,3 +135,50 @@ def test_import_and_billing_say_how_many_outcomes_came_before_the_subscription(e
         "shown on the other pages, but never billed: billing counts from the subscription's first day."
     )
     assert any(i.value == billing for i in at.info), [i.value for i in at.info]
+
+
+def test_overview_names_the_step_with_most_handoffs_and_links_to_the_job_map(demo_engine, demo_slugs):
+    from app.ui import data
+    from app.ui import format as fmt
+
+    at = make_app()
+    at.run()
+    for slug in demo_slugs:
+        at.sidebar.selectbox(key="account").set_value(slug).run()
+        at.switch_page("ui/pages/overview.py").run()
+        no_errors(at)
+        as_of = data.as_of_key()
+        start, end = as_of.date().replace(day=1), as_of.date()
+        # By hand: every job's eight steps, the most handoffs; a tie goes to the higher rate.
+        best = None
+        for job in data.jobs(slug):
+            for s in data.step_stats(slug, start, end, job.slug, as_of=as_of):
+                if s.handoffs and (best is None or (s.handoffs, s.handoffs / s.reached) > (best[2], best[2] / best[3])):
+                    best = (job, s.step, s.handoffs, s.reached)
+        if best is None:
+            assert not any("hands off most" in m.value for m in at.markdown)
+            continue
+        job, step, handoffs, reached = best
+        said = next(m.value for m in at.markdown if "hands off most" in m.value)
+        assert f"**{fmt.step_title(step)}**" in said
+        assert f"{handoffs:,} handoffs, {fmt.share(handoffs / reached)} of the {reached:,} outcomes" in said
+        (link,) = [p for p in at.get("page_link") if p.proto.label == "Open the Job map"]
+        assert f"job={job.slug}" in link.proto.query_string or job.slug in str(link.proto)
+
+
+def test_job_map_explains_configured_coverage(demo_engine):
+    from app.ui import data
+
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/job_map.py").run()
+    no_errors(at)
+    slug = at.sidebar.selectbox(key="account").value
+    job = data.jobs(slug)[0]
+    levels = [s.coverage for s in data.job_map(slug, job.slug)]
+    auto, assisted = levels.count("automated"), levels.count("assisted")
+    shown = next(m.value for m in at.metric if m.label == "Configured coverage")
+    assert shown == f"{(auto + assisted / 2) / 8 * 100:.1f}%"
+    assert any(f"({auto} automated + ½ × {assisted} assisted) / 8 steps = {shown}" in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    assert list(table.columns)[:6] == ["Step", "Coverage", "Observed AI share", "Handoff rate", "Handoffs", "Runs"]
