@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from app.domain.stats import Rate
 from app.domain.steps import STEPS
 
-__all__ = ["WeakestStep", "StepRank", "weakest_step", "rank_steps_by_ai_share"]
+__all__ = ["AccountRank", "WeakestStep", "StepRank", "weakest_step", "rank_accounts_by_handoffs", "rank_steps_by_ai_share"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,41 @@ def rank_steps_by_ai_share(rows: Iterable[dict]) -> list[StepRank]:
             entry[3].add(r["account_id"])
     ranks = [StepRank(step, a, n, h, len(accs)) for step, (a, n, h, accs) in sums.items() if n]
     return sorted(ranks, key=lambda s: (s.ai_runs / s.runs, -s.handoffs, STEPS.index(s.step)))
+
+
+@dataclass(frozen=True)
+class AccountRank:
+    """An account's handoffs in the range, and the step where it hands off most."""
+
+    slug: str
+    name: str
+    handoffs: int
+    top_step: str | None
+    top_step_handoffs: int
+
+
+def rank_accounts_by_handoffs(rows: Iterable[dict]) -> list[AccountRank]:
+    """Accounts ranked by handoffs (outcomes handed to a person at some step), most first, ties by name.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        As for :func:`rank_steps_by_ai_share`, with ``account_slug`` and ``account_name``.
+
+    Returns
+    -------
+    list of AccountRank
+        Every account with a row; its top step is the step with most handoffs summed
+        over its jobs (ties by job-map order), None when it handed nothing off.
+    """
+    per: dict[str, dict] = {}
+    for r in rows:
+        entry = per.setdefault(r["account_slug"], {"name": r["account_name"], "steps": {}})
+        entry["steps"][r["step"]] = entry["steps"].get(r["step"], 0) + int(r["handoffs"])
+    ranks = []
+    for slug, entry in per.items():
+        steps = entry["steps"]
+        total = sum(steps.values())
+        top = min(steps, key=lambda s: (-steps[s], STEPS.index(s))) if total else None
+        ranks.append(AccountRank(slug, entry["name"], total, top, steps[top] if top else 0))
+    return sorted(ranks, key=lambda a: (-a.handoffs, a.name, a.slug))

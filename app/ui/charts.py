@@ -356,8 +356,14 @@ def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
             hoverinfo="text",
             zmin=0,
             zmax=1,
-            colorscale=[[0, theme.COVERAGE_COLORS["manual"]], [0.5, theme.COVERAGE_COLORS["assisted"]], [1, theme.COVERAGE_COLORS["automated"]]],
-            colorbar=dict(title="Weight" if value == "configured_weight" else "AI share", tickformat=".0%"),
+            colorscale=(
+                [[0, theme.COVERAGE_COLORS["manual"]], [0.5, theme.COVERAGE_COLORS["assisted"]], [1, theme.COVERAGE_COLORS["automated"]]]
+                if value == "configured_weight" else binned_scale(theme.SHARE_BANDS)
+            ),
+            colorbar=dict(
+                title="Weight" if value == "configured_weight" else "AI share", tickformat=".0%",
+                **({} if value == "configured_weight" else dict(tickvals=[i / len(theme.SHARE_BANDS) for i in range(len(theme.SHARE_BANDS) + 1)])),
+            ),
             xgap=2,
             ygap=2,
         )
@@ -366,6 +372,19 @@ def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
     fig = _layout(fig, title, height=max(220, 90 + 34 * len(rows)), xtitle="Job-map step")
     fig.update_layout(margin=dict(l=10, r=10, t=50, b=10))
     return fig
+
+
+def binned_scale(colours: Sequence[str]) -> list:
+    """A plotly colour scale of equal bands, one flat colour each (0–20%, 20–40%… for five colours).
+
+    A continuous scale makes 72% and 100% nearly the same blue; bands whose colours differ in hue and
+    lightness can be told apart, and the cell's own text gives the exact share.
+    """
+    n = len(colours)
+    scale = []
+    for i, colour in enumerate(colours):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    return scale
 
 
 def handoff_bars(frame: pd.DataFrame, label_col: str, rate_col: str, hover_cols: Sequence[str] = ()) -> go.Figure:

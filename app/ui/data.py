@@ -965,3 +965,71 @@ def weakest_step(slug: str, start: date, end: date, as_of: datetime):
             for j in accounts_store.list_jobs(s, acc)
         ]
     return pick(per_job)
+
+
+@scoped_cache
+def portfolio_rankings(start: date, end: date, as_of: datetime | None = None):
+    """Steps by observed AI share across accounts (lowest first) and accounts by handoffs (most first).
+
+    Returns
+    -------
+    tuple of (list of StepRank, list of AccountRank)
+        See :mod:`app.domain.rankings`.
+    """
+    from app.domain import rankings
+    from app.store import portfolio
+
+    with _session() as s:
+        rows = portfolio.step_rows(s, _who(), start, end, as_of=as_of)
+    return rankings.rank_steps_by_ai_share(rows), rankings.rank_accounts_by_handoffs(rows)
+
+
+def portfolio_export(start: date, end: date, as_of: datetime | None, what: str) -> Callable[[], str]:
+    """A Portfolio table as spreadsheet-safe CSV, built when the button is clicked.
+
+    ``what`` is ``"steps"``, ``"accounts"`` or ``"coverage"``. Shares are numbers
+    between 0 and 1 (not "72.0%" text), counts are integers, and every row carries
+    the date range (``range_start``, ``range_end``, ISO days).
+    """
+    from app.domain.export import to_csv
+
+    who = _who()
+
+    def build() -> str:
+        with acting_as(who):
+            steps, accounts_ = portfolio_rankings(start, end, as_of)
+            span = {"range_start": start.isoformat(), "range_end": end.isoformat()}
+            if what == "steps":
+                cols = ["rank", "step", "observed_ai_share", "ai_runs", "runs", "handoffs", "accounts", "range_start", "range_end"]
+                rows = [
+                    {"rank": i, "step": r.step, "observed_ai_share": r.ai_share.value, "ai_runs": r.ai_runs,
+                     "runs": r.runs, "handoffs": r.handoffs, "accounts": r.accounts, **span}
+                    for i, r in enumerate(steps, start=1)
+                ]
+            elif what == "accounts":
+                cols = ["rank", "account", "account_slug", "handoffs", "top_step", "top_step_handoffs", "range_start", "range_end"]
+                rows = [
+                    {"rank": i, "account": a.name, "account_slug": a.slug, "handoffs": a.handoffs,
+                     "top_step": a.top_step or "", "top_step_handoffs": a.top_step_handoffs, **span}
+                    for i, a in enumerate(accounts_, start=1)
+                ]
+            else:
+                matrix = coverage_matrix(start, end, as_of)
+                cols = ["account", "account_slug", "job", "job_slug", "step", "coverage", "configured_weight",
+                        "observed_ai_share", "runs", "range_start", "range_end"]
+                rows = [
+                    {"account": r.account_name, "account_slug": r.account_slug, "job": r.job_name,
+                     "job_slug": r.job_slug, "step": r.step, "coverage": r.coverage,
+                     "configured_weight": float(r.configured_weight),
+                     "observed_ai_share": None if pd.isna(r.observed_ai_share) else float(r.observed_ai_share),
+                     "runs": int(r.runs), **span}
+                    for r in matrix.itertuples(index=False)
+                ]
+        return to_csv(rows, cols)
+
+    return build
+
+
+def portfolio_export_name(what: str, start: date, end: date) -> str:
+    """``overseer-portfolio-steps-2026-11-01_2026-11-24.csv``: the date range in the file name."""
+    return f"overseer-portfolio-{what}-{start.isoformat()}_{end.isoformat()}.csv"

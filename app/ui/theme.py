@@ -27,6 +27,9 @@ COVERAGE_COLORS: dict[str, str] = {
     "assisted": "#8FA8F5",  # light blue: the AI does it, a person approves
     "manual": "#C9CED8",  # grey: a person does it
 }
+# Observed AI share in five bands (0–20%, … 80–100%): red for little, through amber, to dark blue for all; each band
+# differs from its neighbours in hue and lightness (ColorBrewer RdYlBu, colour-blind safe).
+SHARE_BANDS: tuple[str, ...] = ("#D73027", "#FC8D59", "#FEE090", "#91BFDB", "#4575B4")
 COVERAGE_LABELS: dict[str, str] = {
     "automated": "Automated — the AI does it",
     "assisted": "Assisted — the AI does it, a person approves",

@@ -182,3 +182,63 @@ def test_job_map_explains_configured_coverage(demo_engine):
     assert any(f"({auto} automated + ½ × {assisted} assisted) / 8 steps = {shown}" in c.value for c in at.caption)
     table = at.dataframe[0].value
     assert list(table.columns)[:6] == ["Step", "Coverage", "Observed AI share", "Handoff rate", "Handoffs", "Runs"]
+
+
+def test_portfolio_ranks_steps_and_accounts_and_exports_numbers(demo_engine):
+    import csv
+    import io
+
+    from app.domain.steps import STEPS
+    from app.ui import data
+    from app.ui import format as fmt
+
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/portfolio.py").run()
+    no_errors(at)
+    as_of = data.as_of_key()
+    start, end = as_of.date().replace(day=1), as_of.date()
+    # By hand, from the coverage matrix: AI runs and runs of each step summed over every account and job.
+    matrix = data.coverage_matrix(start, end, as_of)
+    ai, runs = {s: 0 for s in STEPS}, {s: 0 for s in STEPS}
+    for r in matrix.itertuples(index=False):
+        if r.runs:
+            ai[r.step] += round(float(r.observed_ai_share) * int(r.runs))
+            runs[r.step] += int(r.runs)
+    expected = sorted((s for s in STEPS if runs[s]), key=lambda s: (ai[s] / runs[s], STEPS.index(s)))
+    steps_table = next(d.value for d in at.dataframe if "Observed AI share" in d.value.columns and "#" in d.value.columns)
+    assert list(steps_table["Step"]) == [fmt.step_title(s) for s in expected] or sorted(
+        zip(steps_table["Observed AI share"], steps_table["Step"])
+    ) == sorted((ai[s] / runs[s], fmt.step_title(s)) for s in expected)
+    assert [round(v, 9) for v in steps_table["Observed AI share"]] == sorted(round(ai[s] / runs[s], 9) for s in expected)
+    assert list(steps_table["Observed AI share"]) == sorted(steps_table["Observed AI share"])  # lowest first
+
+    accounts_table = next(d.value for d in at.dataframe if "Most at" in d.value.columns)
+    assert list(accounts_table["Handoffs"]) == sorted(accounts_table["Handoffs"], reverse=True)
+
+    # Visible buttons, a file name with the range, CSV that parses back to numbers.
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"Download steps (CSV)", "Download accounts (CSV)", "Download coverage by step (CSV)"} <= labels
+    name = data.portfolio_export_name("steps", start, end)
+    assert name == f"overseer-portfolio-steps-{start.isoformat()}_{end.isoformat()}.csv"
+    rows = list(csv.DictReader(io.StringIO(data.portfolio_export(start, end, as_of, "steps")())))
+    assert [r["step"] for r in rows] == expected
+    for r in rows:
+        assert float(r["observed_ai_share"]) == ai[r["step"]] / runs[r["step"]]
+        assert int(r["runs"]) == runs[r["step"]] and int(r["ai_runs"]) == ai[r["step"]]
+        assert (r["range_start"], r["range_end"]) == (start.isoformat(), end.isoformat())
+    cov = list(csv.DictReader(io.StringIO(data.portfolio_export(start, end, as_of, "coverage")())))
+    assert len(cov) == len(matrix)
+    assert all(0 <= float(r["configured_weight"]) <= 1 for r in cov)
+    assert all(r["observed_ai_share"] == "" or 0 <= float(r["observed_ai_share"]) <= 1 for r in cov)
+    acc_rows = list(csv.DictReader(io.StringIO(data.portfolio_export(start, end, as_of, "accounts")())))
+    assert [int(r["handoffs"]) for r in acc_rows] == list(accounts_table["Handoffs"])
+
+
+def test_the_observed_heatmap_has_bands_told_apart():
+    from app.ui import charts, theme
+
+    scale = charts.binned_scale(theme.SHARE_BANDS)
+    colour_at = lambda v: next(c for lo, c in reversed(scale) if lo <= v)  # noqa: E731
+    assert colour_at(0.72) != colour_at(1.0)
+    assert len(set(theme.SHARE_BANDS)) == len(theme.SHARE_BANDS)
