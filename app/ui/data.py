@@ -588,10 +588,13 @@ def return_multiple(months) -> Decimal | None:
     return value.return_multiple(months)
 
 
-def summary_html(slug: str, start: date, end: date, as_of: datetime) -> Callable[[], str]:
+def summary_html(
+    slug: str, start: date, end: date, as_of: datetime, *, quote: dict | None = None, link: str | None = None
+) -> Callable[[], str]:
     """The account's one-page summary (:func:`app.store.summary_report.summary_html`), built when called.
 
-    Not cached: it is about 5 MB (plotly.js is embedded) and built only when the user clicks download.
+    Not cached: it is built only when the user clicks download. ``quote`` is the pricing
+    simulator's quote at the volume typed (``quote_for_summary``), ``link`` the account's address.
     The principal is taken now: the download runs later, outside the page's run.
     """
     from app.store import summary_report
@@ -601,7 +604,7 @@ def summary_html(slug: str, start: date, end: date, as_of: datetime) -> Callable
     def build() -> str:
         with _session() as s:
             acc = accounts_store.get_account(s, slug, principal=who)
-            return summary_report.summary_html(s, acc, start=start, end=end, as_of=as_of)
+            return summary_report.summary_html(s, acc, start=start, end=end, as_of=as_of, quote=quote, link=link)
 
     return build
 
@@ -1033,3 +1036,24 @@ def portfolio_export(start: date, end: date, as_of: datetime | None, what: str) 
 def portfolio_export_name(what: str, start: date, end: date) -> str:
     """``overseer-portfolio-steps-2026-11-01_2026-11-24.csv``: the date range in the file name."""
     return f"overseer-portfolio-{what}-{start.isoformat()}_{end.isoformat()}.csv"
+
+
+SIM_QUOTE = "_sim_quote"
+
+
+def remember_quote(slug: str | None, cmp, names: dict[str, str]) -> None:
+    """Keep the pricing simulator's quote (the billing engine's totals at the volume typed) for the summary."""
+    if slug is None:
+        return
+    st.session_state.setdefault(SIM_QUOTE, {})[slug] = {
+        "outcomes": cmp.prospect.outcomes,
+        "seats": cmp.prospect.seats,
+        "tasks": cmp.prospect.tasks(),
+        "plans": [(names[c.key], c.total, c.invoice.currency) for c in cmp.costs],
+        "cheapest": [names[k] for k in cmp.cheapest],
+    }
+
+
+def quote_for_summary(slug: str) -> dict | None:
+    """The simulator's last quote for ``slug`` in this browser session, if the seller made one."""
+    return st.session_state.get(SIM_QUOTE, {}).get(slug)

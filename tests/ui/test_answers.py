@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from tests.ui.conftest import make_app, no_errors
@@ -242,3 +243,87 @@ def test_the_observed_heatmap_has_bands_told_apart():
     colour_at = lambda v: next(c for lo, c in reversed(scale) if lo <= v)  # noqa: E731
     assert colour_at(0.72) != colour_at(1.0)
     assert len(set(theme.SHARE_BANDS)) == len(theme.SHARE_BANDS)
+
+
+def _title(at) -> str:
+    return at.title[0].value
+
+
+def test_the_tour_flows_page_to_page_with_next_and_back(demo_engine):
+    from app.ui import tour
+
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/demo.py").run()
+    no_errors(at)
+    assert not any(b.key == "tour_next" for b in at.button)  # the tour is off until started
+    at.button(key="demo_guide_1").click().run()
+    no_errors(at)
+    titles = {"overview": "Overview", "job-map": "Job map", "value": "Value delivered", "pricing": "Pricing simulator", "trial": "Trial"}
+    for i, step in enumerate(tour.STEPS):
+        assert _title(at) == titles[step.url_path], i
+        # AppTest reruns the page it last switched to itself: put it where the last click landed.
+        at.switch_page(step.page).run()
+        assert any(f"step {i + 1} of {len(tour.STEPS)}" in m.value for m in at.markdown)
+        assert at.sidebar.selectbox(key="account").value == step.slug
+        assert at.button(key="tour_back").label == "Back to the tour"
+        if i + 1 < len(tour.STEPS):
+            after = tour.STEPS[i + 1]
+            nxt = at.button(key="tour_next")
+            assert nxt.label.startswith(f"Next: {after.title}")
+            nxt.click().run()
+            no_errors(at)
+            assert _title(at) == titles[after.url_path]
+            assert at.sidebar.selectbox(key="account").value == after.slug
+    # The last step's "Next" is the one-page summary, with the trial's first bill in it.
+    (last,) = [b for b in at.get("download_button") if b.proto.label == "Next: the one-page summary"]
+    at.button(key="tour_back").click().run()
+    no_errors(at)
+    assert _title(at) == "Demo"
+
+
+def test_the_landing_pages_demo_button_starts_the_tour(engine):
+    from app.ui import tour
+
+    at = make_app()
+    at.run()
+    no_errors(at)
+    at.button(key="load_demo_empty").click().run()
+    no_errors(at)
+    assert _title(at) == "Overview"
+    assert at.sidebar.selectbox(key="account").value == tour.STEPS[0].slug
+    assert any("Demo tour · step 1 of 5" in m.value for m in at.markdown)
+    assert at.button(key="tour_next").label.startswith("Next: Job map")
+
+
+def test_shared_links_use_the_configured_public_address(demo_engine, monkeypatch):
+    monkeypatch.setenv("OVERSEER_PUBLIC_URL", "https://overseer.example.com/")
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/demo.py").run()
+    no_errors(at)
+    codes = [c.value for c in at.code]
+    assert codes and all(c.startswith("https://overseer.example.com/?account=") for c in codes), codes
+    monkeypatch.setenv("OVERSEER_PUBLIC_URL", "javascript:alert(1)")
+    at.run()
+    assert not at.exception
+    assert any("must be the address people open Overseer at" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert not any("javascript:" in c.value for c in at.code)
+
+
+def test_the_summary_quotes_the_simulator_volume_typed(demo_engine):
+    from app.ui import data
+
+    at = make_app()
+    at.run()
+    at.sidebar.selectbox(key="account").set_value("hybrid-over").run()
+    at.switch_page("ui/pages/pricing.py").run()
+    at.number_input(key="sim_outcomes_hybrid-over").set_value(700).run()
+    no_errors(at)
+    hybrid = next(m.value for m in at.metric if m.label == "Hybrid")
+    quote = at.session_state[data.SIM_QUOTE]["hybrid-over"]
+    assert quote["outcomes"] == 700
+    with data.acting_as(__import__("app.domain.access", fromlist=["Principal"]).Principal.local_user()):
+        page = data.summary_html("hybrid-over", date(2026, 11, 1), date(2026, 11, 24), data.as_of_key(), quote=quote)()
+    assert ">Price quoted · 700 outcomes a month<" in page and hybrid in page
+    assert len(page.encode()) < 1_000_000
