@@ -345,6 +345,11 @@ def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
         z.append(zr)
         text.append(tr)
         hover.append(hr)
+    observed = value != "configured_weight"
+    if observed:
+        # Colour by band (equal steps on the colour bar), the exact share written in the cell.
+        bands = theme.SHARE_BANDS
+        z = [[None if v is None else float(_band_index(v, bands)) for v in zr] for zr in z]
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -354,15 +359,16 @@ def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
             texttemplate="%{text}",
             hovertext=hover,
             hoverinfo="text",
-            zmin=0,
-            zmax=1,
+            zmin=-0.5 if observed else 0,
+            zmax=len(theme.SHARE_BANDS) - 0.5 if observed else 1,
             colorscale=(
-                [[0, theme.COVERAGE_COLORS["manual"]], [0.5, theme.COVERAGE_COLORS["assisted"]], [1, theme.COVERAGE_COLORS["automated"]]]
-                if value == "configured_weight" else binned_scale(theme.SHARE_BANDS)
+                binned_scale([((i + 1) / len(theme.SHARE_BANDS), c) for i, (_, c) in enumerate(theme.SHARE_BANDS)])
+                if observed
+                else [[0, theme.COVERAGE_COLORS["manual"]], [0.5, theme.COVERAGE_COLORS["assisted"]], [1, theme.COVERAGE_COLORS["automated"]]]
             ),
-            colorbar=dict(
-                title="Weight" if value == "configured_weight" else "AI share", tickformat=".0%",
-                **({} if value == "configured_weight" else dict(tickvals=[i / len(theme.SHARE_BANDS) for i in range(len(theme.SHARE_BANDS) + 1)])),
+            colorbar=(
+                dict(title="AI share", tickvals=list(range(len(theme.SHARE_BANDS))), ticktext=band_labels(theme.SHARE_BANDS))
+                if observed else dict(title="Weight", tickformat=".0%")
             ),
             xgap=2,
             ygap=2,
@@ -374,17 +380,35 @@ def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
     return fig
 
 
-def binned_scale(colours: Sequence[str]) -> list:
-    """A plotly colour scale of equal bands, one flat colour each (0–20%, 20–40%… for five colours).
+def binned_scale(bands: Sequence[tuple[float, str]]) -> list:
+    """A plotly colour scale of flat bands: ``(upper edge, colour)`` each, edges rising to 1.
 
-    A continuous scale makes 72% and 100% nearly the same blue; bands whose colours differ in hue and
+    A continuous scale makes 72% and 100% nearly the same blue; flat bands whose colours differ in hue and
     lightness can be told apart, and the cell's own text gives the exact share.
     """
-    n = len(colours)
-    scale = []
-    for i, colour in enumerate(colours):
-        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    scale, lower = [], 0.0
+    for upper, colour in bands:
+        scale += [[lower, colour], [upper, colour]]
+        lower = upper
     return scale
+
+
+def _band_index(value: float, bands: Sequence[tuple[float, str]]) -> int:
+    return next((i for i, (upper, _) in enumerate(bands) if value < upper), len(bands) - 1)
+
+
+def band_of(value: float, bands: Sequence[tuple[float, str]]) -> str:
+    """The colour a share gets (the band whose range holds it; 1 in the last)."""
+    return bands[_band_index(value, bands)][1]
+
+
+def band_labels(bands: Sequence[tuple[float, str]]) -> list[str]:
+    """``["0–50%", "50–70%", …, "95–100%"]``: what each band of the colour bar holds."""
+    labels, lower = [], 0.0
+    for upper, _ in bands:
+        labels.append(f"{lower * 100:g}–{upper * 100:g}%")
+        lower = upper
+    return labels
 
 
 def handoff_bars(frame: pd.DataFrame, label_col: str, rate_col: str, hover_cols: Sequence[str] = ()) -> go.Figure:

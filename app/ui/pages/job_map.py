@@ -118,6 +118,7 @@ st.dataframe(
         "Handoffs": st.column_config.NumberColumn(width="small"),
         "Runs": st.column_config.NumberColumn(width="small"),
         "What happens": st.column_config.TextColumn(width="medium"),
+        "Coverage": st.column_config.TextColumn(width="small"),
         "Observed AI share": st.column_config.TextColumn(help="Runs of the step by the AI / runs of the step at all"),
         "Handoff rate": st.column_config.TextColumn(help="Outcomes handed to a person at this step / outcomes that reached it"),
     },

@@ -67,7 +67,7 @@ else:
                 {
                     "#": i,
                     "Step": fmt.step_title(r.step),
-                    "Observed AI share": r.ai_share.value,
+                    "Observed AI share": r.ai_share.value * 100,
                     "AI runs of runs": f"{r.ai_runs:,} of {r.runs:,}",
                     "Handoffs": r.handoffs,
                     "Accounts": r.accounts,
@@ -79,7 +79,7 @@ else:
             key="ranked_steps",
             column_config={
                 "#": st.column_config.NumberColumn(width="small"),
-                "Observed AI share": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+                "Observed AI share": st.column_config.ProgressColumn(min_value=0.0, max_value=100.0, format="%.1f%%"),
             },
         )
         st.download_button(
@@ -124,8 +124,8 @@ if matrix.empty:
 else:
     which = st.segmented_control(
         "Coverage",
-        ["Configured", "Observed"],
-        default="Configured",
+        ["Observed", "Configured"],
+        default="Observed",
         key="coverage_view",
         required=True,
         help="Configured: automated = 100%, assisted = 50%, manual = 0%. Observed: runs of the step by the AI / runs at all, in the date range.",
