@@ -70,13 +70,14 @@ def bar(url_path: str, labels: dict[str, str], ctx) -> None:
         return
     here = STEPS[i]
     with st.container(border=True, key="tour_bar"):
-        where, back, nxt = st.columns([5, 2, 3], vertical_alignment="center")
+        where, back, nxt = st.columns([3, 2, 4], vertical_alignment="center")
         where.markdown(f":material/tour: **Demo tour · step {i + 1} of {len(STEPS)}** — {here.title}")
         if back.button("Back to the tour", icon=":material/arrow_back:", key="tour_back", width="stretch"):
             switch_page(DEMO)
         if i + 1 < len(STEPS):
             after = STEPS[i + 1]
-            label = f"Next: {after.title}" + (f" · {labels[after.slug]}" if after.slug in labels else "")
+            # The account only when it changes: the label must fit its button.
+            label = f"Next: {after.title}" + (f" · {labels[after.slug]}" if after.slug in labels and after.slug != here.slug else "")
             if nxt.button(label, icon=":material/arrow_forward:", type="primary", key="tour_next", width="stretch",
                           on_click=start, args=(after.slug if after.slug in labels else None,)):
                 switch_page(after.page)
