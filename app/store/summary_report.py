@@ -12,6 +12,7 @@ the dashboard uses.
 from __future__ import annotations
 
 import html
+import math
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -83,6 +84,18 @@ def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozens
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _nice_top(top: float) -> float:
+    """The axis top at or above ``top`` whose quarters are round numbers (240 for 213: ticks 60, 120, 180)."""
+    if top <= 0:
+        return 1.0
+    step = top / 4
+    magnitude = 10 ** math.floor(math.log10(step))
+    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if m * magnitude >= step:
+            return 4 * m * magnitude
+    return top
+
+
 def _svg_bars(
     title: str,
     categories: list[str],
@@ -91,7 +104,7 @@ def _svg_bars(
     *,
     y_max: float,
     y_label: str,
-    tick: callable = lambda v: f"{v:,.0f}",
+    tick=None,
     height: int = 260,
 ) -> str:
     """A static bar chart as inline SVG: one group of bars per category.
@@ -107,8 +120,8 @@ def _svg_bars(
     y_max : float
         The top of the y axis (> 0).
     y_label : str
-    tick : callable
-        Formats a y tick value.
+    tick : callable, optional
+        Formats a y tick value; default whole numbers (two decimals on an axis under 4).
 
     Returns
     -------
@@ -116,6 +129,9 @@ def _svg_bars(
         An ``<svg>`` element (every text escaped), with a ``<title>`` tooltip on each bar.
     """
     width, left, right, top, bottom = 920, 64, 12, 44, 34
+    y_max = _nice_top(y_max)
+    if tick is None:
+        tick = (lambda v: f"{v:,.0f}") if y_max >= 4 else (lambda v: f"{v:,.2f}")
     plot_w, plot_h = width - left - right, height - top - bottom
     y_max = y_max if y_max > 0 else 1.0
     out = [
@@ -304,7 +320,7 @@ def summary_html(
                     for lab, m in zip(labels, shown, strict=True)
                 ],
                 [("Value delivered", _GREEN), ("Bill", _BLUE)],
-                y_max=top * 1.1 if top else 1.0,
+                y_max=top or 1.0,
                 y_label=cur,
             )
         )
