@@ -956,8 +956,9 @@ def completed_before_subscription(slug: str, as_of: datetime) -> tuple[int, date
 
 
 @scoped_cache
-def weakest_step(slug: str, start: date, end: date, as_of: datetime):
-    """The (job, step) of the account with the most handoffs in the range (:func:`app.domain.rankings.weakest_step`)."""
+def weakest_step(slug: str, start: date, end: date, as_of: datetime, job_slug: str | None = None):
+    """The (job, step) of the account with the most handoffs in the range (:func:`app.domain.rankings.weakest_step`),
+    among the steps of ``job_slug`` only when given."""
     from app.domain.rankings import weakest_step as pick
     from app.store import metrics
 
@@ -966,6 +967,7 @@ def weakest_step(slug: str, start: date, end: date, as_of: datetime):
         per_job = [
             (j.slug, j.name, metrics.step_stats(s, acc.id, start, end, job_id=j.id, as_of=as_of))
             for j in accounts_store.list_jobs(s, acc)
+            if job_slug is None or j.slug == job_slug
         ]
     return pick(per_job)
 

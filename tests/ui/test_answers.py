@@ -183,6 +183,11 @@ def test_job_map_explains_configured_coverage(demo_engine):
     assert any(f"({auto} automated + ½ × {assisted} assisted) / 8 steps = {shown}" in c.value for c in at.caption)
     table = at.dataframe[0].value
     assert list(table.columns)[:6] == ["Step", "Coverage", "Observed AI share", "Handoff rate", "Handoffs", "Runs"]
+    # The step with most handoffs, said in words above the table: the row of the table with the most.
+    top = table.loc[table["Handoffs"].idxmax()]
+    if top["Handoffs"]:
+        said = next(m.value for m in at.markdown if "hands off most" in m.value)
+        assert f"**{top['Step']}**: {int(top['Handoffs']):,} handoffs, {top['Handoff rate']} of the" in said
 
 
 def test_portfolio_ranks_steps_and_accounts_and_exports_numbers(demo_engine):

@@ -95,6 +95,9 @@ st.plotly_chart(charts.job_map(steps, stats, title=f"{job.name} — job map"), w
 if summ.outcomes == 0:
     st.caption(f"No outcomes of this job in {ctx.range_label}: observed AI shares and handoff rates show “—”.")
 
+weakest = data.weakest_step(slug, ctx.start, ctx.end, ctx.as_of, job_slug)
+if weakest is not None:
+    st.markdown(":material/front_hand: " + fmt.weakest_step_sentence(weakest, False))
 by_step = {s.step: s for s in stats}
 # The figures first and the free text last, so the numbers stay in view at 1280 px; the text wraps in its cell.
 st.dataframe(
