@@ -206,6 +206,12 @@ def cmd_ingest(args) -> int:
         account = get_account(session, args.account, principal=OPERATOR)
         report = ingest_file(session, account, path, valid_only=args.valid_only, dry_run=args.dry_run)
     _print_json(report.to_json())
+    if report.before_subscription and report.subscription_start is not None:
+        print(
+            f"overseer: {report.before_subscription:,} of these outcomes were completed before the subscription "
+            f"started on {report.subscription_start.isoformat()}: stored, but never billed",
+            file=sys.stderr,
+        )
     if not (report.inserted or report.updated or report.unchanged or report.rejected):
         # Not an error (an export of a day without outcomes is a header alone), but worth a word.
         print("overseer: the file holds no outcomes; nothing to import", file=sys.stderr)

@@ -18,7 +18,8 @@ import streamlit as st  # noqa: E402
 from app.core import clock  # noqa: E402
 from app.ui import data  # noqa: E402
 from app.ui.auth import gate, user_panel  # noqa: E402
-from app.ui.frame import show_error, sidebar  # noqa: E402
+from app.ui import tour  # noqa: E402
+from app.ui.frame import account_labels, show_error, sidebar  # noqa: E402
 
 st.set_page_config(page_title="Overseer", page_icon=":material/visibility:", layout="wide", initial_sidebar_state="auto")
 
@@ -76,8 +77,9 @@ except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
 page = st.navigation(navigation(who), position="sidebar")
 st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")
 try:
-    sidebar()
+    ctx = sidebar()
     user_panel(who)  # below the account picker, which matters more on every page
+    tour.bar(page.url_path, account_labels(data.accounts()), ctx)  # "Next: …" on the demo's guided path
     page.run()
 except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
     show_error(exc)

@@ -57,3 +57,26 @@ def max_import_mb() -> int:
         return DEFAULT_MAX_IMPORT_MB
     value = int(text)
     return value if 1 <= value <= MAX_IMPORT_MB_LIMIT else DEFAULT_MAX_IMPORT_MB
+
+
+def public_url() -> str | None:
+    """The address people open Overseer at, for links it shares: ``OVERSEER_PUBLIC_URL``, or None when unset.
+
+    Raises
+    ------
+    SettingError
+        A value that is not an ``http://`` or ``https://`` address with a host, or holds a
+        control character or white space: shared links would not open.
+    """
+    text = os.environ.get("OVERSEER_PUBLIC_URL", "").strip()
+    if not text:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text) if text.isprintable() and " " not in text else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingError(
+            "OVERSEER_PUBLIC_URL must be the address people open Overseer at, such as https://overseer.example.com "
+            f"(http or https, no query); got {text[:200]!r}"
+        )
+    return text.rstrip("/")

@@ -35,13 +35,21 @@ __all__ = ["Line", "LateOutcomes", "Projection", "Invoice", "rate_periods", "rat
 
 @dataclass(frozen=True)
 class Projection:
-    """The bill to come for the current month: expected outcomes and total, an 80% range."""
+    """The bill to come for the current month: expected outcomes and total, an 80% range.
+
+    ``lines`` are the invoice lines of the expected month (they add up to
+    ``total`` exactly, as an invoice's do); ``low_outcomes`` and
+    ``high_outcomes`` the billable outcomes each end of the range prices.
+    """
 
     outcomes: int
     total: Decimal
     low: Decimal
     high: Decimal
     allowance_runs_out: date | None
+    lines: tuple[Line, ...] = ()
+    low_outcomes: int | None = None
+    high_outcomes: int | None = None
 
     def to_json(self) -> dict:
         """Money as two-decimal strings, the date as ISO or None."""

@@ -42,7 +42,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from scipy.stats import nbinom
 
 from app.domain.charges import Line
-from app.domain.invoice import Projection, rate_month
+from app.domain.invoice import Invoice, Projection, rate_month
 from app.domain.plans import PlanSpec
 
 __all__ = [
@@ -312,7 +312,7 @@ def project(
     plan = month.plan
     days_left = _days(month.end - as_of)
 
-    def price(extra: int, q: float | None):
+    def price(extra: int, q: float | None) -> Invoice:
         activated = month.activated_on
         if activated is None:
             activated = scenario_activation(as_of, month.end, month.free_left, extra, month.converted_on)
@@ -330,13 +330,19 @@ def project(
             seats=month.seats,
             tasks=billed_tasks,
             credits=month.credits,
-        ).total
+        )
 
     expected = outcomes.expected(days_left)
+    low, high = outcomes.quantile(LOW, days_left), outcomes.quantile(HIGH, days_left)
+    bill = price(expected, None)
     return Projection(
         outcomes=month.billed + expected,
-        total=price(expected, None),
-        low=price(outcomes.quantile(LOW, days_left), LOW),
-        high=price(outcomes.quantile(HIGH, days_left), HIGH),
+        total=bill.total,
+        low=price(low, LOW).total,
+        high=price(high, HIGH).total,
         allowance_runs_out=allowance_runs_out(plan.free_outcomes, month.free_left, used_up_on, as_of, outcomes.rate),
+        # The expected month's own lines, so the page can show how the total is made up.
+        lines=bill.lines,
+        low_outcomes=month.billed + low,
+        high_outcomes=month.billed + high,
     )

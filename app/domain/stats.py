@@ -60,6 +60,59 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _wilson_low(p: float, n: float, z: float) -> float:
+    # The Wilson lower bound for a share p over n trials (n may be any positive number).
+    z2 = z * z
+    denom = 1 + z2 / n
+    return ((p + z2 / (2 * n)) - z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / denom
+
+
+def more_to_clear(successes: int, n: int, target: float, z: float = Z95, cap: int = 10**9) -> int | None:
+    """How many more trials, at the share seen so far, lift the Wilson lower bound to ``target``.
+
+    Parameters
+    ----------
+    successes, n : int
+        The sample so far, ``0 <= successes <= n``, ``n > 0``.
+    target : float
+        A share in [0, 1].
+    z : float
+        Normal quantile (95% by default).
+    cap : int
+        The largest answer looked for.
+
+    Returns
+    -------
+    int or None
+        0 when the lower bound already reaches ``target``; else the smallest
+        ``m >= 1`` with ``low(successes / n, n + m) >= target`` (the share held
+        exactly as it is, so a 5 of 5 sample against 90% needs 30 more:
+        ``1 / (1 + z²/35) >= 0.9``); None when no count up to ``cap`` does (a
+        share at or below its target never clears it).
+    """
+    if n <= 0 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n and n > 0, got {successes} of {n}")
+    p = successes / n
+    if _wilson_low(p, n, z) >= target:
+        return 0
+    if p <= target:
+        return None
+    # The lower bound rises with n towards p: double until it clears, then halve the gap.
+    hi = 1
+    while _wilson_low(p, n + hi, z) < target:
+        hi *= 2
+        if hi > cap:
+            return None
+    lo = hi // 2  # does not clear (or 0, checked above)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _wilson_low(p, n + mid, z) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def poisson_quantile(q: float, lam: float) -> int:
     """Smallest ``k`` with ``P(X <= k) >= q`` for ``X ~ Poisson(lam)``.
 

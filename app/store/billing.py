@@ -1054,10 +1054,22 @@ def invoice_in(ctx: BillingContext, year: int, month: int) -> Invoice:
         last = usage.periods[-1]
         single = replace(usage, plan=last["plan"], seats=last["seats"], periods=())
         projected = project_usage(ctx, single)
-        shift = invoice.total - rate_usage(single).total
+        single_to_date = rate_usage(single)
+        shift = invoice.total - single_to_date.total
+        # The lines: the bill to date as its periods rate it, plus what the rest of the month adds at today's plan,
+        # so the projection still adds up line by line.
+        rest = Line(
+            f"Rest of the month at {last['plan'].name}: about {projected.outcomes - usage.billed:,} more billable outcomes",
+            projected.outcomes - usage.billed,
+            None,
+            projected.total - single_to_date.total,
+        )
         invoice = replace(
             invoice,
-            projected=replace(projected, total=projected.total + shift, low=projected.low + shift, high=projected.high + shift),
+            projected=replace(
+                projected, total=projected.total + shift, low=projected.low + shift, high=projected.high + shift,
+                lines=invoice.lines + (rest,),
+            ),
         )
     return invoice
 
@@ -1274,3 +1286,32 @@ def own_month_counts(ctx: BillingContext, year: int, month: int) -> OwnMonthCoun
         year, month, billed, dict(sorted(credited.items())), dict(sorted(charged.items())), dict(sorted(free.items())),
         late, late_in,
     )
+
+
+def completed_before_subscription(session: Session, account: Account, *, as_of: datetime) -> tuple[int, date]:
+    """Completed outcomes of ``account`` from before its subscription started: stored, never billed.
+
+    Parameters
+    ----------
+    session : Session
+    account : Account
+    as_of : datetime
+        Aware; outcomes completed after it are left out, as everywhere.
+
+    Returns
+    -------
+    tuple of (int, date)
+        The count (one index range scan of ``(account_id, completed_at, …)``)
+        and the subscription's first day. SPEC "Billing": outcomes completed
+        before the subscription started are not billed, whatever their verdict.
+    """
+    as_of = aware_utc(as_of)
+    sub, _plan = get_subscription(session, account, check=False)
+    start = min(day_start(sub.started_on), as_of)
+    n = _count(
+        session,
+        Outcome.account_id == account.id,
+        Outcome.status == "completed",
+        Outcome.completed_at < start,
+    )
+    return n, sub.started_on

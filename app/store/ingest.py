@@ -37,7 +37,8 @@ from collections import defaultdict, namedtuple
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from datetime import time as dtime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -77,7 +78,7 @@ from app.models import (
     utcnow,
 )
 from app.store import audit
-from app.store.accounts import list_jobs
+from app.store.accounts import get_subscription, list_jobs
 from app.store.reviews import MAX_REVIEWER, last_imported_reviews
 from app.store.spans import refresh_spans, sync_completion
 
@@ -108,6 +109,9 @@ class ImportReport:
     rejected: list[RowError] = field(default_factory=list)
     written: bool = False
     dry_run: bool = False
+    # Valid rows completed before the account's subscription started: stored, but never billed (SPEC "Billing").
+    before_subscription: int = 0
+    subscription_start: date | None = None
 
     def to_json(self) -> dict:
         """The report as a JSON-ready dict."""
@@ -118,6 +122,7 @@ class ImportReport:
             "rejected": [e.to_json() for e in self.rejected],
             "written": self.written,
             "dry_run": self.dry_run,
+            "before_subscription": self.before_subscription,
         }
 
 
@@ -487,6 +492,7 @@ class _Batches:
         self.job_ids = job_ids
         self.reviewer = reviewer
         self.now = now
+        self.subscription_start: datetime | None = None  # set by the import: rows completed before it are never billed
         self.wrote = False
         self.rollups = _RollupDelta(account.id)
         self.bind_time = _time_binder(dialect)
@@ -549,6 +555,11 @@ class _Batches:
         for job_id, recs in by_job.items():
             self._apply_job(job_id, recs, report, write)
         self.rollups.settle()
+        if self.subscription_start is not None:
+            cutoff = self.subscription_start
+            report.before_subscription += sum(
+                1 for rec in batch if rec.completed_at is not None and rec.completed_at < cutoff
+            )
 
     def _apply_job(self, job_id: int, recs: list[OutcomeRecord], report: ImportReport, write: bool) -> None:
         now = self.now
@@ -954,6 +965,9 @@ def _ingest_once(
             # crossing orders (deadlock) or insert the same new ones; the second waits for the first to commit.
             session.connection().execute(select(func.pg_advisory_xact_lock(_IMPORT_LOCK, account.id)))
         writer = _Batches(session, account, job_ids, reviewer, utcnow())
+        sub, _plan = get_subscription(session, account, check=False)
+        report.subscription_start = sub.started_on
+        writer.subscription_start = datetime.combine(sub.started_on, dtime(0), tzinfo=timezone.utc)
         # Reading and checking the file runs on a worker thread while this one writes the previous
         # batch: sqlite3 and psycopg let go of the GIL while the database works. The session, the
         # report and the progress callback stay on this thread.

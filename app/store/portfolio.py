@@ -286,3 +286,36 @@ def job_quality(
             }
         )
     return _frame(records, QUALITY_COLUMNS)
+
+
+def step_rows(
+    session: Session, principal: Principal, start: date, end: date, *, as_of: datetime | None = None
+) -> list[dict]:
+    """Per account, job and step with outcomes in the range: AI runs, runs and handoffs (for the rankings).
+
+    Returns
+    -------
+    list of dict
+        ``account_id, account_slug, account_name, job_slug, step, ai_runs, runs, handoffs``,
+        from the same daily rollups as :func:`coverage_matrix`; ranked by
+        :mod:`app.domain.rankings`.
+    """
+    principal.require_staff("compare accounts")
+    observed = _step_rows_by_job(session, start, end, as_of)
+    if not observed:
+        return []
+    jobs = session.execute(
+        select(Job.id, Account.id, Account.slug, Account.name, Job.slug)
+        .join(Account, Account.id == Job.account_id)
+        .where(Job.id.in_(list(observed)))
+        .order_by(Account.slug, Job.slug)
+    )
+    return [
+        {
+            "account_id": account_id, "account_slug": account_slug, "account_name": account_name,
+            "job_slug": job_slug, "step": stat.step, "ai_runs": stat.ai_runs, "runs": stat.runs,
+            "handoffs": stat.handoffs,
+        }
+        for job_id, account_id, account_slug, account_name, job_slug in jobs
+        for stat in observed[job_id]
+    ]

@@ -1,8 +1,9 @@
 """A one-page summary of an account a seller sends after the call: coverage, results, value, bill.
 
-The page is one self-contained HTML file: styles inline, plotly.js embedded
-once in the head, charts as plotly figures, no request to any server when it
-is opened (so it works from a mail attachment, offline). Every piece of text
+The page is one self-contained HTML file: styles inline, charts drawn as
+static inline SVG (plotly.js alone weighed 4.8 MB; the page now stays well
+under 1 MB), no request to any server when it is opened (so it works from a
+mail attachment, offline). Every piece of text
 from the database is HTML-escaped; plotly escapes what goes into its figures.
 Every figure comes from the store and the billing engine, the same functions
 the dashboard uses.
@@ -11,12 +12,10 @@ the dashboard uses.
 from __future__ import annotations
 
 import html
+import math
 from datetime import date, datetime
 from decimal import Decimal
 
-import plotly.graph_objects as go
-import plotly.io as pio
-from plotly.offline import get_plotlyjs
 from sqlmodel import Session
 
 from app.domain.money import format_money
@@ -48,6 +47,7 @@ th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #E3E7EF} th{backgr
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .tag{display:inline-block;border-radius:6px;padding:0 6px;color:#fff;font-size:12px}
 .note{font-size:12px;color:#5A6478;margin-top:24px}
+svg.chart{display:block;margin:8px 0}
 """
 
 
@@ -84,16 +84,87 @@ def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozens
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _figure(fig: go.Figure, title: str, *, height: int = 300) -> str:
-    fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=15)),
-        template="plotly_white",
-        height=height,
-        margin=dict(l=10, r=10, t=60, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
-        font=dict(family="Helvetica, Arial, sans-serif", size=12, color=_INK),
-    )
-    return pio.to_html(fig, full_html=False, include_plotlyjs=False, config={"displayModeBar": False, "responsive": True})
+def _nice_top(top: float) -> float:
+    """The axis top at or above ``top`` whose quarters are round numbers (240 for 213: ticks 60, 120, 180)."""
+    if top <= 0:
+        return 1.0
+    step = top / 4
+    magnitude = 10 ** math.floor(math.log10(step))
+    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if m * magnitude >= step:
+            return 4 * m * magnitude
+    return top
+
+
+def _svg_bars(
+    title: str,
+    categories: list[str],
+    bars: list[list[tuple[float, str, str]]],
+    legend: list[tuple[str, str]],
+    *,
+    y_max: float,
+    y_label: str,
+    tick=None,
+    height: int = 260,
+) -> str:
+    """A static bar chart as inline SVG: one group of bars per category.
+
+    Parameters
+    ----------
+    title : str
+    categories : list of str
+        The x labels.
+    bars : list of list of (value, colour, tooltip)
+        Per category, its bars side by side.
+    legend : list of (name, colour)
+    y_max : float
+        The top of the y axis (> 0).
+    y_label : str
+    tick : callable, optional
+        Formats a y tick value; default whole numbers (two decimals on an axis under 4).
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element (every text escaped), with a ``<title>`` tooltip on each bar.
+    """
+    width, left, right, top, bottom = 920, 64, 12, 44, 34
+    y_max = _nice_top(y_max)
+    if tick is None:
+        tick = (lambda v: f"{v:,.0f}") if y_max >= 4 else (lambda v: f"{v:,.2f}")
+    plot_w, plot_h = width - left - right, height - top - bottom
+    y_max = y_max if y_max > 0 else 1.0
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{_e(title)}" '
+        'xmlns="http://www.w3.org/2000/svg" font-family="Helvetica, Arial, sans-serif" font-size="12">',
+        f'<text x="0" y="16" font-size="15" font-weight="600" fill="{_INK}">{_e(title)}</text>',
+    ]
+    x = left + plot_w
+    for name, colour in reversed(legend):
+        w = 18 + 7 * len(name)
+        x -= w + 12
+        out.append(f'<rect x="{x}" y="24" width="12" height="12" fill="{colour}"/>'
+                   f'<text x="{x + 16}" y="34" fill="{_INK}">{_e(name)}</text>')
+    for i in range(5):
+        v = y_max * i / 4
+        y = top + plot_h - plot_h * i / 4
+        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#E3E7EF"/>'
+                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#5A6478">{_e(tick(v))}</text>')
+    out.append(f'<text x="12" y="{top + plot_h / 2:.1f}" transform="rotate(-90 12 {top + plot_h / 2:.1f})" '
+               f'text-anchor="middle" fill="#5A6478">{_e(y_label)}</text>')
+    n = max(1, len(categories))
+    slot = plot_w / n
+    for i, (label, group) in enumerate(zip(categories, bars, strict=True)):
+        k = max(1, len(group))
+        bar_w = min(48.0, slot * 0.7 / k)
+        x0 = left + slot * i + (slot - bar_w * k) / 2
+        for j, (value, colour, tip) in enumerate(group):
+            h = plot_h * max(0.0, min(value, y_max)) / y_max
+            out.append(f'<rect x="{x0 + j * bar_w:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 2:.1f}" '
+                       f'height="{h:.1f}" fill="{colour}"><title>{_e(tip)}</title></rect>')
+        out.append(f'<text x="{left + slot * (i + 0.5):.1f}" y="{height - 12}" text-anchor="middle" fill="{_INK}">{_e(label)}</text>')
+    out.append("</svg>")
+    return "".join(out)
 
 
 def _rate(rate: Rate, noun: str) -> tuple[str, str]:
@@ -102,7 +173,16 @@ def _rate(rate: Rate, noun: str) -> tuple[str, str]:
     return rate.format(), f"{rate.numerator:,} of {rate.denominator:,} {noun}"
 
 
-def summary_html(session: Session, account: Account, *, start: date, end: date, as_of: datetime) -> str:
+def summary_html(
+    session: Session,
+    account: Account,
+    *,
+    start: date,
+    end: date,
+    as_of: datetime,
+    quote: dict | None = None,
+    link: str | None = None,
+) -> str:
     """The account's one-page summary as a self-contained HTML document.
 
     Parameters
@@ -113,11 +193,19 @@ def summary_html(session: Session, account: Account, *, start: date, end: date, 
         The period of the results, coverage and value sections (inclusive, UTC).
     as_of : datetime
         Timezone-aware: the bill is the month of ``as_of``, with its projection.
+    quote : dict, optional
+        The pricing simulator's quote at the volume typed: ``outcomes``, ``seats``,
+        ``tasks``, ``plans`` (``(name, total, currency)`` each, the billing engine's
+        totals) and ``cheapest`` (names).
+    link : str, optional
+        The account's address in Overseer, shown as a link.
 
     Returns
     -------
     str
-        A complete HTML document (about 5 MB: plotly.js is embedded).
+        A complete HTML document, tens of kilobytes (charts are static SVG). With a
+        free allowance it also holds the first bill after the trial
+        (:func:`app.store.trial.trial_status`), or the actual first bill once the plan is paid.
 
     Raises
     ------
@@ -167,20 +255,27 @@ def summary_html(session: Session, account: Account, *, start: date, end: date, 
             f"<h3>{_e(job.name)} <span class=\"sub\">· configured coverage {_e(format_share(float(cov)))} · "
             f"outcome unit: {_e(job.outcome_unit)}</span></h3>"
         )
-        fig = go.Figure()
-        for level, (label, colour) in _COVERAGE.items():
-            chosen = [s for s in steps if s.coverage == level]
-            fig.add_bar(
-                x=[s.step.capitalize() for s in chosen],
-                y=[(stats[s.step].ai_share.value or 0) * 100 for s in chosen],
-                name=label,
-                marker_color=colour,
-                customdata=[stats[s.step].ai_share.format() for s in chosen],
-                hovertemplate="%{x}: AI share %{customdata}<extra></extra>",
+        by_name = {st.step: st for st in steps}
+        ordered = [by_name[name] for name in STEPS if name in by_name]
+        parts.append(
+            _svg_bars(
+                "Observed AI share of each step, coloured by configured coverage",
+                [st.step.capitalize() for st in ordered],
+                [
+                    [(
+                        (stats[st.step].ai_share.value or 0) * 100,
+                        _COVERAGE.get(st.coverage, (st.coverage, _GREY))[1],
+                        f"{st.step.capitalize()}: AI share {stats[st.step].ai_share.format()}",
+                    )]
+                    for st in ordered
+                ],
+                [(label, colour) for label, colour in _COVERAGE.values()],
+                y_max=100,
+                y_label="Runs performed by the AI",
+                tick=lambda v: f"{v:.0f}%",
+                height=280,
             )
-        fig.update_xaxes(categoryorder="array", categoryarray=[s.capitalize() for s in STEPS])
-        fig.update_yaxes(range=[0, 100], ticksuffix="%", title_text="Runs performed by the AI")
-        parts.append(_figure(fig, "Observed AI share of each step, coloured by configured coverage", height=280))
+        )
         rows = [
             [
                 s.step.capitalize(),
@@ -210,15 +305,25 @@ def summary_html(session: Session, account: Account, *, start: date, end: date, 
         )
     )
     if months:
-        labels = [date(m.year, m.month, 1).strftime("%b %Y") for m in months]
-        fig = go.Figure()
-        fig.add_bar(x=labels, y=[float(m.value) for m in months], name="Value delivered", marker_color=_GREEN,
-                    hovertemplate="%{x}: %{y:,.2f} " + _e(cur) + "<extra>Value delivered</extra>")
-        fig.add_bar(x=labels, y=[float(m.bill) for m in months], name="Bill", marker_color=_BLUE,
-                    hovertemplate="%{x}: %{y:,.2f} " + _e(cur) + "<extra>Bill</extra>")
-        fig.update_layout(barmode="group")
-        fig.update_yaxes(title_text=cur, tickformat=",.0f")
-        parts.append(_figure(fig, "Value delivered and the bill, by month (the last month is to date)"))
+        shown = months[-12:]  # a year of months keeps the bars readable
+        labels = [date(m.year, m.month, 1).strftime("%b %Y") for m in shown]
+        top = max([float(m.value) for m in shown] + [float(m.bill) for m in shown] + [0.0])
+        parts.append(
+            _svg_bars(
+                "Value delivered and the bill, by month (the last month is to date)",
+                labels,
+                [
+                    [
+                        (float(m.value), _GREEN, f"{lab}: value delivered {format_money(m.value, cur)}"),
+                        (float(m.bill), _BLUE, f"{lab}: bill {format_money(m.bill, cur)}"),
+                    ]
+                    for lab, m in zip(labels, shown, strict=True)
+                ],
+                [("Value delivered", _GREEN), ("Bill", _BLUE)],
+                y_max=top or 1.0,
+                y_label=cur,
+            )
+        )
     by_step = [(s, h, n) for s, h, n in report.by_step()]
     parts.append(
         _table(
@@ -255,6 +360,43 @@ def summary_html(session: Session, account: Account, *, start: date, end: date, 
     seats = f" · {sub.seats:,} seats" if sub.seats else ""
     parts.append(f'<div class="sub">Plan: {_e(plan.name)}{_e(seats)} · subscribed since {_e(_day(sub.started_on))}</div>')
 
+    if quote:
+        parts.append(f"<h2>Price quoted · {quote['outcomes']:,} outcomes a month</h2>")
+        parts.append(
+            f'<div class="sub">From the pricing simulator: a steady month after the trial (free outcomes used up), '
+            f"{quote['outcomes']:,} billable outcomes, {quote['tasks']:,} tasks, {quote['seats']:,} seats.</div>"
+        )
+        cheapest = set(quote.get("cheapest", ()))
+        parts.append(
+            _table(
+                ["Plan", "Monthly cost"],
+                [[name + (" (cheapest)" if name in cheapest else ""), format_money(total, currency)]
+                 for name, total, currency in quote["plans"]],
+                {1},
+            )
+        )
+    if state.free_total:
+        from app.store.trial import trial_status
+
+        trial = trial_status(session, account, as_of=as_of)
+        if trial.activation_invoice is not None:
+            first = trial.activation_invoice
+            parts.append(f"<h2>First bill on the paid plan · {_e(date(first.year, first.month, 1).strftime('%B %Y'))}</h2>")
+            parts.append(f'<div class="sub">The paid plan began on {_e(_day(trial.activated_on))}: '
+                         f"{first.billable:,} billable outcomes that month, {first.free_used:,} of them free.</div>")
+        else:
+            first = trial.first_bill
+            parts.append(f"<h2>First bill after the trial · {_e(date(first.year, first.month, 1).strftime('%B %Y'))}</h2>")
+            parts.append(
+                f'<div class="sub">The first full month on {_e(trial.target_plan.name)}, at the trial\'s pace of '
+                f"{trial.pace:,.1f} billable outcomes a day: {trial.first_bill_outcomes:,} outcomes.</div>"
+            )
+        rows = [[ln.description, f"{ln.quantity:,}", str(ln.unit_price), format_money(ln.amount)] for ln in first.lines]
+        rows.append(["Total", "", "", format_money(first.total, first.currency)])
+        parts.append(_table(["Line", "Quantity", "Unit price", "Amount"], rows, {1, 2, 3}))
+    if link:
+        parts.append(f'<p class="sub">Open the live figures in Overseer: <a href="{_e(link)}">{_e(link)}</a></p>')
+
     parts.append(
         '<p class="note">Definitions. Completion rate: completed / closed outcomes. Autonomous rate: completed with no '
         "step performed by a person / closed. Accuracy: correct / reviewed completed outcomes (unreviewed outcomes never "
@@ -267,7 +409,7 @@ def summary_html(session: Session, account: Account, *, start: date, end: date, 
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{_e(account.name)} · Overseer summary</title>"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<style>{_STYLE}</style><script type=\"text/javascript\">{get_plotlyjs()}</script></head>"
+        f"<style>{_STYLE}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
 

@@ -10,7 +10,12 @@ Rules chosen where SPEC is silent:
   or to the activation day once the trial is over): completion rate and
   accuracy (SPEC's definitions) against the account's targets. A target that is
   not set is not checked; a rate with no sample yet ("—") is not met. The
-  account is *ready to convert* when every target that is set is met.
+  account is *ready to convert* when every target that is set is met
+  (``ready``, kept for callers); :attr:`TrialStatus.readiness` says how sure:
+  "ready" only when each set target's 95% Wilson interval lies at or above it,
+  "likely" when one is met but its interval still crosses it, with the
+  outcomes still to add at the rate seen so far
+  (:func:`app.domain.stats.more_to_clear`), "no targets" when none is set.
 - The pace is the billable outcomes of the trial per day (fractional days up to
   ``as_of``, or to the end of the activation day, at least one day).
 - The first bill after conversion is the first *full* calendar month on the
@@ -33,7 +38,7 @@ from sqlmodel import Session
 
 from app.domain.invoice import Invoice, quote
 from app.domain.plans import PlanSpec
-from app.domain.stats import Rate
+from app.domain.stats import Rate, more_to_clear
 from app.models import Account
 from app.store.accounts import get_subscription
 from app.store.billing import aware_utc, billing_state, day_start, invoice_for_month
@@ -72,6 +77,44 @@ class Check:
         if self.target is None or bounds is None:
             return None
         return Decimal(str(bounds[0])) >= self.target
+
+
+    @property
+    def more_to_be_sure(self) -> int | None:
+        """Outcomes still to add to the sample, at its rate so far, before its 95% interval clears the target.
+
+        0 when it already does; None without a target, without a sample, or
+        when the rate is not above its target (no count makes it sure).
+        """
+        if self.target is None or self.rate.denominator == 0:
+            return None
+        return more_to_clear(self.rate.numerator, self.rate.denominator, float(self.target))
+
+
+READINESS_STATES = ("no targets", "no outcomes", "not yet", "likely", "ready")
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a trial is ready to convert, and how sure that is.
+
+    Attributes
+    ----------
+    state : str
+        ``"no targets"`` (none set: nothing to judge), ``"no outcomes"`` (nothing
+        delivered yet), ``"not yet"`` (a set target not met), ``"likely"`` (every set
+        target met, but an interval still reaches below its target), ``"ready"``
+        (every set target met with its 95% interval clear of it).
+    failing : tuple of str
+        The checks below target.
+    unsure : tuple of (str, int or None)
+        The met checks whose interval still crosses the target, with the outcomes
+        still to add to clear it (None: at exactly the target, no count does).
+    """
+
+    state: str
+    failing: tuple[str, ...] = ()
+    unsure: tuple[tuple[str, int | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +172,20 @@ class TrialStatus:
     def ready(self) -> bool:
         """Every target that is set is met (and at least one outcome was delivered)."""
         return self.billable > 0 and all(c.met is not False for c in self.checks)
+
+    @property
+    def readiness(self) -> Readiness:
+        """The honest verdict: "ready" only when every set target is met with its interval clear of it."""
+        set_checks = [c for c in self.checks if c.target is not None]
+        if not set_checks:
+            return Readiness("no targets")
+        if self.billable == 0:
+            return Readiness("no outcomes")
+        failing = tuple(c.name for c in set_checks if not c.met)
+        if failing:
+            return Readiness("not yet", failing=failing)
+        unsure = tuple((c.name, c.more_to_be_sure) for c in set_checks if c.more_to_be_sure != 0)
+        return Readiness("likely", unsure=unsure) if unsure else Readiness("ready")
 
     @property
     def allowance_used(self) -> Rate:
@@ -225,4 +282,4 @@ def trial_status(session: Session, account: Account, *, as_of: datetime, target_
     )
 
 
-__all__ = ["Check", "TrialStatus", "trial_status"]
+__all__ = ["Check", "Readiness", "TrialStatus", "trial_status"]

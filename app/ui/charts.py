@@ -42,6 +42,28 @@ def _days(values) -> list[str]:
     return [fmt.day(d) for d in values]
 
 
+DAY_TICKS_UP_TO = 10  # days shown; above it plotly's own ticks are a day apart or more
+
+
+def _day_axis(fig: go.Figure, days) -> None:
+    """One tick per day on a short day axis.
+
+    Left to itself, plotly puts ticks every 12 hours on an axis of a day or
+    two, and with a day format they read "19 Nov 19 Nov 20 Nov". Up to
+    ``DAY_TICKS_UP_TO`` days each day gets exactly one tick (and one day alone
+    a day's width of axis around it).
+    """
+    days = sorted({pd.Timestamp(d).date() for d in days if d is not None and not pd.isna(d)})
+    if not days or (days[-1] - days[0]).days + 1 > DAY_TICKS_UP_TO:
+        return
+    every = [days[0] + pd.Timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
+    every = [d.date() if hasattr(d, "date") else d for d in every]
+    fig.update_xaxes(tickvals=every, ticktext=[f"{d.day:02d} {d.strftime('%b')}" for d in every])
+    if len(every) == 1:
+        one = pd.Timestamp(every[0])
+        fig.update_xaxes(range=[one - pd.Timedelta(hours=18), one + pd.Timedelta(hours=18)])
+
+
 def daily_outcomes(frame: pd.DataFrame, unit: str = "outcomes") -> go.Figure:
     """Stacked bars: outcomes per day by status (``metrics.daily`` columns)."""
     fig = go.Figure()
@@ -57,6 +79,7 @@ def daily_outcomes(frame: pd.DataFrame, unit: str = "outcomes") -> go.Figure:
         )
     fig.update_layout(barmode="stack", bargap=0.15, legend_traceorder="normal")
     fig.update_xaxes(tickformat="%d %b", showgrid=False)
+    _day_axis(fig, frame["day"])
     fig.update_yaxes(rangemode="tozero", tickformat=",d")
     return _layout(fig, "Outcomes per day, by status", xtitle="Day (UTC)", ytitle="Outcomes")
 
@@ -102,6 +125,8 @@ def rates_over_time(rates: pd.DataFrame, target_completion: Decimal | None, targ
             )
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     fig.update_xaxes(tickformat="%d %b", showgrid=False)
+    if not weekly and len(rates):
+        _day_axis(fig, rates["period"])
     if weekly and len(rates):
         periods = list(rates["period"])
         fig.update_xaxes(tickvals=periods, ticktext=[f"{p.day} {p.strftime('%b')}" for p in periods])
@@ -246,6 +271,7 @@ def allowance_burndown(frame: pd.DataFrame, free_total: int, runs_out: date | No
         )
     fig.update_yaxes(range=[0, free_total * 1.05 + 1], tickformat=",d")
     fig.update_xaxes(tickformat="%d %b", showgrid=False)
+    _day_axis(fig, [*frame["day"], *((today, runs_out) if runs_out is not None and len(frame) and int(frame["remaining"].iloc[-1]) > 0 else ())])
     return _layout(fig, "Free allowance burn-down", height=300, xtitle="Day (UTC)", ytitle="Free outcomes left")
 
 
@@ -319,6 +345,11 @@ def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
         z.append(zr)
         text.append(tr)
         hover.append(hr)
+    observed = value != "configured_weight"
+    if observed:
+        # Colour by band (equal steps on the colour bar), the exact share written in the cell.
+        bands = theme.SHARE_BANDS
+        z = [[None if v is None else float(_band_index(v, bands)) for v in zr] for zr in z]
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -328,10 +359,17 @@ def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
             texttemplate="%{text}",
             hovertext=hover,
             hoverinfo="text",
-            zmin=0,
-            zmax=1,
-            colorscale=[[0, theme.COVERAGE_COLORS["manual"]], [0.5, theme.COVERAGE_COLORS["assisted"]], [1, theme.COVERAGE_COLORS["automated"]]],
-            colorbar=dict(title="Weight" if value == "configured_weight" else "AI share", tickformat=".0%"),
+            zmin=-0.5 if observed else 0,
+            zmax=len(theme.SHARE_BANDS) - 0.5 if observed else 1,
+            colorscale=(
+                binned_scale([((i + 1) / len(theme.SHARE_BANDS), c) for i, (_, c) in enumerate(theme.SHARE_BANDS)])
+                if observed
+                else [[0, theme.COVERAGE_COLORS["manual"]], [0.5, theme.COVERAGE_COLORS["assisted"]], [1, theme.COVERAGE_COLORS["automated"]]]
+            ),
+            colorbar=(
+                dict(title="AI share", tickvals=list(range(len(theme.SHARE_BANDS))), ticktext=band_labels(theme.SHARE_BANDS))
+                if observed else dict(title="Weight", tickformat=".0%")
+            ),
             xgap=2,
             ygap=2,
         )
@@ -340,6 +378,37 @@ def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
     fig = _layout(fig, title, height=max(220, 90 + 34 * len(rows)), xtitle="Job-map step")
     fig.update_layout(margin=dict(l=10, r=10, t=50, b=10))
     return fig
+
+
+def binned_scale(bands: Sequence[tuple[float, str]]) -> list:
+    """A plotly colour scale of flat bands: ``(upper edge, colour)`` each, edges rising to 1.
+
+    A continuous scale makes 72% and 100% nearly the same blue; flat bands whose colours differ in hue and
+    lightness can be told apart, and the cell's own text gives the exact share.
+    """
+    scale, lower = [], 0.0
+    for upper, colour in bands:
+        scale += [[lower, colour], [upper, colour]]
+        lower = upper
+    return scale
+
+
+def _band_index(value: float, bands: Sequence[tuple[float, str]]) -> int:
+    return next((i for i, (upper, _) in enumerate(bands) if value < upper), len(bands) - 1)
+
+
+def band_of(value: float, bands: Sequence[tuple[float, str]]) -> str:
+    """The colour a share gets (the band whose range holds it; 1 in the last)."""
+    return bands[_band_index(value, bands)][1]
+
+
+def band_labels(bands: Sequence[tuple[float, str]]) -> list[str]:
+    """``["0–50%", "50–70%", …, "95–100%"]``: what each band of the colour bar holds."""
+    labels, lower = [], 0.0
+    for upper, _ in bands:
+        labels.append(f"{lower * 100:g}–{upper * 100:g}%")
+        lower = upper
+    return labels
 
 
 def handoff_bars(frame: pd.DataFrame, label_col: str, rate_col: str, hover_cols: Sequence[str] = ()) -> go.Figure:

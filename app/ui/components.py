@@ -82,3 +82,34 @@ def upload_limit_mb() -> int:
     from app.core.config import max_import_mb
 
     return max_import_mb()
+
+
+def invoice_rows(lines: Sequence, total, currency: str, *, total_label: str = "Total") -> list[dict]:
+    """Invoice lines as table rows, ending with the total (the sum of the lines).
+
+    Parameters
+    ----------
+    lines : sequence of Line
+        Each with description, quantity, unit_price (None: no unit price) and amount.
+    total : Decimal
+        The invoice's (or projection's) total; equal to the sum of the amounts.
+    currency : str
+    total_label : str, optional
+        The last row's item.
+
+    Returns
+    -------
+    list of dict
+        Rows with Item, Quantity, Unit price and Amount, as text (a table shows them as given).
+    """
+    rows = [
+        {
+            "Item": line.description,
+            "Quantity": f"{line.quantity:,}",
+            "Unit price": fmt.money(line.unit_price, currency) if line.unit_price is not None else "",
+            "Amount": fmt.money(line.amount, currency),
+        }
+        for line in lines
+    ]
+    rows.append({"Item": total_label, "Quantity": "", "Unit price": "", "Amount": fmt.money(total, currency)})
+    return rows

@@ -588,10 +588,13 @@ def return_multiple(months) -> Decimal | None:
     return value.return_multiple(months)
 
 
-def summary_html(slug: str, start: date, end: date, as_of: datetime) -> Callable[[], str]:
+def summary_html(
+    slug: str, start: date, end: date, as_of: datetime, *, quote: dict | None = None, link: str | None = None
+) -> Callable[[], str]:
     """The account's one-page summary (:func:`app.store.summary_report.summary_html`), built when called.
 
-    Not cached: it is about 5 MB (plotly.js is embedded) and built only when the user clicks download.
+    Not cached: it is built only when the user clicks download. ``quote`` is the pricing
+    simulator's quote at the volume typed (``quote_for_summary``), ``link`` the account's address.
     The principal is taken now: the download runs later, outside the page's run.
     """
     from app.store import summary_report
@@ -601,7 +604,7 @@ def summary_html(slug: str, start: date, end: date, as_of: datetime) -> Callable
     def build() -> str:
         with _session() as s:
             acc = accounts_store.get_account(s, slug, principal=who)
-            return summary_report.summary_html(s, acc, start=start, end=end, as_of=as_of)
+            return summary_report.summary_html(s, acc, start=start, end=end, as_of=as_of, quote=quote, link=link)
 
     return build
 
@@ -938,3 +941,121 @@ def audit_export(slug: str) -> Callable[[], str]:
             return audit.export_csv(s, who, accounts_store.get_account(s, slug, principal=who))
 
     return build
+
+
+# --- Clear answers (issue 17) ---------------------------------------------------------------------------------
+
+
+@scoped_cache
+def completed_before_subscription(slug: str, as_of: datetime) -> tuple[int, date]:
+    """Completed outcomes stored from before the subscription began (never billed), and its first day."""
+    from app.store import billing
+
+    with _session() as s:
+        return billing.completed_before_subscription(s, _account(s, slug), as_of=as_of)
+
+
+@scoped_cache
+def weakest_step(slug: str, start: date, end: date, as_of: datetime, job_slug: str | None = None):
+    """The (job, step) of the account with the most handoffs in the range (:func:`app.domain.rankings.weakest_step`),
+    among the steps of ``job_slug`` only when given."""
+    from app.domain.rankings import weakest_step as pick
+    from app.store import metrics
+
+    with _session() as s:
+        acc = _account(s, slug)
+        per_job = [
+            (j.slug, j.name, metrics.step_stats(s, acc.id, start, end, job_id=j.id, as_of=as_of))
+            for j in accounts_store.list_jobs(s, acc)
+            if job_slug is None or j.slug == job_slug
+        ]
+    return pick(per_job)
+
+
+@scoped_cache
+def portfolio_rankings(start: date, end: date, as_of: datetime | None = None):
+    """Steps by observed AI share across accounts (lowest first) and accounts by handoffs (most first).
+
+    Returns
+    -------
+    tuple of (list of StepRank, list of AccountRank)
+        See :mod:`app.domain.rankings`.
+    """
+    from app.domain import rankings
+    from app.store import portfolio
+
+    with _session() as s:
+        rows = portfolio.step_rows(s, _who(), start, end, as_of=as_of)
+    return rankings.rank_steps_by_ai_share(rows), rankings.rank_accounts_by_handoffs(rows)
+
+
+def portfolio_export(start: date, end: date, as_of: datetime | None, what: str) -> Callable[[], str]:
+    """A Portfolio table as spreadsheet-safe CSV, built when the button is clicked.
+
+    ``what`` is ``"steps"``, ``"accounts"`` or ``"coverage"``. Shares are numbers
+    between 0 and 1 (not "72.0%" text), counts are integers, and every row carries
+    the date range (``range_start``, ``range_end``, ISO days).
+    """
+    from app.domain.export import to_csv
+
+    who = _who()
+
+    def build() -> str:
+        with acting_as(who):
+            steps, accounts_ = portfolio_rankings(start, end, as_of)
+            span = {"range_start": start.isoformat(), "range_end": end.isoformat()}
+            if what == "steps":
+                cols = ["rank", "step", "observed_ai_share", "ai_runs", "runs", "handoffs", "accounts", "range_start", "range_end"]
+                rows = [
+                    {"rank": i, "step": r.step, "observed_ai_share": r.ai_share.value, "ai_runs": r.ai_runs,
+                     "runs": r.runs, "handoffs": r.handoffs, "accounts": r.accounts, **span}
+                    for i, r in enumerate(steps, start=1)
+                ]
+            elif what == "accounts":
+                cols = ["rank", "account", "account_slug", "handoffs", "top_step", "top_step_handoffs", "range_start", "range_end"]
+                rows = [
+                    {"rank": i, "account": a.name, "account_slug": a.slug, "handoffs": a.handoffs,
+                     "top_step": a.top_step or "", "top_step_handoffs": a.top_step_handoffs, **span}
+                    for i, a in enumerate(accounts_, start=1)
+                ]
+            else:
+                matrix = coverage_matrix(start, end, as_of)
+                cols = ["account", "account_slug", "job", "job_slug", "step", "coverage", "configured_weight",
+                        "observed_ai_share", "runs", "range_start", "range_end"]
+                rows = [
+                    {"account": r.account_name, "account_slug": r.account_slug, "job": r.job_name,
+                     "job_slug": r.job_slug, "step": r.step, "coverage": r.coverage,
+                     "configured_weight": float(r.configured_weight),
+                     "observed_ai_share": None if pd.isna(r.observed_ai_share) else float(r.observed_ai_share),
+                     "runs": int(r.runs), **span}
+                    for r in matrix.itertuples(index=False)
+                ]
+        return to_csv(rows, cols)
+
+    return build
+
+
+def portfolio_export_name(what: str, start: date, end: date) -> str:
+    """``overseer-portfolio-steps-2026-11-01_2026-11-24.csv``: the date range in the file name."""
+    return f"overseer-portfolio-{what}-{start.isoformat()}_{end.isoformat()}.csv"
+
+
+SIM_QUOTE = "_sim_quote"
+
+
+def remember_quote(slug: str | None, cmp, names: dict[str, str]) -> None:
+    """Keep the pricing simulator's quote (the billing engine's totals at the volume typed) for the summary."""
+    if slug is None:
+        return
+    st.session_state.setdefault(SIM_QUOTE, {})[slug] = {
+        "outcomes": cmp.prospect.outcomes,
+        "seats": cmp.prospect.seats,
+        "tasks": cmp.prospect.tasks(),
+        "plans": [(names[c.key], c.total, c.invoice.currency) for c in cmp.costs],
+        "cheapest": [names[k] for k in cmp.cheapest],
+    }
+
+
+def quote_for_summary(slug: str) -> dict | None:
+    """The simulator's last quote for ``slug`` in this browser session, if the seller made one."""
+    return st.session_state.get(SIM_QUOTE, {}).get(slug)

@@ -218,3 +218,80 @@ def chart_text(value) -> str:
     never fills a ``%{...}`` that came from the data.
     """
     return html.escape(plain(value), quote=False).replace("%", "&#37;")
+
+
+def projection_range(proj, currency: str) -> str:
+    """The 80% range of a projection in one Markdown sentence, each end with the outcomes it prices.
+
+    ``"80% range: **12.00 USD** (about 40 billable outcomes) to **25.00 USD** (about 55)."``
+    """
+    low, high = money(proj.low, currency), money(proj.high, currency)
+    if proj.low_outcomes is None or proj.high_outcomes is None:
+        return f"80% range: **{low}** to **{high}**."
+    if proj.low_outcomes == proj.high_outcomes:
+        return f"80% range: **{low}** to **{high}** (about {proj.low_outcomes:,} billable outcomes either way)."
+    return (
+        f"80% range: **{low}** (about {proj.low_outcomes:,} billable outcomes) "
+        f"to **{high}** (about {proj.high_outcomes:,})."
+    )
+
+
+def readiness(r) -> tuple[str, str]:
+    """A trial's :class:`~app.store.trial.Readiness` as (short value, sentence).
+
+    "Ready" only when every set target is met with its 95% interval clear of it;
+    "Likely ready: review N more outcomes to be sure" when a target is met but its
+    interval still crosses it (N from :func:`app.domain.stats.more_to_clear`);
+    "No targets set" when there are none.
+    """
+    if r.state == "no targets":
+        return "No targets set", "No targets set: set a completion or accuracy target on the Billing page to judge readiness."
+    if r.state == "no outcomes":
+        return "Not yet", "Not yet: no outcome delivered yet."
+    if r.state == "not yet":
+        return "Not yet", "Not yet: below target on " + " and ".join(n.lower() for n in r.failing) + "."
+    if r.state == "ready":
+        return "Ready", "Ready: every target set is met, with its 95% interval clear of it."
+    steps = []
+    for name, n in r.unsure:
+        if n is None:
+            steps.append(f"{name.lower()} sits exactly on its target, so no number of outcomes makes it sure")
+        elif name == "Accuracy":
+            steps.append(f"review {n:,} more {'outcome' if n == 1 else 'outcomes'}")
+        else:
+            steps.append(f"close {n:,} more {'outcome' if n == 1 else 'outcomes'}")
+    sure = [s for s in steps if not s.endswith("makes it sure")]
+    sentence = "Likely ready: " + " and ".join(sure) + " to be sure" if sure else "Likely ready"
+    rest = [s for s in steps if s.endswith("makes it sure")]
+    if rest:
+        sentence += (": " if not sure else "; ") + "; ".join(rest)
+    return "Likely ready", sentence + "."
+
+
+def before_subscription(report) -> str:
+    """What an import report says of its outcomes completed before the subscription began ("" when none)."""
+    n = report.before_subscription
+    if not n or report.subscription_start is None:
+        return ""
+    return (
+        f"{n:,} of {'its outcomes was' if n == 1 else 'its outcomes were'} completed before the subscription "
+        f"started on {day(report.subscription_start)}: stored and shown, but never billed."
+    )
+
+
+def coverage_explained(automated: int, assisted: int, coverage) -> str:
+    """How configured coverage is made: ``"(5 automated + ½ × 3 assisted) / 8 steps = 81.2%: …"``."""
+    return (
+        f"Configured coverage is the share of the eight steps the job map gives the AI: automated steps count whole, "
+        f"assisted ones half — ({automated} automated + ½ × {assisted} assisted) / 8 steps = {share(coverage)}. "
+        "It is what the map says; the observed AI share below is what the AI actually did."
+    )
+
+
+def weakest_step_sentence(w, several_jobs: bool) -> str:
+    """The Overview's answer to "where does the AI hand off most?" (Markdown, user text escaped)."""
+    where = f"**{step_title(w.step)}**" + (f" ({text(w.job_name)})" if several_jobs else "")
+    return (
+        f"The AI hands off most at {where}: {w.handoffs:,} handoffs, "
+        f"{share(w.rate.value)} of the {w.reached:,} outcomes that reached it."
+    )

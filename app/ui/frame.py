@@ -210,7 +210,11 @@ def no_accounts() -> None:
                 except OverseerError as exc:
                     st.error(fmt.text(exc))
                     return
-            st.rerun()
+            # The demo button starts the tour: its first step, on its account (the picker is not drawn yet).
+            from app.ui import tour
+
+            tour.start(tour.STEPS[0].slug)
+            switch_page(tour.STEPS[0].page)
         st.caption(
             "From a terminal: `overseer demo` loads the same data; "
             "`overseer account add SLUG --name NAME --plan PLAN.json` adds your own account, "

@@ -27,6 +27,12 @@ COVERAGE_COLORS: dict[str, str] = {
     "assisted": "#8FA8F5",  # light blue: the AI does it, a person approves
     "manual": "#C9CED8",  # grey: a person does it
 }
+# Observed AI share in bands, as (upper edge, colour): narrow at the top, where most steps sit, so 84% and 100% (or
+# 72% and 100%) land in different bands; red for little, through amber, to dark blue for nearly all. Neighbouring
+# bands differ in hue and lightness (ColorBrewer RdYlBu, colour-blind safe); the cell's text gives the exact share.
+SHARE_BANDS: tuple[tuple[float, str], ...] = (
+    (0.5, "#D73027"), (0.7, "#FC8D59"), (0.8, "#FEE090"), (0.9, "#E0F3F8"), (0.95, "#91BFDB"), (1.0, "#4575B4"),
+)
 COVERAGE_LABELS: dict[str, str] = {
     "automated": "Automated — the AI does it",
     "assisted": "Assisted — the AI does it, a person approves",

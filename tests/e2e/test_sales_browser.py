@@ -123,4 +123,70 @@ def test_the_one_page_summary_downloads_as_self_contained_html(tab, empty_app, t
     assert path.name.startswith("converted-freemium-summary-") and path.suffix == ".html"
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "<h1>Globex Helpdesk</h1>" in text
-    assert "<script src=" not in text and "Plotly.newPlot" in text
+    # Static SVG charts, no script: the file stays under 1 MB (with plotly.js it weighed 4.8 MB).
+    assert "<script" not in text and text.count("<svg") >= 2
+    assert len(text.encode()) < 1_000_000
+
+
+def _wait_title(pg, title: str) -> None:
+    pg.wait_for_function(
+        "t => document.querySelector(\"[data-testid='stMain'] h1\")?.innerText.trim() === t", arg=title, timeout=60_000
+    )
+    wait_idle(pg, 800)
+
+
+def test_the_tour_flows_with_next_and_back_and_ends_with_the_summary(tab, empty_app, tmp_path):
+    from app.store.demo import SCENARIOS
+    from app.ui import tour
+
+    names = {s.slug: s.name for s in SCENARIOS}
+    _open(tab, f"{empty_app}/demo")
+    if tab.get_by_role("button", name="Start the demo").count():
+        tab.get_by_role("button", name="Start the demo").click()
+        tab.get_by_text("The demo is ready: pick a scenario.").first.wait_for(timeout=120_000)
+        wait_idle(tab, 800)
+    main = tab.locator("[data-testid='stMain']")
+    main.get_by_role("button", name=f"1. Overview · {names['trial-midway']}").click()
+    titles = {"overview": "Overview", "job-map": "Job map", "value": "Value delivered", "pricing": "Pricing simulator", "trial": "Trial"}
+    for i, step in enumerate(tour.STEPS):
+        _wait_title(tab, titles[step.url_path])
+        no_failure(tab)
+        bar = tab.locator(".st-key-tour_bar")
+        assert f"step {i + 1} of {len(tour.STEPS)}" in bar.inner_text()
+        assert names[step.slug] in _sidebar_account(tab)
+        assert bar.get_by_role("button", name="Back to the tour").count() == 1
+        if i + 1 < len(tour.STEPS):
+            bar.get_by_role("button", name=f"Next: {tour.STEPS[i + 1].title}").click()
+    # The end of the path: the one-page summary, with the first bill after the trial in it.
+    with tab.expect_download(timeout=120_000) as info:
+        tab.locator(".st-key-tour_bar").get_by_role("button", name="Next: the one-page summary").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    text = path.read_text(encoding="utf-8")
+    assert "First bill after the trial" in text and f"<h1>{names['trial-midway']}</h1>" in text
+    assert f'href="{empty_app}/?account=' in text  # the browser's own address, not a guess
+    tab.locator(".st-key-tour_bar").get_by_role("button", name="Back to the tour").click()
+    _wait_title(tab, "Demo")
+    no_failure(tab)
+
+
+def test_the_landing_pages_demo_button_starts_the_tour(browser, tmp_path):
+    """On an empty database the first page's "Load the demo data" opens the tour's first step."""
+    from tests.e2e.conftest import pinned_env, running_app
+
+    env = pinned_env(DATABASE_URL=f"sqlite:///{tmp_path}/landing.db")
+    with running_app(env, tmp_path / "server.log") as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        pg = context.new_page()
+        pg.set_default_timeout(60_000)
+        try:
+            pg.goto(base)
+            pg.get_by_role("button", name="Load the demo data").click()
+            _wait_title(pg, "Overview")
+            no_failure(pg)
+            bar = pg.locator(".st-key-tour_bar")
+            bar.wait_for(timeout=60_000)
+            assert "step 1 of 5" in bar.inner_text()
+            assert bar.get_by_role("button", name="Next: Job map").count() == 1
+        finally:
+            context.close()

@@ -69,7 +69,9 @@ def count(session, account):
 def test_sample_csv_imports(session, account):
     report = ingest_file(session, account, SAMPLES / "outcomes.csv")
     assert report.to_json() == {
-        "inserted": 40, "updated": 0, "unchanged": 0, "rejected": [], "written": True, "dry_run": False
+        "inserted": 40, "updated": 0, "unchanged": 0, "rejected": [], "written": True, "dry_run": False,
+        # Depends on the day the account was made (today): tests/store/test_import_before_subscription.py checks it.
+        "before_subscription": report.before_subscription,
     }
     assert count(session, account) == 40
     statuses = dict(
@@ -157,7 +159,8 @@ def test_valid_only_imports_the_rest(session, account):
 def test_dry_run_writes_nothing(session, account, engine):
     report = ingest_file(session, account, SAMPLES / "outcomes.csv", dry_run=True)
     assert report.to_json() == {
-        "inserted": 40, "updated": 0, "unchanged": 0, "rejected": [], "written": False, "dry_run": True
+        "inserted": 40, "updated": 0, "unchanged": 0, "rejected": [], "written": False, "dry_run": True,
+        "before_subscription": report.before_subscription,
     }
     assert count(session, account) == 0
     assert session.exec(select(func.count()).select_from(Review)).one() == 0
@@ -405,7 +408,8 @@ def test_formats(session, account):
 
 def test_report_json_shape():
     assert ImportReport().to_json() == {
-        "inserted": 0, "updated": 0, "unchanged": 0, "rejected": [], "written": False, "dry_run": False
+        "inserted": 0, "updated": 0, "unchanged": 0, "rejected": [], "written": False, "dry_run": False,
+        "before_subscription": 0,
     }
 
 

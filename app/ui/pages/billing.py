@@ -192,6 +192,15 @@ if state.free_total:
         elif state.free_remaining == 0 and state.activated_by == "allowance" and state.activated_on:
             st.caption(f"The {state.free_total:,} free outcomes were used up on **{fmt.day(state.activated_on)}**.")
 
+early, sub_start = data.completed_before_subscription(slug, as_of)
+if early:
+    st.info(
+        f"{fmt.plural(early, 'outcome')} completed before the subscription started on **{fmt.day(sub_start)}** "
+        f"{'is' if early == 1 else 'are'} stored and shown on the other pages, but never billed: "
+        "billing counts from the subscription's first day.",
+        icon=":material/history:",
+    )
+
 st.subheader(f"Invoice · {month} (to date)")
 status = data.month_status(slug, as_of)
 first_open = fmt.month_name(*status.first_open)
@@ -217,27 +226,23 @@ for late in inv.late:
         f":material/schedule: Holds {late.outcomes:,} late outcomes of {fmt.month_name(late.year, late.month)}, "
         "which had closed when they arrived."
     )
-lines = [
-    {
-        "Item": line.description,
-        "Quantity": f"{line.quantity:,}",
-        "Unit price": fmt.money(line.unit_price, cur) if line.unit_price is not None else "",
-        "Amount": fmt.money(line.amount, cur),
-    }
-    for line in inv.lines
-]
-if lines:
-    lines.append({"Item": "Total", "Quantity": "", "Unit price": "", "Amount": fmt.money(inv.total, cur)})
-    st.dataframe(lines, hide_index=True, width="stretch", key="invoice_lines")
+if inv.lines:
+    st.dataframe(components.invoice_rows(inv.lines, inv.total, cur), hide_index=True, width="stretch", key="invoice_lines")
 else:
     st.caption(f"Nothing owed for {month} so far: total {fmt.money(inv.total, cur)}.")
 if state.free_total:
     st.caption(f"Free outcomes used so far: {inv.free_used:,} of {state.free_total:,} · remaining: {inv.free_remaining:,}")
 if proj:
+    st.subheader(f"Projected bill · {month} (whole month)")
     st.markdown(
-        f"**Projected for the whole month:** {fmt.money(proj.total, cur)} for about {proj.outcomes:,} billable outcomes "
-        f"(80% range {fmt.money(proj.low, cur)} – {fmt.money(proj.high, cur)})."
+        f"**{fmt.money(proj.total, cur)}** for about **{proj.outcomes:,}** billable outcomes, "
+        f"priced line by line as the invoice will be:"
     )
+    st.dataframe(
+        components.invoice_rows(proj.lines, proj.total, cur, total_label="Projected total"),
+        hide_index=True, width="stretch", key="projected_lines",
+    )
+    st.markdown(fmt.projection_range(proj, cur))
     st.caption(fmt.RANGE_MEANING)
 
 history = data.invoice_history(slug, as_of)

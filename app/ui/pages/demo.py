@@ -8,12 +8,10 @@ that query parameter and carries the account by its name as shown.
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
-
 import streamlit as st
 
 from app.domain.errors import OverseerError
-from app.ui import data
+from app.ui import data, links, tour
 from app.ui import format as fmt
 from app.ui.frame import account_labels, context, switch_page
 
@@ -25,13 +23,7 @@ FOCUS = {
     "hybrid-over": ("ui/pages/pricing.py", "Pricing simulator", ":material/calculate:"),
     "sliding-accuracy": ("ui/pages/outcomes.py", "Outcomes to review", ":material/fact_check:"),
 }
-GUIDE = (
-    ("trial-midway", OVERVIEW, "Overview", "**What the AI delivered.** Completion rate, accuracy with its sample, and the free outcomes left."),
-    ("trial-midway", "ui/pages/job_map.py", "Job map", "**Where it works.** The steps the AI covers, and where people take over."),
-    ("converted-freemium", "ui/pages/value.py", "Value delivered", "**What it is worth.** Hours and money saved against the bill: the return multiple."),
-    ("hybrid-over", "ui/pages/pricing.py", "Pricing simulator", "**What it would cost.** Type the prospect's volume; the chart marks the break-even volumes."),
-    ("trial-midway", "ui/pages/trial.py", "Trial", "**When to convert.** Readiness against the targets, and the first bill after the trial."),
-)
+GUIDE = tuple((step.slug, step.page, step.title, step.text) for step in tour.STEPS)
 
 
 def _pick(slug: str) -> None:
@@ -43,14 +35,6 @@ def _go(page: str, label: str, slug: str, icon: str, key: str) -> None:
     """A link-styled button that opens ``page`` on the scenario's account."""
     if st.button(label, icon=icon, key=key, on_click=_pick, args=(slug,), type="tertiary"):
         switch_page(page)
-
-
-def _base_url() -> str:
-    url = (st.context.url or "").rstrip("/")
-    for suffix in ("/demo",):
-        if url.endswith(suffix):
-            url = url[: -len(suffix)]
-    return url
 
 
 def _load(reset: bool) -> None:
@@ -108,14 +92,18 @@ if not st.session_state.get("_demo_guide_hidden"):
                 continue
             link, words = st.columns([5, 8], vertical_alignment="center")
             with link:
-                _go(page, f"{i}. {title} · {fmt.text(labels[slug])}", slug, ":material/arrow_forward:", f"demo_guide_{i}")
+                if st.button(f"{i}. {title} · {fmt.text(labels[slug])}", icon=":material/arrow_forward:", key=f"demo_guide_{i}",
+                             on_click=tour.start, args=(slug,), type="tertiary"):
+                    switch_page(page)
             words.markdown(text)
 else:
     if st.button("Show the guide", icon=":material/tour:", key="demo_guide_show"):
         st.session_state["_demo_guide_hidden"] = False
         st.rerun()
 
-base = _base_url()
+base, problem = links.base_url()
+if problem:
+    st.warning(fmt.text(problem) + " — the links below use this page's own address.", icon=":material/link_off:")
 rows = [loaded[i : i + 2] for i in range(0, len(loaded), 2)]
 for row in rows:
     cols = st.columns(2)
@@ -133,8 +121,7 @@ for row in rows:
             with b:
                 page, title, icon = FOCUS.get(s.slug, (OVERVIEW, "Overview", ":material/dashboard:"))
                 _go(page, title, s.slug, icon, f"demo_focus_{s.slug}")
-            # The default page (Overview) lives at the root: /overview would show "Page not found".
-            link = f"{base}/?account={quote_plus(label)}"
+            link = links.account_link(base, label)
             st.caption("Link to share (opens the overview on this account):")
             st.code(link, language=None, wrap_lines=True)
 

@@ -64,6 +64,8 @@ if upload is None:
             + (f"; {len(report.rejected):,} rejected rows skipped" if report.rejected else "")
             + "."
         )
+        if fmt.before_subscription(report):
+            st.info(fmt.before_subscription(report), icon=":material/history:")
     else:
         components.empty(
             "Pick a file to import.",
@@ -150,6 +152,8 @@ elif not valid:
     st.info("The file holds no outcomes (a header alone, or only blank lines): nothing to import.", icon=":material/info:")
 else:
     st.success(f"Every row is valid: {fmt.plural(valid, 'row')} ready.", icon=":material/task_alt:")
+if fmt.before_subscription(check):
+    st.info(fmt.before_subscription(check), icon=":material/history:")
 
 to_write = check.inserted + check.updated
 can_import = to_write > 0 and (not check.rejected or valid_only)
@@ -177,6 +181,8 @@ if st.button(label, type="primary", disabled=not can_import, icon=":material/upl
             + ". Every page now includes them.",
             icon=":material/check_circle:",
         )
+        if fmt.before_subscription(report):
+            st.info(fmt.before_subscription(report), icon=":material/history:")
     else:
         st.error(
             f"Nothing was imported: {fmt.plural(len(report.rejected), 'row')} rejected.", icon=":material/error:"

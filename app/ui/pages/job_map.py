@@ -90,28 +90,38 @@ components.kpi_row(
     ]
 )
 
+st.caption(fmt.coverage_explained(counts["automated"], counts["assisted"], coverage))
 st.plotly_chart(charts.job_map(steps, stats, title=f"{job.name} — job map"), width="stretch", key="chart_jobmap", config=PLOTLY_CONFIG)
 if summ.outcomes == 0:
     st.caption(f"No outcomes of this job in {ctx.range_label}: observed AI shares and handoff rates show “—”.")
 
+weakest = data.weakest_step(slug, ctx.start, ctx.end, ctx.as_of, job_slug)
+if weakest is not None:
+    st.markdown(":material/front_hand: " + fmt.weakest_step_sentence(weakest, False))
 by_step = {s.step: s for s in stats}
+# The figures first and the free text last, so the numbers stay in view at 1280 px; the text wraps in its cell.
 st.dataframe(
     [
         {
             "Step": fmt.step_title(s.step),
             "Coverage": theme.COVERAGE_SHORT.get(s.coverage, s.coverage),
-            "What happens": s.description,
             "Observed AI share": by_step[s.step].ai_share.format(),
             "Handoff rate": by_step[s.step].handoff_rate.format(),
-            "Runs": by_step[s.step].runs,
             "Handoffs": by_step[s.step].handoffs,
+            "Runs": by_step[s.step].runs,
+            "What happens": s.description,
         }
         for s in steps
     ],
     hide_index=True,
     width="stretch",
+    key="jobmap_table",
     column_config={
-        "What happens": st.column_config.TextColumn(width="large"),
+        "Step": st.column_config.TextColumn(width="small"),
+        "Handoffs": st.column_config.NumberColumn(width="small"),
+        "Runs": st.column_config.NumberColumn(width="small"),
+        "What happens": st.column_config.TextColumn(width="medium"),
+        "Coverage": st.column_config.TextColumn(width="small"),
         "Observed AI share": st.column_config.TextColumn(help="Runs of the step by the AI / runs of the step at all"),
         "Handoff rate": st.column_config.TextColumn(help="Outcomes handed to a person at this step / outcomes that reached it"),
     },

@@ -106,6 +106,16 @@ components.kpi_row(
     ]
 )
 
+weakest = data.weakest_step(slug, ctx.start, ctx.end, as_of)
+if weakest is not None:
+    with st.container(border=True, key="weakest_step"):
+        said, link = st.columns([4, 1], vertical_alignment="center")
+        said.markdown(":material/front_hand: " + fmt.weakest_step_sentence(weakest, len(jobs) > 1))
+        link.page_link(
+            "ui/pages/job_map.py", label="Open the Job map", icon=":material/account_tree:",
+            query_params={"job": weakest.job_slug},
+        )
+
 frame = figures.daily
 if summ.outcomes == 0:
     components.empty(

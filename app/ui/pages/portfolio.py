@@ -51,6 +51,72 @@ else:
         },
     )
 
+st.subheader("Where the AI covers least")
+ranked_steps, ranked_accounts = data.portfolio_rankings(ctx.start, ctx.end, ctx.as_of)
+if not ranked_steps:
+    components.empty(f"No step ran in {ctx.range_label}.", "Widen the date range in the sidebar.")
+else:
+    st.caption(
+        "Observed AI share: runs of the step by the AI / runs of the step at all, summed over every account and job "
+        f"in {ctx.range_label}, so a busy account weighs what it ran. Lowest first."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.dataframe(
+            [
+                {
+                    "#": i,
+                    "Step": fmt.step_title(r.step),
+                    "Observed AI share": r.ai_share.value * 100,
+                    "AI runs of runs": f"{r.ai_runs:,} of {r.runs:,}",
+                    "Handoffs": r.handoffs,
+                    "Accounts": r.accounts,
+                }
+                for i, r in enumerate(ranked_steps, start=1)
+            ],
+            hide_index=True,
+            width="stretch",
+            key="ranked_steps",
+            column_config={
+                "#": st.column_config.NumberColumn(width="small"),
+                "Observed AI share": st.column_config.ProgressColumn(min_value=0.0, max_value=100.0, format="%.1f%%"),
+            },
+        )
+        st.download_button(
+            "Download steps (CSV)",
+            data=data.portfolio_export(ctx.start, ctx.end, ctx.as_of, "steps"),
+            file_name=data.portfolio_export_name("steps", ctx.start, ctx.end),
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key="export_steps",
+        )
+    with right:
+        st.dataframe(
+            [
+                {
+                    "#": i,
+                    "Account": a.name,
+                    "Handoffs": a.handoffs,
+                    "Most at": f"{fmt.step_title(a.top_step)} ({a.top_step_handoffs:,})" if a.top_step else fmt.DASH,
+                }
+                for i, a in enumerate(ranked_accounts, start=1)
+            ],
+            hide_index=True,
+            width="stretch",
+            key="ranked_accounts",
+            column_config={"#": st.column_config.NumberColumn(width="small")},
+        )
+        st.download_button(
+            "Download accounts (CSV)",
+            data=data.portfolio_export(ctx.start, ctx.end, ctx.as_of, "accounts"),
+            file_name=data.portfolio_export_name("accounts", ctx.start, ctx.end),
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key="export_accounts",
+        )
+
 st.subheader("Job-map coverage")
 matrix = data.coverage_matrix(ctx.start, ctx.end, ctx.as_of)
 if matrix.empty:
@@ -58,8 +124,8 @@ if matrix.empty:
 else:
     which = st.segmented_control(
         "Coverage",
-        ["Configured", "Observed"],
-        default="Configured",
+        ["Observed", "Configured"],
+        default="Observed",
         key="coverage_view",
         required=True,
         help="Configured: automated = 100%, assisted = 50%, manual = 0%. Observed: runs of the step by the AI / runs at all, in the date range.",
@@ -78,6 +144,15 @@ else:
             key="chart_heat_configured",
             config=PLOTLY_CONFIG,
         )
+    st.download_button(
+        "Download coverage by step (CSV)",
+        data=data.portfolio_export(ctx.start, ctx.end, ctx.as_of, "coverage"),
+        file_name=data.portfolio_export_name("coverage", ctx.start, ctx.end),
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="export_coverage",
+    )
 
 st.subheader("Where people take over")
 top = data.top_handoff_steps(ctx.start, ctx.end, 10, ctx.as_of)

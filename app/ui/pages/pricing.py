@@ -219,6 +219,7 @@ except OverseerError as exc:
     st.stop()
 
 names = {k: MODEL.get(k) or plans[k].name for k in plans}
+data.remember_quote(slug, cmp, names)  # the one-page summary quotes the volume typed here
 cur = cmp.costs[0].invoice.currency
 low = min(c.total for c in cmp.costs)
 tiles = []

@@ -48,8 +48,8 @@ if not status.in_trial:
     if status.free_total == 0:
         st.stop()
 
-ready_text = "Ready" if status.ready else "Not yet"
-failing = [c.name.lower() for c in status.checks if c.met is False]
+readiness = status.readiness
+ready_text, ready_sentence = fmt.readiness(readiness)
 components.kpi_row(
     [
         (
@@ -78,12 +78,17 @@ components.kpi_row(
         (
             "Conversion readiness",
             ready_text,
-            "to convert: every target met" if status.ready else (("below target: " + ", ".join(failing)) if failing else "no outcome delivered yet"),
-            "Completion rate and accuracy over the trial, against the account's targets (set on the Billing page).",
+            ready_sentence.split(": ", 1)[-1] if ": " in ready_sentence else "",
+            "Completion rate and accuracy over the trial, against the account's targets (set on the Billing page). "
+            "Ready only when each target set is met with its 95% interval clear of it.",
             "trial_ready",
         ),
     ]
 )
+if readiness.state in ("likely", "no targets"):
+    st.warning(ready_sentence, icon=":material/rule:")
+elif readiness.state == "ready":
+    st.success(ready_sentence, icon=":material/verified:")
 
 if status.free_total:
     st.progress(min(1.0, status.free_used / status.free_total), text=f"{status.free_used:,} of {status.free_total:,} free outcomes used")
@@ -107,9 +112,11 @@ with left:
             a.caption(f"{sample}{interval} · {_target_share(check.target)}")
             b.markdown(components.badge(mark, colour), unsafe_allow_html=True)
             if check.met and check.confident is False:
+                more = check.more_to_be_sure
                 a.caption(
                     f":material/info: Met on a small sample: the 95% interval reaches down to {fmt.share(rate.wilson()[0])}. "
-                    "More reviewed outcomes make the call safer."
+                    + (f"{more:,} more {'reviewed' if check.name == 'Accuracy' else 'closed'} outcomes at this rate would clear the target."
+                       if more else "At exactly its target, more outcomes cannot make it surer.")
                 )
     st.caption(f"Over the trial: {status.billable:,} billable outcomes, {status.pace:,.1f} a day.")
 

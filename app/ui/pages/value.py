@@ -16,10 +16,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.domain.errors import OverseerError
-from app.ui import components, data, theme
+from app.ui import components, data, links, theme
 from app.ui import format as fmt
 from app.ui.charts import PLOTLY_CONFIG
-from app.ui.frame import require_account
+from app.ui.frame import account_labels, require_account
 
 
 def _hours(h: Decimal) -> str:
@@ -59,7 +59,10 @@ month_col, download_col = st.columns([1, 1], vertical_alignment="bottom")
 with download_col:
     st.download_button(
         "Download the one-page summary (HTML)",
-        data=data.summary_html(slug, ctx.start, ctx.end, as_of),
+        data=data.summary_html(
+            slug, ctx.start, ctx.end, as_of, quote=data.quote_for_summary(slug),
+            link=links.account_link(links.base_url()[0], account_labels(data.accounts())[slug]),
+        ),
         file_name=f"{slug}-summary-{as_of.date().isoformat()}.html",
         mime="text/html",
         on_click="ignore",
