@@ -70,7 +70,8 @@ def try_claim(session: Session, account: Account, outcome_pk: int, reviewer: str
         set_={k: stmt.excluded[k] for k in ("account_id", "reviewer", "claimed_at", "expires_at")},
         where=or_(_TABLE.c.expires_at <= now, _TABLE.c.reviewer == reviewer),
     )
-    return session.connection().execute(stmt).rowcount == 1
+    # RETURNING, not rowcount: drivers disagree on the rowcount of an upsert (psycopg reports -1).
+    return session.connection().execute(stmt.returning(_TABLE.c.outcome_pk)).first() is not None
 
 
 def release(session: Session, outcome_pk: int, reviewer: str) -> None:
