@@ -151,7 +151,7 @@ def _focus_verdicts(key: str, token: str) -> None:
     )
 
 
-def _review_form(row, key: str, *, second: bool = False) -> None:
+def _review_form(row, key: str) -> None:
     """Mark an outcome correct or incorrect, with a comment."""
     if row.status == "open":
         st.caption("This outcome is still open: it can be reviewed once it is closed.")
@@ -215,7 +215,7 @@ def _detail(job_slug: str, outcome_id: str, key: str, *, second: bool = False, c
         if claim_note:
             st.caption(claim_note)
         _summary_block(row)
-        _review_form(row, key, second=second)
+        _review_form(row, key)
         st.markdown("**Step trail** — who performed each step of the job map")
         components.step_trail(row, det.steps)
         st.markdown("**Review history**")
