@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -58,6 +58,14 @@ class Account(SQLModel, table=True):
     target_accuracy: Decimal | None = money_field(None, nullable=True)
     # Days after a month ends before its invoice is final (SPEC "Billing over time"), 0-30.
     grace_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # SPEC "Reviews": the completed sample is sized so that accuracy's 95% Wilson interval is no wider
+    # than ± this share (0.05: ±5 points); this share of the reviewed sample goes to a second reviewer.
+    target_precision: Decimal = Field(
+        default=Decimal("0.05"), sa_column=Column(ExactDecimal(), nullable=False, server_default="0.05")
+    )
+    second_review_share: Decimal = Field(
+        default=Decimal("0.10"), sa_column=Column(ExactDecimal(), nullable=False, server_default="0.10")
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -227,6 +235,9 @@ class Outcome(SQLModel, table=True):
     step_monitor: str | None = Field(default=None, max_length=8)
     step_modify: str | None = Field(default=None, max_length=8)
     step_conclude: str | None = Field(default=None, max_length=8)
+    # Something to judge by (SPEC "Data in"): what the AI did, as plain text, and a link to the source record.
+    summary: str | None = Field(default=None, max_length=2000)
+    url: str | None = Field(default=None, max_length=2048)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -241,6 +252,26 @@ class Review(SQLModel, table=True):
     comment: str = Field(default="", max_length=5000)
     # "app" for a person in Overseer, "import" for a verdict carried by an imported file.
     source: str = Field(default="app", max_length=16)
+    # A second opinion given from the review queue without seeing the earlier verdict (SPEC "Reviews"):
+    # what reviewer agreement (Cohen's kappa) is measured on.
+    blind: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+class ReviewClaim(SQLModel, table=True):
+    """An outcome opened from the review queue by ``reviewer``, taken for the others until ``expires_at``.
+
+    One row per outcome at most; an expired row is taken over by the next reviewer
+    (:mod:`app.store.claims`). Claims change no figure.
+    """
+
+    __tablename__ = "review_claim"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    outcome_pk: int = Field(foreign_key="outcome.id", unique=True, ondelete="CASCADE")
+    reviewer: str = Field(max_length=254)
+    claimed_at: datetime
+    expires_at: datetime
 
 
 # --- Daily rollups (see app.store.rollups) ---------------------------------------------------

@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
+from app.domain.errors import OverseerError
 from app.domain.steps import CLOSED_STATUSES, PERFORMERS, STATUSES, STEPS, VERDICTS
+from app.domain.storable import check_storable
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "outcome_id",
@@ -33,7 +36,8 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 #: ``reviewed_at`` dates the row's verdict (SPEC "Data in"); without it the verdict counts from
 #: ``completed_at`` for an outcome new to Overseer, and from the import for a changed one.
-OPTIONAL_COLUMNS: tuple[str, ...] = (*STEPS, "reviewed_at")
+#: ``summary`` and ``url`` give a reviewer something to judge by (:func:`parse_summary`, :func:`parse_url`).
+OPTIONAL_COLUMNS: tuple[str, ...] = (*STEPS, "reviewed_at", "summary", "url")
 #: JSON Lines records may leave these keys out (absent means empty, or "keep the stored value" for steps).
 JSONL_REQUIRED_KEYS: tuple[str, ...] = ("outcome_id", "job", "started_at", "status")
 MAX_OUTCOME_ID = 200
@@ -94,6 +98,9 @@ class OutcomeRecord(NamedTuple):
         the file does not mention keeps its stored value on update.
     reviewed_at : datetime or None
         When the verdict was given (aware UTC), if the row says; only with a verdict.
+    summary, url : str or None
+        What the AI did, and a link to the source record (:func:`parse_summary`,
+        :func:`parse_url`); None when the row gives none, which keeps the stored one.
     """
 
     line: int
@@ -107,6 +114,8 @@ class OutcomeRecord(NamedTuple):
     handoff_given: bool = True
     steps: Mapping[str, str | None] = MappingProxyType({})
     reviewed_at: datetime | None = None
+    summary: str | None = None
+    url: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -250,9 +259,93 @@ def parse_row(
         The record, or every problem found in the row (never an empty list).
     """
     record = _plainly_valid(values, line, jobs)
-    if record is not None:
-        return record
-    return _check_row(values, line, jobs)
+    if record is None:
+        record = _check_row(values, line, jobs)
+    if "summary" in values or "url" in values:
+        return _with_judge_by(record, values, line)
+    return record
+
+
+# --- summary and url: something for a reviewer to judge by (SPEC "Data in") ----------------------
+
+MAX_SUMMARY = 2000
+MAX_URL = 2048
+URL_SCHEMES: tuple[str, ...] = ("http", "https")
+
+
+def parse_summary(value: object) -> str | None:
+    """The ``summary`` column: plain text of at most 2,000 characters, or None when empty.
+
+    Shown as text only, never as HTML or Markdown. Trimmed; line breaks and tabs
+    are kept, other control characters and unpaired surrogates refused (no
+    database stores them).
+
+    Raises
+    ------
+    ValueError
+        Not text, too long, or holding a character that cannot be stored; the message is for users.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"summary must be text, got {type(value).__name__}")
+    text = value.strip()
+    if len(text) > MAX_SUMMARY:
+        raise ValueError(f"summary has {len(text):,} characters; at most {MAX_SUMMARY:,} are allowed")
+    try:
+        check_storable(text, "summary", lines=True)
+    except OverseerError as exc:
+        raise ValueError(str(exc)) from None
+    return text or None
+
+
+def parse_url(value: object) -> str | None:
+    """The ``url`` column: an absolute ``http`` or ``https`` link to the source record, or None when empty.
+
+    Anything else (``javascript:``, ``data:``, a relative path, a link with
+    spaces or control characters) is refused, so the review card's link can
+    only ever open a web page.
+
+    Raises
+    ------
+    ValueError
+        Not such a link; the message says why.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"url must be text, got {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > MAX_URL:
+        raise ValueError(f"url has {len(text):,} characters; at most {MAX_URL:,} are allowed")
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        raise ValueError(f"url {quoted(text)} contains a space or a control character")
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise ValueError(f"url {quoted(text)} is not a valid link") from None
+    if parts.scheme.lower() not in URL_SCHEMES:
+        shown = f"the scheme {parts.scheme.lower()!r}" if parts.scheme else "no scheme"
+        raise ValueError(f"url {quoted(text)} has {shown}; only http and https links are accepted")
+    if not parts.netloc or "\\" in text:
+        raise ValueError(f"url {quoted(text)} names no host; write it like https://example.com/tickets/123")
+    return text
+
+
+def _with_judge_by(record: OutcomeRecord | list[RowError], values: Mapping[str, object], line: int):
+    """``record`` with the row's summary and url, or every error of the row, theirs included."""
+    errors: list[RowError] = []
+    found: dict[str, str | None] = {}
+    for column, parse in (("summary", parse_summary), ("url", parse_url)):
+        try:
+            found[column] = parse(values.get(column))
+        except ValueError as exc:
+            errors.append(RowError(line, column, str(exc)))
+    if isinstance(record, list):
+        return record + errors
+    return errors or record._replace(**found)
 
 
 _UTC = timezone.utc
@@ -376,6 +469,8 @@ def _plainly_valid(values: Mapping[str, object], line: int, jobs: Collection[str
             "handoff_step" in values,
             steps,
             reviewed_at,
+            None,  # summary and url: parse_row adds them when the row has the columns
+            None,
         ),
     )
 

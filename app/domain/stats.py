@@ -1,4 +1,4 @@
-"""Small statistics: rates with their sample size, Wilson intervals, Poisson quantiles."""
+"""Small statistics: rates with their sample size, Wilson intervals and the sample they need, Poisson quantiles."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     Parameters
     ----------
     successes, n : int
-        Successes and trials, ``0 <= successes <= n``.
+        Successes and trials, ``0 <= successes <= n``; ``successes`` may be an
+        expected (fractional) count, as :func:`wilson_sample_size` plans with.
     z : float
         Normal quantile; 1.96 gives a 95% interval.
 
@@ -111,6 +112,61 @@ def more_to_clear(successes: int, n: int, target: float, z: float = Z95, cap: in
         else:
             lo = mid
     return hi
+
+
+def wilson_half_width(share: float, n: int, z: float = Z95) -> float:
+    """Half the width of the Wilson interval (``(high - low) / 2``) of a share ``share`` observed over ``n`` trials.
+
+    What "±5 points" means for an accuracy: the interval is no wider than 10
+    points. Clipping to [0, 1] only ever narrows it.
+    """
+    low, high = wilson_interval(share * n, n, z)
+    return (high - low) / 2
+
+
+def wilson_sample_size(share: float | None, half_width: float, z: float = Z95) -> int:
+    """The fewest reviews at which an accuracy of ``share`` has a Wilson interval no wider than ``±half_width``.
+
+    Parameters
+    ----------
+    share : float or None
+        The accuracy expected (the current one); None when nothing is reviewed
+        yet, planned as 0.5, the share that needs the most reviews.
+    half_width : float
+        The precision target, as a share (0.05 for ±5 points); in (0, 0.5].
+    z : float
+        Normal quantile; 1.96 gives a 95% interval.
+
+    Returns
+    -------
+    int
+        The smallest ``n >= 1`` with :func:`wilson_half_width` ``(share, n) <= half_width``.
+
+    Notes
+    -----
+    With ``q = 1 - p`` the half-width is ``z * sqrt(p*q*n + z²/4) / (n + z²)``,
+    which falls as ``n`` grows (its derivative has the sign of
+    ``-p*q*n - z²*(1/2 - p*q)``), so the answer is the larger root of
+    ``h² (n + z²)² = z² (p*q*n + z²/4)``, made exact against the interval
+    itself by a step either way.
+    """
+    if not 0 < half_width <= 0.5:
+        raise ValueError(f"the precision target must be above 0 and at most 0.5, got {half_width}")
+    p = 0.5 if share is None else float(share)
+    if not 0 <= p <= 1:
+        raise ValueError(f"the share must be between 0 and 1, got {share}")
+    z2 = z * z
+    pq = p * (1 - p)
+    # h² n² + (2 h² z² - z² pq) n + (h² z⁴ - z⁴ / 4) >= 0
+    a = half_width * half_width
+    b = 2 * a * z2 - z2 * pq
+    c = a * z2 * z2 - z2 * z2 / 4
+    n = max(1, math.ceil((-b + math.sqrt(max(b * b - 4 * a * c, 0.0))) / (2 * a)))
+    while n > 1 and wilson_half_width(p, n - 1, z) <= half_width:
+        n -= 1
+    while wilson_half_width(p, n, z) > half_width:
+        n += 1
+    return n
 
 
 def poisson_quantile(q: float, lam: float) -> int:

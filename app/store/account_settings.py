@@ -2,7 +2,11 @@
 
 Targets are shares in [0, 1] (``0.9`` = 90%); the budget is a non-negative
 amount in the account's currency, rounded to cents. ``None`` removes a budget
-or a target (its alert then never fires). Nothing is committed here.
+or a target (its alert then never fires). The precision target (SPEC
+"Reviews": how narrow accuracy's 95% Wilson interval must be, ``0.05`` = ±5
+points) is 0.005 to 0.5, and the share of the reviewed sample given to a second
+reviewer 0 to 1; both always have a value (``None`` keeps the stored one).
+Nothing is committed here.
 """
 
 from __future__ import annotations
@@ -38,8 +42,14 @@ def update_settings(
     monthly_budget: Decimal | None,
     target_completion_rate: Decimal | None,
     target_accuracy: Decimal | None,
+    target_precision: Decimal | None = None,
+    second_review_share: Decimal | None = None,
 ) -> Account:
-    """Set the account's monthly budget and quality targets (all three at once), as ``actor`` (an admin)."""
+    """Set the account's monthly budget and quality targets, as ``actor`` (an admin).
+
+    The budget and the completion and accuracy targets are set all three at once;
+    ``target_precision`` and ``second_review_share`` keep their stored value when None.
+    """
     actor.require_admin(account.id, "change the budget and targets")
     budget = None
     if monthly_budget is not None:
@@ -52,11 +62,19 @@ def update_settings(
         budget = round_cents(budget)
     completion = _share(target_completion_rate, "completion rate")
     accuracy = _share(target_accuracy, "accuracy")
-    fields = ("monthly_budget", "target_completion_rate", "target_accuracy")
+    precision = _share(target_precision, "precision")
+    if precision is not None and not Decimal("0.005") <= precision <= Decimal("0.5"):
+        raise OverseerError(f"the precision target must be between ±0.5 and ±50 points, got ±{precision * 100:g}")
+    second = _share(second_review_share, "second-review share")
+    fields = ("monthly_budget", "target_completion_rate", "target_accuracy", "target_precision", "second_review_share")
     before = {f: getattr(account, f) for f in fields}
     account.monthly_budget = budget
     account.target_completion_rate = completion
     account.target_accuracy = accuracy
+    if precision is not None:
+        account.target_precision = precision
+    if second is not None:
+        account.second_review_share = second
     old, new = audit.changed(before, {f: getattr(account, f) for f in fields})
     if new:
         audit.record(session, actor, "settings", account=account, before=old, after=new)

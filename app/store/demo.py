@@ -324,6 +324,8 @@ def generate_outcomes(
                 "reviewed_at": reviewed,
                 "handoff_step": handoff,
                 "updated_at": reviewed or row_completed or started,
+                "summary": None,  # what the AI did and its source link: filled by the demo's loader (_judge_by)
+                "url": None,
             }
             row.update(zip(_STEP_COLUMNS, steps))
             yield row
@@ -533,6 +535,77 @@ _INCORRECT_COMMENTS = {
 }
 _CORRECT_COMMENTS = ("", "", "", "Looks good.", "Checked against source, fine.")
 
+# What the AI did, by job template and status: what a reviewer judges by (SPEC "Data in": summary).
+# {n}, {m} and {amount} are filled per outcome, so no two read exactly alike.
+_SUMMARIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "customer-support": {
+        "completed": (
+            "Refunded order #{n} ({amount} USD) after confirming with the carrier that the parcel was lost; "
+            "sent the customer the refund confirmation.",
+            "Reset the customer's password, checked the new login worked, and closed the ticket with the steps used.",
+            "Explained the difference between the Basic and Pro plans and applied the upgrade the customer asked for.",
+            "Updated the delivery address on order #{n} before dispatch and confirmed the new date by e-mail.",
+            "Answered a billing question: the {amount} USD charge is the annual renewal; linked the invoice.",
+            "Cancelled the duplicate subscription and refunded the second charge of {amount} USD.",
+        ),
+        "escalated": (
+            "Could not match the customer to an account (two profiles share the e-mail); handed to an agent.",
+            "The customer disputes a charge of {amount} USD: refunds above the limit need an agent's approval.",
+            "The customer asked for a manager after the second reply; handed over with a summary of the thread.",
+        ),
+        "failed": (
+            "No order number in the message and none found for the sender; asked twice, no reply.",
+            "The shipping carrier's API timed out three times; the ticket was left without an answer.",
+        ),
+    },
+    "data-analysis": {
+        "completed": (
+            "Weekly churn by plan for the last {m} weeks: churn rose on Basic, flat on Pro; chart and SQL attached.",
+            "Cohort retention for customers who joined in the last {m} months, split by acquisition channel.",
+            "Revenue by region for the quarter, reconciled with the ledger to within {amount} USD.",
+            "Answered 'which features do trial users open first?' from {n} sessions; top five listed with shares.",
+        ),
+        "escalated": (
+            "The question needs the finance warehouse, which this analysis has no access to; handed to an analyst.",
+            "Two definitions of 'active customer' disagree by {m}%; asked an analyst which one to use.",
+        ),
+        "failed": (
+            "The source table was empty for the requested period; no analysis produced.",
+            "The query ran past the {m}-minute limit on the events table and was stopped.",
+        ),
+    },
+    "report-generation": {
+        "completed": (
+            "Monthly board report: revenue, churn and pipeline on {m} pages, sent to the leadership list.",
+            "Weekly operations report with ticket volumes and response times; {n} tickets summarised.",
+            "Quarterly KPI pack refreshed from the warehouse; all {m} charts regenerated and checked against totals.",
+        ),
+        "escalated": (
+            "The totals did not reconcile with last month's report by {amount} USD; handed to the report owner.",
+            "The narrative needs a comment on a reorganisation the data does not show; handed to a person.",
+        ),
+        "failed": (
+            "The template references a retired metric; the report could not be built.",
+        ),
+    },
+}
+_SOURCES = {
+    "customer-support": "tickets",
+    "data-analysis": "requests",
+    "report-generation": "reports",
+}
+
+
+def _judge_by(template: str, scenario: str, row: dict, rng: random.Random) -> tuple[str | None, str]:
+    """A realistic summary of what the AI did for ``row`` and the link to its source record (demo only)."""
+    options = _SUMMARIES.get(template, _SUMMARIES["customer-support"])
+    pick = rng.choice(options["completed" if row["status"] in ("completed", "open") else row["status"]])
+    summary = pick.format(n=rng.randint(10_000, 99_999), m=rng.randint(2, 12), amount=f"{rng.randint(5, 480)}.{rng.randint(0, 99):02d}")
+    if row["status"] == "open":
+        summary = "In progress: " + summary[0].lower() + summary[1:]
+    url = f"https://{scenario}.example/{_SOURCES.get(template, 'records')}/{row['outcome_id']}"
+    return summary, url
+
 
 def _until(today: date, now: datetime) -> datetime:
     if today == now.date():
@@ -575,7 +648,7 @@ def write_reviews(session: Session, job: Job, rng: random.Random, reviewers: tup
         The reviewers' addresses to draw from.
     """
     rows = session.execute(
-        select(Outcome.id, Outcome.outcome_id, Outcome.verdict, Outcome.reviewed_at, Outcome.completed_at)
+        select(Outcome.id, Outcome.outcome_id, Outcome.verdict, Outcome.reviewed_at, Outcome.completed_at, Outcome.status)
         .where(Outcome.job_id == job.id, Outcome.reviewed_at.is_not(None))
     ).all()
     # Sorted in Python: string collation differs between SQLite and PostgreSQL.
@@ -585,22 +658,47 @@ def write_reviews(session: Session, job: Job, rng: random.Random, reviewers: tup
     for row in rows:
         reviewer = rng.choice(reviewers)
         reviewed_at = _aware(row.reviewed_at)
+        blind = False
         if rng.random() < 0.06:
             # A second look that overturned the first verdict: the audit trail keeps both.
             first_at = _aware(row.completed_at) + (reviewed_at - _aware(row.completed_at)) / 2
             first = "incorrect" if row.verdict == "correct" else "correct"
             batch.append({"outcome_pk": row.id, "reviewer": rng.choice(reviewers), "reviewed_at": first_at,
-                          "verdict": first, "comment": ""})
+                          "verdict": first, "comment": "", "blind": False})
             comment = "Second look: " + (rng.choice(wrong) if row.verdict == "incorrect" else "was fine after all.")
         else:
             comment = rng.choice(wrong) if row.verdict == "incorrect" else rng.choice(_CORRECT_COMMENTS)
+            pair = _first_of_a_pair(row, reviewer, reviewers)
+            if pair is not None:
+                # The final review is then a blind second one (SPEC "Reviews"): what agreement is measured on.
+                batch.append(pair)
+                blind = True
         batch.append({"outcome_pk": row.id, "reviewer": reviewer, "reviewed_at": reviewed_at,
-                      "verdict": row.verdict, "comment": comment})
+                      "verdict": row.verdict, "comment": comment, "blind": blind})
         if len(batch) >= BATCH_SIZE:
             session.execute(insert(Review.__table__), batch)
             batch = []
     if batch:
         session.execute(insert(Review.__table__), batch)
+
+
+def _first_of_a_pair(row, second: str, reviewers: tuple[str, ...]) -> dict | None:
+    """For about 10% of reviewed completed outcomes, a first review by someone else, before the final one.
+
+    Drawn from the outcome id alone (the main stream of draws stays as it was). Reviewers agree on most
+    correct outcomes and on three incorrect ones in four, as two careful people would.
+    """
+    others = [r for r in reviewers if r != second]
+    if row.status != "completed" or not others:
+        return None
+    draw = random.Random(f"{row.outcome_id}:pair")
+    if draw.random() >= 0.10:
+        return None
+    agree = draw.random() < (0.97 if row.verdict == "correct" else 0.75)
+    verdict = row.verdict if agree else ("incorrect" if row.verdict == "correct" else "correct")
+    completed = _aware(row.completed_at)
+    return {"outcome_pk": row.id, "reviewer": draw.choice(others), "reviewed_at": completed + (_aware(row.reviewed_at) - completed) / 3,
+            "verdict": verdict, "comment": "", "blind": False}
 
 
 def _aware(moment: datetime) -> datetime:
@@ -636,8 +734,11 @@ def _create(session: Session, scenario: Scenario, setup: _Setup, seed: int, toda
     with bulk_write(session, [account.id]):
         for job, rows in zip(jobs, _draw(setup, scenario.slug, seed, since, today, until), strict=True):
             batch: list[dict] = []
+            # Its own stream, so the outcomes drawn above stay exactly as they were.
+            words = random.Random(f"{seed}:{scenario.slug}:{job.slug}:summaries")
             for row in rows:
                 row["account_id"], row["job_id"] = account.id, job.id
+                row["summary"], row["url"] = _judge_by(job.template or "", scenario.slug, row, words)
                 batch.append(row)
                 if len(batch) >= BATCH_SIZE:
                     session.execute(insert(Outcome.__table__), batch)

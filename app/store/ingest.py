@@ -280,7 +280,7 @@ _OUTCOME = Outcome.__table__
 _REVIEW = Review.__table__
 _STEP_COLUMNS: tuple[str, ...] = tuple(step_column(s) for s in STEPS)
 # What an import may change in a stored outcome, and what it reads to decide.
-_MUTABLE = ("started_at", "completed_at", "status", "verdict", "reviewed_at", "handoff_step", *_STEP_COLUMNS)
+_MUTABLE = ("started_at", "completed_at", "status", "verdict", "reviewed_at", "handoff_step", *_STEP_COLUMNS, "summary", "url")
 _STORED = [_OUTCOME.c.id, _OUTCOME.c.outcome_id, *(_OUTCOME.c[c] for c in _MUTABLE)]
 _STORED_NAMES = ("id", "outcome_id", *_MUTABLE)
 _StoredRow = namedtuple("_StoredRow", _STORED_NAMES)
@@ -434,9 +434,9 @@ class _RollupDelta:
                 )
 
 
-# An outcome's values as the import handles them: what it may change, in this order.
+# An outcome's values as the rollups count them (see _RollupDelta.count), in this order.
 _ROW = ("started_at", "completed_at", "status", "verdict", "reviewed_at", "handoff_step", *_STEP_COLUMNS)
-_INSERTED = ("account_id", "job_id", "outcome_id", *_ROW, "updated_at")
+_INSERTED = ("account_id", "job_id", "outcome_id", *_ROW, "summary", "url", "updated_at")
 _TIMES = frozenset({"started_at", "completed_at", "reviewed_at", "updated_at"})
 
 
@@ -596,7 +596,7 @@ class _Batches:
                         (
                             account_id, job_id, rec.outcome_id, bind(rec.started_at), bind(rec.completed_at),
                             values[2], values[3], bind(at), rec.handoff_step, *performers,
-                            bound_now,
+                            rec.summary, rec.url, bound_now,
                         )
                     )
                     if verdict:
@@ -617,6 +617,11 @@ class _Batches:
                 wanted["handoff_step"] = rec.handoff_step
             for step, performer in rec.steps.items():
                 wanted[step_column(step)] = performer
+            # An empty summary or url keeps the stored one: nothing stored is lost by an import.
+            if rec.summary is not None:
+                wanted["summary"] = rec.summary
+            if rec.url is not None:
+                wanted["url"] = rec.url
             changed = any(old[col] != value for col, value in wanted.items())
             last_verdict, last_at = imported.get(current.id, (None, None))
             review = (
@@ -644,10 +649,10 @@ class _Batches:
                     wanted["reviewed_at"] = at
                     changed = True
             if changed:
-                merged = {col: old[col] for col in _ROW}
+                merged = {col: old[col] for col in _MUTABLE}
                 merged.update(wanted)
                 count(job_id, tuple(old[col] for col in _ROW), -1)
-                count(job_id, tuple(merged.values()), 1)
+                count(job_id, tuple(merged[col] for col in _ROW), 1)
                 values = {f"v_{col}": value for col, value in merged.items()}
                 values["pk"] = current.id
                 values["v_updated_at"] = now

@@ -6,12 +6,16 @@ Rules chosen where SPEC is silent:
   ``started_at`` while it is open (the same rule as the metrics:
   :func:`app.domain.outcome_rules.outcome_day`);
 - listings are newest first (by that date, then by arrival);
-- the review queue holds the exceptions that nobody has reviewed yet —
-  escalated and failed outcomes — followed by a deterministic sample of
-  unreviewed completed outcomes: those whose id falls in the first
-  ``SAMPLE_PERCENT`` buckets of a multiplicative hash. The sample is the same
-  on every page load and on every backend, and an outcome leaves the queue as
-  soon as it is reviewed;
+- the review queue (SPEC "Reviews") holds the exceptions that nobody has
+  reviewed yet — escalated and failed outcomes — then a sample of unreviewed
+  completed outcomes, then the second reviews waiting for this reviewer. The
+  sample is as large as accuracy needs to reach the account's precision target
+  (:class:`SamplePlan`), at least one while any completed outcome is
+  unreviewed, taken in a fixed hash order of the outcomes (the same for every
+  reviewer, on every backend). A second review is a reviewed completed outcome
+  that falls in the account's second-review share (another fixed hash), was
+  reviewed in Overseer by someone else, by nobody blind yet, and never by this
+  reviewer; it leaves the queue once someone gives it a blind second verdict;
 - nothing after ``as_of`` is listed (SPEC "Billing over time"), as in the
   metrics (:mod:`app.store.metrics`): with ``as_of`` given, an outcome completed
   after it, or started after it while open, is left out whole (no history of
@@ -30,18 +34,24 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import and_, case, false, func, literal, or_
 from sqlmodel import Session, select
 
+from sqlalchemy import BigInteger, exists
+
 from app.domain.errors import OverseerError
 from app.domain.ingest_rows import MAX_OUTCOME_ID
 from app.domain.ingest_rows import UNSTORABLE as _UNSTORABLE
+from app.domain.stats import wilson_half_width, wilson_sample_size
 from app.domain.steps import STATUSES, STEPS, VERDICTS
 from app.domain.outcome_rules import outcome_day
 from app.models import Account, Job, Outcome, Review
 from app.store.billing import aware_utc
 from app.store.outcome_sql import dated_between
 
-SAMPLE_PERCENT = 10
 MAX_PAGE_SIZE = 500
-_HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash: spreads consecutive ids over the buckets
+# Knuth's multiplicative hash: spreads consecutive ids over 2^32 places; the sample takes them in
+# that order. The second-review share uses another odd multiplier, so the two are independent.
+_HASH_MULTIPLIER = 2654435761
+_SECOND_MULTIPLIER = 2246822519
+_HASH_SPACE = 2**32
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,9 @@ class OutcomeRow:
     handoff_step: str | None
     reviewed_at: datetime | None
     steps: dict[str, str | None] = field(default_factory=dict)
+    summary: str | None = None
+    url: str | None = None
+    pk: int | None = None
 
     @property
     def day(self) -> date:
@@ -102,14 +115,65 @@ class OutcomePage:
 
 
 @dataclass(frozen=True)
+class SamplePlan:
+    """How many completed outcomes must be reviewed for accuracy to reach the precision target (SPEC "Reviews").
+
+    Attributes
+    ----------
+    correct, reviewed : int
+        Completed outcomes in the range judged correct, and judged at all.
+    unreviewed : int
+        Completed outcomes in the range with no verdict.
+    target : float
+        The precision target, a share (0.05: the 95% Wilson interval within ±5 points).
+    needed : int
+        Reviews at which the current accuracy's interval is that narrow
+        (:func:`app.domain.stats.wilson_sample_size`; 0.5 is planned while nothing is reviewed).
+    """
+
+    correct: int
+    reviewed: int
+    unreviewed: int
+    target: float
+    needed: int
+
+    @classmethod
+    def of(cls, correct: int, reviewed: int, unreviewed: int, target: float) -> SamplePlan:
+        share = correct / reviewed if reviewed else None
+        return cls(correct, reviewed, unreviewed, target, wilson_sample_size(share, target))
+
+    @property
+    def remaining(self) -> int:
+        """Reviews still needed for the target (0 once reached)."""
+        return max(self.needed - self.reviewed, 0)
+
+    @property
+    def size(self) -> int:
+        """Unreviewed completed outcomes in the queue: what remains, at least 1 while any is unreviewed."""
+        return min(self.unreviewed, max(self.remaining, 1)) if self.unreviewed else 0
+
+    @property
+    def reachable(self) -> bool:
+        """Whether reviewing every completed outcome of the range would reach the target."""
+        return self.reviewed + self.unreviewed >= self.needed
+
+    @property
+    def half_width(self) -> float | None:
+        """The precision now: half the width of the current accuracy's 95% Wilson interval (None: nothing reviewed)."""
+        return wilson_half_width(self.correct / self.reviewed, self.reviewed) if self.reviewed else None
+
+
+@dataclass(frozen=True)
 class QueueCounts:
     escalated: int
     failed: int
     sampled: int
+    second: int = 0
+    plan: SamplePlan | None = None
 
     @property
     def total(self) -> int:
-        return self.escalated + self.failed + self.sampled
+        return self.escalated + self.failed + self.sampled + self.second
 
 
 def _utc(t: datetime | None) -> datetime | None:
@@ -206,6 +270,9 @@ def _row(outcome: Outcome, job_slug: str, job_name: str, verdict: str | None = N
         handoff_step=outcome.handoff_step,
         reviewed_at=_utc(outcome.reviewed_at if verdict is None else reviewed_at),
         steps={s: getattr(outcome, f"step_{s}") for s in STEPS},
+        summary=outcome.summary,
+        url=outcome.url,
+        pk=outcome.id,
     )
 
 
@@ -270,21 +337,79 @@ def iter_outcomes(
         yield _row(o, slug, name, verdict, reviewed)
 
 
-def _sampled():
-    return (Outcome.id * literal(_HASH_MULTIPLIER)) % 100 < SAMPLE_PERCENT
+def _hash(multiplier: int):
+    """SQL: the outcome's place in a fixed pseudo-random order, 0 to 2^32 - 1, the same on every backend."""
+    return (Outcome.id * literal(multiplier, BigInteger)) % literal(_HASH_SPACE, BigInteger)
 
 
-def _queue_condition(as_of: datetime | None = None):
-    return and_(
-        _verdict(as_of) == "unreviewed",
-        or_(
-            Outcome.status.in_(("escalated", "failed")),
-            and_(Outcome.status == "completed", _sampled()),
-        ),
+def _second_share(share) -> object:
+    """SQL: the outcome falls in the second-review share (a fraction of the hash space)."""
+    return _hash(_SECOND_MULTIPLIER) < literal(int(float(share) * _HASH_SPACE), BigInteger)
+
+
+QUEUE_KINDS: tuple[str, ...] = ("escalated", "failed", "completed", "second")
+
+
+def sample_plan(
+    session: Session, account: Account, start: date, end: date, *, job_slug: str | None = None, as_of: datetime | None = None
+) -> SamplePlan:
+    """Where the range's accuracy stands against the account's precision target (from the metrics' own counts)."""
+    from app.store import metrics
+    from app.store.accounts import get_job
+
+    job_id = get_job(session, account, job_slug).id if job_slug else None
+    summ = metrics.summary(session, account.id, start, end, job_id=job_id, as_of=as_of)
+    return SamplePlan.of(summ.correct, summ.reviewed, summ.completed - summ.reviewed, float(account.target_precision))
+
+
+def _base(account: Account, start: date, end: date, job_slug: str | None, as_of: datetime | None) -> list:
+    conds = [Outcome.account_id == account.id, _in_range(start, end), *_stored_by(as_of)]
+    if job_slug:
+        conds.append(Job.slug == job_slug)
+    return conds
+
+
+def _sample_ids(account: Account, start: date, end: date, job_slug: str | None, as_of: datetime | None, size: int):
+    """SQL: the ids of the completed sample, the first ``size`` unreviewed completed outcomes in hash order."""
+    return (
+        select(Outcome.id)
+        .join(Job, Job.id == Outcome.job_id)
+        .where(*_base(account, start, end, job_slug, as_of), Outcome.status == "completed", _verdict(as_of) == "unreviewed")
+        .order_by(_hash(_HASH_MULTIPLIER), Outcome.id)
+        .limit(max(size, 0))
     )
 
 
-QUEUE_KINDS: tuple[str, ...] = ("escalated", "failed", "completed")
+def _second_condition(account: Account, reviewer: str | None, as_of: datetime | None):
+    """SQL: a reviewed completed outcome in the second-review share that waits for a blind second verdict from ``reviewer``."""
+    if not reviewer or float(account.second_review_share) <= 0:
+        return false()
+    made = [Review.outcome_pk == Outcome.id]
+    if as_of is not None:
+        made.append(Review.reviewed_at <= as_of)
+    return and_(
+        Outcome.status == "completed",
+        _verdict(as_of).in_(("correct", "incorrect")),
+        _second_share(account.second_review_share),
+        exists().where(*made, Review.source == "app", Review.reviewer != reviewer),
+        ~exists().where(*made, or_(Review.blind.is_(True), Review.reviewer == reviewer)),
+    )
+
+
+def _queue_parts(
+    session: Session, account: Account, start: date, end: date, job_slug: str | None, as_of: datetime | None,
+    reviewer: str | None,
+) -> tuple[SamplePlan, dict[str, object]]:
+    """The sample plan, and the SQL condition of each part of the queue."""
+    plan = sample_plan(session, account, start, end, job_slug=job_slug, as_of=as_of)
+    unreviewed = _verdict(as_of) == "unreviewed"
+    parts = {
+        "escalated": and_(Outcome.status == "escalated", unreviewed),
+        "failed": and_(Outcome.status == "failed", unreviewed),
+        "completed": Outcome.id.in_(_sample_ids(account, start, end, job_slug, as_of, plan.size)) if plan.size else false(),
+        "second": _second_condition(account, reviewer, as_of),
+    }
+    return plan, parts
 
 
 def review_queue(
@@ -298,28 +423,44 @@ def review_queue(
     limit: int = 20,
     offset: int = 0,
     as_of: datetime | None = None,
+    reviewer: str | None = None,
 ) -> OutcomePage:
-    """Outcomes waiting for a review in the range: escalated and failed first, then the sample of completed.
+    """Outcomes waiting for a review in the range: escalated, failed, the completed sample, then second reviews.
 
-    ``kind`` keeps one part of the queue: ``escalated``, ``failed`` or ``completed`` (the sample).
-    ``total`` counts the queue as filtered. With ``as_of`` (aware), the queue as it stood then:
-    nothing after it, and the verdicts in force then.
+    ``kind`` keeps one part of the queue: ``escalated``, ``failed``, ``completed`` (the sample) or
+    ``second`` (second reviews). ``reviewer`` is who asks: second reviews are only offered to someone
+    who has not reviewed the outcome (none without a reviewer). ``total`` counts the queue as filtered.
+    With ``as_of`` (aware), the queue as it stood then: nothing after it, and the verdicts in force then.
+    The sample is in hash order, the same for every reviewer; each part newest first otherwise.
     """
     _check_page(limit, offset)
     if kind is not None and kind not in QUEUE_KINDS:
         raise OverseerError(f"unknown part of the review queue {kind!r}; expected one of {', '.join(QUEUE_KINDS)}")
     as_of = None if as_of is None else aware_utc(as_of)
-    conds = [Outcome.account_id == account.id, _in_range(start, end), *_stored_by(as_of), _queue_condition(as_of)]
-    if job_slug:
-        conds.append(Job.slug == job_slug)
-    if kind is not None:
-        conds.append(Outcome.status == kind)
-    priority = case((Outcome.status == "escalated", 0), (Outcome.status == "failed", 1), else_=2)
+    plan, parts = _queue_parts(session, account, start, end, job_slug, as_of, reviewer)
+    chosen = [parts[kind]] if kind is not None else list(parts.values())
+    conds = [*_base(account, start, end, job_slug, as_of), or_(*chosen)]
+    priority = case(
+        (Outcome.status == "escalated", 0), (Outcome.status == "failed", 1),
+        (_verdict(as_of) == "unreviewed", 2), else_=3,
+    )
     stmt = _listed(as_of).where(*conds).order_by(priority, *_order()).limit(limit).offset(offset)
     rows = [_row(o, slug, name, verdict, reviewed) for o, slug, name, verdict, reviewed in session.exec(stmt)]
-    counts = queue_counts(session, account, start, end, job_slug=job_slug, as_of=as_of)
-    total = counts.total if kind is None else getattr(counts, "sampled" if kind == "completed" else kind)
+    counts = _counts(session, account, start, end, job_slug, as_of, plan, parts)
+    total = counts.total if kind is None else getattr(counts, {"completed": "sampled"}.get(kind, kind))
     return OutcomePage(rows=rows, total=total, offset=offset, limit=limit)
+
+
+def _counts(session, account, start, end, job_slug, as_of, plan: SamplePlan, parts: dict) -> QueueCounts:
+    labelled = [func.sum(case((cond, 1), else_=0)).label(name) for name, cond in parts.items()]
+    stmt = select(*labelled).select_from(Outcome).join(Job, Job.id == Outcome.job_id).where(
+        *_base(account, start, end, job_slug, as_of), or_(*parts.values())
+    )
+    row = session.exec(stmt).one()
+    got = {name: int(value or 0) for name, value in zip(parts, row)}
+    return QueueCounts(
+        escalated=got["escalated"], failed=got["failed"], sampled=got["completed"], second=got["second"], plan=plan
+    )
 
 
 def queue_counts(
@@ -330,25 +471,18 @@ def queue_counts(
     *,
     job_slug: str | None = None,
     as_of: datetime | None = None,
+    reviewer: str | None = None,
 ) -> QueueCounts:
-    """How many outcomes wait in the review queue, by kind; with ``as_of`` (aware), as it stood then."""
+    """How many outcomes wait in the review queue, by kind, with the sample plan; with ``as_of`` (aware), as it stood then."""
     as_of = None if as_of is None else aware_utc(as_of)
-    conds = [Outcome.account_id == account.id, _in_range(start, end), *_stored_by(as_of), _queue_condition(as_of)]
-    if job_slug:
-        conds.append(Job.slug == job_slug)
-    stmt = (
-        select(Outcome.status, func.count())
-        .select_from(Outcome)
-        .join(Job, Job.id == Outcome.job_id)
-        .where(*conds)
-        .group_by(Outcome.status)
-    )
-    by_status = {status: int(n) for status, n in session.exec(stmt)}
-    return QueueCounts(
-        escalated=by_status.get("escalated", 0),
-        failed=by_status.get("failed", 0),
-        sampled=by_status.get("completed", 0),
-    )
+    plan, parts = _queue_parts(session, account, start, end, job_slug, as_of, reviewer)
+    return _counts(session, account, start, end, job_slug, as_of, plan, parts)
+
+
+def is_second_review(session: Session, account: Account, outcome: Outcome, reviewer: str | None) -> bool:
+    """Whether ``reviewer`` would give ``outcome`` a blind second verdict (it waits in their queue as one)."""
+    stmt = select(func.count()).select_from(Outcome).where(Outcome.id == outcome.id, _second_condition(account, reviewer, None))
+    return bool(session.exec(stmt).one())
 
 
 def status_counts(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlmodel import Session, select
 
 from app.core.clock import stored_utc
 from app.domain.access import Principal
+from app.domain.agreement import Agreement
 from app.domain.errors import NotFound, OverseerError
 from app.domain.storable import check_storable
 from app.models import Account, Outcome, Review, utcnow
@@ -30,6 +31,7 @@ def record_review(
     *,
     at: datetime | None = None,
     source: str = "app",
+    blind: bool = False,
 ) -> Review:
     """Record a review of ``outcome``.
 
@@ -59,6 +61,9 @@ def record_review(
         When the review was made (aware; converted to UTC). Default: now.
     source : {"app", "import"}, optional
         Where the verdict came from: a person in Overseer, or an imported file.
+    blind : bool, optional
+        A second opinion given without seeing the earlier verdict (the queue's
+        second reviews): what reviewer agreement is measured on (:func:`agreement`).
 
     Returns
     -------
@@ -97,7 +102,9 @@ def record_review(
         session.add(outcome)
         session.flush()
 
-    review = Review(outcome_pk=outcome.id, reviewer=reviewer, reviewed_at=at, verdict=verdict, comment=comment, source=source)
+    review = Review(
+        outcome_pk=outcome.id, reviewer=reviewer, reviewed_at=at, verdict=verdict, comment=comment, source=source, blind=blind
+    )
     session.add(review)
     # ">=": two reviews at the same instant resolve to the one recorded last.
     if outcome.reviewed_at is None or at >= outcome.reviewed_at:
@@ -121,8 +128,11 @@ def review_outcome(
     reviewer: str | None = None,
     comment: str = "",
     at: datetime | None = None,
+    blind: bool | None = None,
 ) -> Review:
     """A person's review in the app: an admin's verdict on one outcome, recorded in the audit trail too.
+
+    The reviewer's claim on the outcome (:mod:`app.store.claims`) is given back in the same transaction.
 
     Parameters
     ----------
@@ -131,6 +141,10 @@ def review_outcome(
     reviewer : str, optional
         The name saved with the review; default the actor's name (with sign-in the
         actor's e-mail address is always what the audit trail records).
+    blind : bool, optional
+        Whether the reviewer gave it as a blind second review; default: whether the
+        outcome waits in their queue as one (:func:`app.store.outcomes.is_second_review`),
+        decided on the outcome read for this review.
 
     Raises
     ------
@@ -142,13 +156,23 @@ def review_outcome(
         As :func:`record_review`. Nothing is changed.
     """
     actor.require_admin(account.id, "review outcomes")
+    from app.store import claims
+    from app.store.outcomes import is_second_review
+
     outcome = get_outcome(session, account, job_slug, outcome_id, lock=True)
     before = {"verdict": outcome.verdict}
-    review = record_review(session, outcome, verdict, reviewer or actor.name or actor.email, comment, at=at)
+    name = (reviewer or actor.name or actor.email or "").strip()
+    if blind is None:
+        blind = is_second_review(session, account, outcome, name)
+    review = record_review(session, outcome, verdict, name, comment, at=at, blind=blind)
+    after = {"verdict": outcome.verdict, "review": verdict, "reviewer": review.reviewer, "comment": comment}
+    if blind:
+        after["blind"] = True
     audit.record(
         session, actor, "review", account=account, target=f"{job_slug}/{outcome_id}", at=review.reviewed_at,
-        before=before, after={"verdict": outcome.verdict, "review": verdict, "reviewer": review.reviewer, "comment": comment},
+        before=before, after=after,
     )
+    claims.release(session, outcome.id, review.reviewer)
     return review
 
 
@@ -192,3 +216,46 @@ def last_imported_reviews(session: Session, outcome_pks: list[int]) -> dict[int,
     return {pk: (verdict, stored_utc(at)) for pk, verdict, at in session.exec(stmt)}
 
 
+
+
+def agreement(
+    session: Session, account: Account, start: date, end: date, *, job_id: int | None = None, as_of: datetime | None = None
+) -> Agreement:
+    """Cohen's kappa between reviewers over the completed outcomes of ``[start, end]`` reviewed by two people.
+
+    A pair is an outcome's blind second review (the first one, made at or before
+    ``as_of``) and the earliest review of the outcome by someone else made
+    before it: two verdicts given independently. Outcomes are dated as in the
+    metrics; with ``as_of`` (aware), nothing after it counts.
+    """
+    from app.store.billing import aware_utc
+    from app.store.outcomes import _in_range, _stored_by
+
+    as_of = None if as_of is None else aware_utc(as_of)
+    conds = [Outcome.account_id == account.id, Outcome.status == "completed", _in_range(start, end), *_stored_by(as_of)]
+    if job_id is not None:
+        conds.append(Outcome.job_id == job_id)
+    blind = select(Review.outcome_pk).where(Review.blind.is_(True))
+    if as_of is not None:
+        blind = blind.where(Review.reviewed_at <= as_of)
+    stmt = (
+        select(Review.outcome_pk, Review.reviewer, Review.verdict, Review.reviewed_at, Review.blind)
+        .join(Outcome, Outcome.id == Review.outcome_pk)
+        .where(*conds, Review.outcome_pk.in_(blind))
+        .order_by(Review.outcome_pk, Review.reviewed_at, Review.id)
+    )
+    if as_of is not None:
+        stmt = stmt.where(Review.reviewed_at <= as_of)
+    history: dict[int, list] = {}
+    for pk, who, verdict, _at, is_blind in session.exec(stmt):
+        history.setdefault(pk, []).append((who, verdict, bool(is_blind)))
+    pairs = []
+    for reviews in history.values():
+        for i, (who, verdict, is_blind) in enumerate(reviews):
+            if not is_blind:
+                continue
+            first = next((v for w, v, _ in reviews[:i] if w != who), None)
+            if first is not None:
+                pairs.append((first, verdict))
+            break
+    return Agreement.of(pairs)

@@ -25,6 +25,7 @@ from app.models import Account
 from app.store.accounts import get_subscription, job_steps, list_jobs
 from app.store.billing import aware_utc, billing_state, invoice_for_month
 from app.store.metrics import step_stats, summary
+from app.store.reviews import agreement
 from app.store.value import monthly_value, return_multiple, value_delivered
 
 DASH = "—"
@@ -230,10 +231,14 @@ def summary_html(
     parts.append("<h2>Results</h2>")
     comp, comp_c = _rate(summ.completion_rate, "closed")
     auto, auto_c = _rate(summ.autonomous_rate, "closed")
-    acc, acc_c = _rate(summ.accuracy, "reviewed")
+    acc = summ.accuracy.format()
+    acc_c = (
+        f"{summ.correct:,} correct of {summ.reviewed:,} reviewed" if summ.reviewed else "no reviewed outcomes yet"
+    )
     bounds = summ.accuracy.wilson()
     if bounds:
         acc_c += f" · 95% CI {format_share(bounds[0])}–{format_share(bounds[1])}"
+    kappa = agreement(session, account, start, end, as_of=as_of)
     parts.append(
         _kpis(
             [
@@ -241,6 +246,7 @@ def summary_html(
                 ("Completion rate", comp, comp_c),
                 ("Autonomous rate", auto, auto_c + (" with no human step" if summ.closed else "")),
                 ("Accuracy", acc, acc_c),
+                ("Reviewer agreement", kappa.format(), kappa.reading()),
             ]
         )
     )
@@ -400,7 +406,9 @@ def summary_html(
     parts.append(
         '<p class="note">Definitions. Completion rate: completed / closed outcomes. Autonomous rate: completed with no '
         "step performed by a person / closed. Accuracy: correct / reviewed completed outcomes (unreviewed outcomes never "
-        "count), with its 95% Wilson interval. Billable outcome: completed and not reviewed incorrect. Value delivered: "
+        "count), with its 95% Wilson interval. Reviewer agreement: Cohen's kappa between two reviewers who judged the same "
+        "outcome without seeing each other's verdict (1 = always agree, 0 = no better than chance), with the words of "
+        "Landis and Koch. Billable outcome: completed and not reviewed incorrect. Value delivered: "
         "for every billable outcome, the minutes a person would spend on each step the AI performed, times the hourly "
         "cost. A rate with nothing to count is shown as “—”. All times are UTC.</p>"
     )

@@ -44,8 +44,12 @@ def now() -> datetime:
 
 
 def as_of_key() -> datetime:
-    """Now, truncated to the minute: the cache key of figures that depend on the current time."""
-    return now().replace(second=0, microsecond=0)
+    """The last instant of the current minute: the cache key of figures that depend on the current time.
+
+    The end of the minute, not its start, so whatever was written this minute (a review just saved)
+    counts at once; nothing stored is later than now, so the figures are those of now.
+    """
+    return now().replace(second=59, microsecond=999999)
 
 
 def today() -> date:
@@ -71,6 +75,8 @@ class AccountInfo:
     target_accuracy: Decimal | None
     role: str = "viewer"  # the signed-in person's role in the account
     grace_days: int = 3
+    target_precision: Decimal = Decimal("0.05")
+    second_review_share: Decimal = Decimal("0.10")
 
     @property
     def can_edit(self) -> bool:
@@ -142,6 +148,8 @@ def _account_info(a) -> AccountInfo:
         target_accuracy=a.target_accuracy,
         role=_who().role_in(a.id) or "viewer",
         grace_days=a.grace_days,
+        target_precision=a.target_precision,
+        second_review_share=a.second_review_share,
     )
 
 
@@ -437,21 +445,77 @@ def review_queue(
     limit: int,
     offset: int,
     as_of: datetime | None = None,
+    reviewer: str | None = None,
 ):
+    """The review queue as ``reviewer`` sees it (:func:`app.store.outcomes.review_queue`)."""
     from app.store import outcomes
 
     with _session() as s:
         return outcomes.review_queue(
-            s, _account(s, slug), start, end, job_slug=job_slug, kind=kind, limit=limit, offset=offset, as_of=as_of
+            s, _account(s, slug), start, end, job_slug=job_slug, kind=kind, limit=limit, offset=offset, as_of=as_of,
+            reviewer=reviewer,
         )
 
 
 @scoped_cache
-def queue_counts(slug: str, start: date, end: date, job_slug: str | None = None, as_of: datetime | None = None):
+def queue_counts(
+    slug: str, start: date, end: date, job_slug: str | None = None, as_of: datetime | None = None, reviewer: str | None = None
+):
+    """How many wait in ``reviewer``'s queue, by kind, with the sample plan (:func:`app.store.outcomes.queue_counts`)."""
     from app.store import outcomes
 
     with _session() as s:
-        return outcomes.queue_counts(s, _account(s, slug), start, end, job_slug=job_slug, as_of=as_of)
+        return outcomes.queue_counts(s, _account(s, slug), start, end, job_slug=job_slug, as_of=as_of, reviewer=reviewer)
+
+
+@scoped_cache
+def agreement(slug: str, start: date, end: date, as_of: datetime | None = None):
+    """Cohen's kappa between reviewers over the range (:func:`app.store.reviews.agreement`)."""
+    from app.store import reviews
+
+    with _session() as s:
+        return reviews.agreement(s, _account(s, slug), start, end, as_of=as_of)
+
+
+def reviewer_name(typed: str | None = None) -> str:
+    """Who reviews in this browser session: the signed-in person's address, or in local mode the name typed."""
+    who = _who()
+    if not who.local:
+        return who.email
+    return (typed or "").strip() or "overseer"
+
+
+def claim_next(slug: str, start: date, end: date, reviewer: str, *, kind: str | None = None,
+               as_of: datetime | None = None, skip: tuple[int, ...] = ()):
+    """The outcome of the queue this reviewer works on, claimed for 5 minutes (:func:`app.store.claims.claim_next`).
+
+    Not cached: claims change with every reviewer's page run. A claim writes, but changes no figure, so
+    no cache is cleared.
+    """
+    from app.core.db import run_in_transaction
+    from app.store import claims
+
+    def work(s: Session):
+        return claims.claim_next(s, _account(s, slug), reviewer, start, end, now(), kind=kind, as_of=as_of, skip=skip)
+
+    return run_in_transaction(work)
+
+
+def live_claims(slug: str) -> dict:
+    """Who holds which outcome of the account's queue now (outcome pk → :class:`app.store.claims.Claim`); not cached."""
+    from app.store import claims
+
+    with _session() as s:
+        return claims.live_claims(s, _account(s, slug), now())
+
+
+def release_claim(slug: str, outcome_pk: int, reviewer: str) -> None:
+    """Give back the reviewer's claim on an outcome (a skipped item)."""
+    from app.store import claims
+
+    with session_scope(write=True) as s:
+        _account(s, slug)
+        claims.release(s, outcome_pk, reviewer)
 
 
 @scoped_cache
@@ -690,18 +754,20 @@ def sync_with_database() -> None:
         _seen_version = version
 
 
-def save_review(slug: str, job_slug: str, outcome_id: str, verdict: str, reviewer: str, comment: str = "") -> None:
-    """Record a review as the signed-in admin. ``reviewer`` is the name typed in local mode; with sign-in
-    the review carries the signed-in person's address, whatever was typed."""
+def save_review(slug: str, job_slug: str, outcome_id: str, verdict: str, reviewer: str, comment: str = "") -> bool:
+    """Record a review as the signed-in admin; whether it was a blind second review. ``reviewer`` is the name
+    typed in local mode; with sign-in the review carries the signed-in person's address, whatever was typed."""
     from app.store import reviews
 
     who = _who()
     with session_scope(write=True) as s:
-        reviews.review_outcome(
+        review = reviews.review_outcome(
             s, who, _account(s, slug), job_slug, outcome_id, verdict,
             reviewer=reviewer if who.local else who.email, comment=comment, at=now(),
         )
+        blind = review.blind
     clear_caches()
+    return blind
 
 
 def save_job_map(
@@ -731,6 +797,8 @@ def save_account_settings(
     monthly_budget: Decimal | None,
     target_completion_rate: Decimal | None,
     target_accuracy: Decimal | None,
+    target_precision: Decimal | None = None,
+    second_review_share: Decimal | None = None,
 ) -> None:
     from app.store import account_settings
 
@@ -742,6 +810,8 @@ def save_account_settings(
             monthly_budget=monthly_budget,
             target_completion_rate=target_completion_rate,
             target_accuracy=target_accuracy,
+            target_precision=target_precision,
+            second_review_share=second_review_share,
         )
     clear_caches()
 

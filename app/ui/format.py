@@ -34,11 +34,71 @@ def rate(rate_obj) -> str:
     return rate_obj.format()
 
 
-def rate_with_sample(rate_obj, noun: str = "reviewed") -> str:
-    """``"87.5% · 35 of 40 reviewed"`` (or ``"— · none reviewed yet"``)."""
+def rate_with_sample(rate_obj, noun: str = "reviewed", counted: str = "correct") -> str:
+    """What a rate counts, in words: ``"35 correct of 40 reviewed"`` (or ``"none reviewed yet"``).
+
+    ``counted`` names the numerator, ``noun`` the denominator: ``("closed", "completed")`` gives
+    ``"12 completed of 15 closed"``. "35 of 40 reviewed" would read as if 35 had been reviewed.
+    """
     if rate_obj.denominator == 0:
         return f"none {noun} yet"
-    return f"{rate_obj.numerator:,} of {rate_obj.denominator:,} {noun}"
+    return f"{rate_obj.numerator:,} {counted} of {rate_obj.denominator:,} {noun}"
+
+
+def points(half_width: float | None) -> str:
+    """A precision as ``"±12.9"`` (points of a percentage), "—" when there is none."""
+    return DASH if half_width is None else f"±{half_width * 100:.1f}"
+
+
+# What the accuracy's interval means, said the same way wherever accuracy is shown.
+ACCURACY_HELP = (
+    "Of the completed outcomes someone reviewed, the share judged correct. Unreviewed outcomes never count. "
+    "The ± is how sure that figure is: the true accuracy lies in that range 95 times in 100 "
+    "(the 95% Wilson interval), and it narrows as more outcomes are reviewed."
+)
+KAPPA_HELP = (
+    "How often two reviewers who judged the same outcome on their own agreed, beyond what chance alone would give "
+    "(Cohen's kappa): 1 is full agreement, 0 no better than chance. Counted over the outcomes a second reviewer "
+    "judged without seeing the first verdict. Words after Landis and Koch: slight up to 0.20, fair to 0.40, "
+    "moderate to 0.60, substantial to 0.80, almost perfect above. Few pairs make it rough."
+)
+
+
+def kappa_caption(agreement) -> str:
+    """``"substantial · 24 outcomes reviewed by two people"`` for an :class:`app.domain.agreement.Agreement`."""
+    if agreement.pairs == 0:
+        return "no outcome reviewed by two people yet"
+    over = plural(agreement.pairs, "outcome") + " reviewed by two people"
+    if agreement.kappa is None:
+        return f"every verdict alike · {over}"
+    return f"{agreement.band} · {over}"
+
+
+def review_change(before, after, bill_before: Decimal, bill_after: Decimal, currency: str,
+                  kappa_before=None, kappa_after=None) -> str:
+    """What a review changed, in one line: ``"Accuracy 64.7% → 61.1% (±12.9); bill −1.00 USD"``.
+
+    ``before`` and ``after`` are the accuracy :class:`app.domain.stats.Rate` of the range; the ± is the
+    half-width of the new 95% Wilson interval, in points. Kappas are :class:`app.domain.agreement.Agreement`.
+    """
+    from app.domain.stats import wilson_half_width
+
+    def half(rate):
+        return None if rate.denominator == 0 else wilson_half_width(rate.numerator / rate.denominator, rate.denominator)
+
+    if (before.numerator, before.denominator) == (after.numerator, after.denominator):
+        parts = [f"Accuracy unchanged at {after.format()}" + (f" ({points(half(after))})" if after.denominator else "")]
+    else:
+        parts = [f"Accuracy {before.format()} → {after.format()} ({points(half(after))})"]
+    delta = Decimal(bill_after) - Decimal(bill_before)
+    if delta:
+        sign = "+" if delta > 0 else "−"
+        parts.append(f"bill {sign}{money(abs(delta), currency)}")
+    else:
+        parts.append("bill unchanged")
+    if kappa_after is not None and kappa_before is not None and kappa_after.pairs != kappa_before.pairs:
+        parts.append(f"agreement κ {kappa_before.format()} → {kappa_after.format()} over {plural(kappa_after.pairs, 'pair')}")
+    return "; ".join(parts)
 
 
 def interval(rate_obj) -> str:

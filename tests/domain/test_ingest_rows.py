@@ -266,3 +266,55 @@ def test_vocabulary_values_are_trimmed_of_ascii_white_space_only(column, value):
     assert isinstance(result, list) and [e.column for e in result] == [column], result
     assert all(isinstance(e, RowError) for e in result)
     assert parse_row({**row, column: f" \t{value.strip()}\r"}, 2, ["customer-support"]).line == 2
+
+
+# --- summary and url: something to judge by (SPEC "Data in") -------------------------------------
+
+from app.domain.ingest_rows import MAX_SUMMARY, parse_row as _parse  # noqa: E402
+
+_ROW = {
+    "outcome_id": "T-1", "job": "customer-support", "started_at": "2026-11-02T10:00:00Z",
+    "completed_at": "2026-11-02T10:20:00Z", "status": "completed", "verdict": "", "handoff_step": "",
+}
+
+
+@pytest.mark.parametrize("url", ["https://support.example/t/1", "http://x.example", "HTTPS://X.EXAMPLE/a?b=c#d"])
+def test_http_and_https_links_are_kept(url):
+    record = _parse({**_ROW, "url": url, "summary": " Refunded <b>12.50</b> **now**\nand closed. "}, 2, {"customer-support"})
+    assert record.url == url
+    assert record.summary == "Refunded <b>12.50</b> **now**\nand closed."  # plain text, kept as written
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("javascript:alert(1)", "scheme 'javascript'"),
+        (" JavaScript:alert(document.cookie)", "scheme 'javascript'"),
+        ("data:text/html,<script>x</script>", "scheme 'data'"),
+        ("ftp://files.example/a", "scheme 'ftp'"),
+        ("//evil.example/x", "no scheme"),
+        ("/tickets/1", "no scheme"),
+        ("https:evil.example", "names no host"),
+        ("https://a b.example", "space or a control character"),
+        ("https://a.example/\x00", "space or a control character"),
+    ],
+)
+def test_any_other_url_is_a_row_error(url, reason):
+    errors = _parse({**_ROW, "url": url}, 7, {"customer-support"})
+    assert isinstance(errors, list) and [(e.line, e.column) for e in errors] == [(7, "url")]
+    assert reason in errors[0].reason
+
+
+def test_summary_limits_and_empty_values():
+    assert _parse({**_ROW, "summary": "x" * MAX_SUMMARY}, 2, {"customer-support"}).summary == "x" * MAX_SUMMARY
+    errors = _parse({**_ROW, "summary": "x" * (MAX_SUMMARY + 1)}, 2, {"customer-support"})
+    assert errors[0].column == "summary" and "2,001 characters" in errors[0].reason
+    assert _parse({**_ROW, "summary": "a\x00b"}, 2, {"customer-support"})[0].column == "summary"
+    assert _parse({**_ROW, "summary": 12}, 2, {"customer-support"})[0].reason == "summary must be text, got int"
+    record = _parse({**_ROW, "summary": "  ", "url": ""}, 2, {"customer-support"})
+    assert (record.summary, record.url) == (None, None)  # empty: the stored ones are kept
+
+
+def test_summary_and_url_errors_join_the_rows_other_errors():
+    errors = _parse({**_ROW, "status": "done", "url": "javascript:x"}, 3, {"customer-support"})
+    assert {e.column for e in errors} == {"status", "url"}

@@ -149,3 +149,41 @@ def test_poisson_quantile_refuses_negative_mean():
 def test_normal_ppf_known_quantiles(q, z):
     assert _normal_ppf(q) == pytest.approx(z, abs=1e-6)
     assert math.isclose(_normal_ppf(q), -_normal_ppf(1 - q), abs_tol=1e-9)
+
+
+# --- the sample size a precision target needs (SPEC "Reviews") ----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hst  # noqa: E402
+
+from app.domain.stats import wilson_half_width, wilson_sample_size  # noqa: E402
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    correct=hst.integers(0, 500),
+    extra=hst.integers(0, 500),
+    target=hst.floats(0.005, 0.5, allow_nan=False),
+)
+def test_the_sample_size_gives_a_wilson_interval_within_the_target(correct, extra, target):
+    reviewed = correct + extra
+    share = correct / reviewed if reviewed else None
+    n = wilson_sample_size(share, target)
+    p = 0.5 if share is None else share
+    # At that size the 95% Wilson interval of that accuracy is within ±target …
+    low, high = wilson_interval(p * n, n)
+    assert (high - low) / 2 <= target
+    assert wilson_half_width(p, n) <= target
+    # … and it is the smallest such size.
+    if n > 1:
+        low, high = wilson_interval(p * (n - 1), n - 1)
+        assert (high - low) / 2 > target
+
+
+def test_sample_sizes_by_hand():
+    assert wilson_sample_size(None, 0.05) == 381  # nothing reviewed: planned at 50%
+    assert wilson_sample_size(0.5, 0.05) == 381
+    assert wilson_sample_size(1.0, 0.05) == 35  # Wilson's interval never collapses to nothing
+    assert wilson_sample_size(0.9, 0.05) < wilson_sample_size(0.7, 0.05) < wilson_sample_size(0.5, 0.05)
+    with pytest.raises(ValueError):
+        wilson_sample_size(0.5, 0)

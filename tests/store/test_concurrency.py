@@ -438,3 +438,95 @@ def test_a_review_waits_for_an_import_holding_the_lock_then_lands(engine, accoun
     with Session(engine) as session:
         outcome = get_outcome(session, session.get(Account, account_id), target["job"], target["outcome_id"])
         assert outcome.verdict == "incorrect"  # the review came last, so it is the verdict in force
+
+
+# --- claims: two reviewers opening the queue at once never get the same item (SPEC "Reviews") -------
+
+from app.models import Job, ReviewClaim  # noqa: E402
+from app.store import claims  # noqa: E402
+
+NOV = (date(2026, 11, 1), date(2026, 11, 30))
+NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _queue_account(engine, account_id: int, n: int = 12) -> None:
+    rng = random.Random(3)
+    rows = [{**_row(i, rng, closed=True), "status": "escalated", "verdict": "", "handoff_step": "execute"} for i in range(n)]
+    with Session(engine, expire_on_commit=False) as session:
+        assert ingest_file(session, session.get(Account, account_id), _csv(rows)).written
+
+
+def _claim(engine, account_id: int, reviewer: str, now: datetime):
+    def work(session: Session):
+        account = session.get(Account, account_id)
+        row = claims.claim_next(session, account, reviewer, *NOV, now)
+        return None if row is None else row.pk
+
+    return run_in_transaction(work, engine, attempts=10)
+
+
+def test_two_reviewers_opening_the_queue_at_once_get_different_items(engine, account_id):
+    _queue_account(engine, account_id)
+    got: dict[str, list[int | None]] = defaultdict(list)
+    crashes: list[BaseException] = []
+    for round_ in range(5):
+        start = threading.Barrier(2)
+        now = NOON + timedelta(minutes=10 * round_)  # every earlier claim has expired
+
+        def open_queue(name: str) -> None:
+            try:
+                start.wait()
+                got[name].append(_claim(engine, account_id, name, now))
+            except BaseException as exc:  # noqa: BLE001 - reported by the test
+                crashes.append(exc)
+
+        threads = [threading.Thread(target=open_queue, args=(name,)) for name in ("ann", "bob")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not crashes, crashes
+        assert got["ann"][-1] is not None and got["bob"][-1] is not None
+        assert got["ann"][-1] != got["bob"][-1], f"round {round_}: both got {got['ann'][-1]}"
+        # Each holds exactly the one they got; opening again gives the same item back.
+        assert _claim(engine, account_id, "ann", now) == got["ann"][-1]
+        assert _claim(engine, account_id, "bob", now) == got["bob"][-1]
+    with Session(engine) as session:
+        held = session.execute(select(ReviewClaim.reviewer, func.count()).group_by(ReviewClaim.reviewer)).all()
+        assert dict(held) == {"ann": 1, "bob": 1}  # opening a new item gave the old one back
+
+
+def test_a_claim_waiting_on_an_uncommitted_one_takes_the_next_item(engine, account_id):
+    """Contention made on purpose: ann's claim is written but not committed when bob opens the queue.
+    bob waits for it (SQLite: the write lock; PostgreSQL: the unique index), then gets the next item."""
+    _queue_account(engine, account_id)
+    bob: list[object] = []
+
+    def open_as_bob() -> None:
+        try:
+            bob.append(_claim(engine, account_id, "bob", NOON))
+        except BaseException as exc:  # noqa: BLE001
+            bob.append(exc)
+
+    thread = threading.Thread(target=open_as_bob)
+    with session_scope(engine, write=True) as session:
+        ann = claims.claim_next(session, session.get(Account, account_id), "ann", *NOV, NOON).pk
+        thread.start()
+        time.sleep(0.5)  # bob is under way, waiting for ann's transaction
+        assert thread.is_alive()
+    thread.join(timeout=60)
+    assert len(bob) == 1 and isinstance(bob[0], int) and bob[0] != ann
+
+
+def test_a_claim_lasts_five_minutes_and_a_review_gives_it_back(engine, account_id):
+    _queue_account(engine, account_id, n=2)
+    first = _claim(engine, account_id, "ann", NOON)
+    assert _claim(engine, account_id, "bob", NOON + timedelta(minutes=4)) != first  # still ann's
+    # Five minutes on, ann's claim has expired: the queue's first item is free again.
+    assert _claim(engine, account_id, "cy", NOON + timedelta(minutes=5)) == first
+    with session_scope(engine, write=True) as session:
+        outcome = session.get(Outcome, first)
+        slug = session.get(Job, outcome.job_id).slug
+        review_outcome(session, ADMIN, session.get(Account, account_id), slug, outcome.outcome_id, "correct", reviewer="cy")
+    with Session(engine) as session:
+        assert session.execute(select(ReviewClaim).where(ReviewClaim.outcome_pk == first)).first() is None

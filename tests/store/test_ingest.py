@@ -522,3 +522,30 @@ def test_postgresql_reads_a_batch_by_one_index_probe_per_id_whatever_the_statist
     rows = conn.exec_driver_sql(sql, {"job_id": job.id, "ids": ids}).all()
     assert len(rows) == 5000
     session.rollback()
+
+
+def test_summary_and_url_are_stored_kept_and_replaced(session):
+    from datetime import date as _date
+
+    from app.domain.plans import SEED_PLANS as _PLANS
+    from app.models import Outcome as _Outcome
+    from app.store.accounts import create_account as _create
+    from sqlmodel import select as _select
+
+    account = _create(session, "judge", "Judge", _PLANS["freemium"], since=_date(2026, 11, 1))
+    session.commit()
+    head = "outcome_id,job,started_at,completed_at,status,verdict,handoff_step,summary,url\n"
+
+    def load(body: str):
+        stream = io.BytesIO((head + body).encode())
+        stream.name = "x.csv"
+        return ingest_file(session, account, stream)
+
+    assert load('J-1,customer-support,2026-11-02T10:00Z,2026-11-02T10:20Z,completed,,,"Refunded, <b>12</b>",https://t.example/1\n').written
+    assert load("J-1,customer-support,2026-11-02T10:00Z,2026-11-02T10:20Z,completed,,,,\n").unchanged == 1  # empty keeps
+    assert load("J-1,customer-support,2026-11-02T10:00Z,2026-11-02T10:20Z,completed,,,Second thought,http://t.example/2\n").updated == 1
+    refused = load("J-1,customer-support,2026-11-02T10:00Z,2026-11-02T10:20Z,completed,,,x,javascript:alert(1)\n")
+    assert not refused.written and refused.rejected[0].column == "url"
+    stored = session.exec(_select(_Outcome).where(_Outcome.account_id == account.id)).one()
+    session.refresh(stored)
+    assert (stored.summary, stored.url) == ("Second thought", "http://t.example/2")

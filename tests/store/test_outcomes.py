@@ -1,12 +1,13 @@
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
 from app.domain.errors import OverseerError
 from app.domain.plans import SEED_PLANS
 from app.store.accounts import create_account, create_job, get_job
+from app.domain.stats import wilson_sample_size
 from app.store.outcomes import (
-    SAMPLE_PERCENT,
     OutcomeFilter,
     count_outcomes,
     iter_outcomes,
@@ -87,8 +88,11 @@ def test_iter_outcomes_yields_everything(session, account):
 def test_review_queue_puts_exceptions_first_and_samples_completed(session, account):
     counts = queue_counts(session, account, *NOV)
     assert (counts.escalated, counts.failed) == (1, 1)
-    # the sample is a share of the 40 unreviewed completed outcomes, never all of them
-    assert 0 <= counts.sampled < 40
+    # one completed outcome is reviewed (incorrect): the sample is what accuracy needs for ±5 points
+    plan = counts.plan
+    assert (plan.correct, plan.reviewed, plan.unreviewed) == (0, 1, 40)
+    assert plan.needed == wilson_sample_size(0.0, 0.05) == 35
+    assert counts.sampled == plan.size == 34
     page = review_queue(session, account, *NOV, limit=50)
     assert page.total == counts.total
     assert [r.status for r in page.rows[:2]] == ["escalated", "failed"]
@@ -98,11 +102,25 @@ def test_review_queue_puts_exceptions_first_and_samples_completed(session, accou
     assert [r.outcome_id for r in again.rows] == [r.outcome_id for r in page.rows]
 
 
-def test_sample_rate_is_about_right(session, account):
+def test_the_sample_is_sized_by_the_precision_target(session, account):
     support = get_job(session, account, "customer-support")
     add_outcomes(session, account, support, [at("2026-11-10T00:00") + timedelta(minutes=i) for i in range(2000)])
-    sampled = queue_counts(session, account, *NOV).sampled
-    assert 2040 * SAMPLE_PERCENT / 100 * 0.7 < sampled < 2040 * SAMPLE_PERCENT / 100 * 1.3
+    add_outcomes(session, account, support, [at("2026-11-11T00:00") + timedelta(minutes=i) for i in range(9)], verdict="correct")
+    counts = queue_counts(session, account, *NOV)
+    # 9 correct of 10 reviewed: 90% needs about 150 reviews for ±5 points, 140 more
+    assert counts.plan.needed == wilson_sample_size(0.9, 0.05)
+    assert counts.sampled == counts.plan.needed - 10
+    account.target_precision = Decimal("0.1")
+    session.add(account)
+    session.commit()
+    assert queue_counts(session, account, *NOV).sampled == wilson_sample_size(0.9, 0.1) - 10
+    # once reached, one completed outcome stays in the queue while any is unreviewed
+    account.target_precision = Decimal("0.5")
+    assert queue_counts(session, account, *NOV).sampled == 1
+    # the same sample for everyone, and the same on every call
+    first = review_queue(session, account, *NOV, kind="completed", limit=5, reviewer="ann")
+    again = review_queue(session, account, *NOV, kind="completed", limit=5, reviewer="bob")
+    assert [r.outcome_id for r in first.rows] == [r.outcome_id for r in again.rows]
 
 
 def test_reviewed_outcomes_leave_the_queue(session, account):

@@ -76,7 +76,7 @@ def test_summary_shows_coverage_results_value_and_bill(session):
     assert format_money(invoice.total, "USD") in page
     assert "87.5%" in page  # completion: 7 of 8 closed
     assert "7 of 8 closed" in page
-    assert "7 of 7 reviewed" in page
+    assert "7 correct of 7 reviewed" in page and "Reviewer agreement" in page
     assert "configured coverage 81.2%" in page or "configured coverage 81.3%" in page
 
 

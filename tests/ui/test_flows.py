@@ -18,6 +18,12 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
+def _current_item(at) -> str:
+    """The outcome id of the review card the queue opened (its "#### id" heading)."""
+    heading = next(m.value for m in at.markdown if m.value.startswith("#### "))
+    return heading[5:].split("&nbsp;")[0].strip()
+
+
 def _outcomes_page(at):
     at.run()
     at.switch_page("ui/pages/outcomes.py").run()
@@ -27,23 +33,26 @@ def _outcomes_page(at):
 def test_marking_an_outcome_incorrect_changes_accuracy_and_billable(demo_engine):
     at = make_app()
     _outcomes_page(at)
-    before_acc, before_billable = _metric(at, "Accuracy"), _metric(at, "Billable outcomes")
+    before_acc, before_billable = _metric(at, "Accuracy"), _metric(at, "Billable")
     at.selectbox(key="queue").set_value("Completed (sample)").run()
     no_errors(at)
-    pick = at.selectbox(key="queue_pick").value
-    job_slug, outcome_id = pick.split("|", 1)
     at.text_input(key="reviewer").input("Dana").run()
+    outcome_id = _current_item(at)
+    at.run()
+    assert _current_item(at) == outcome_id  # the claimed item stays the reviewer's across reruns
     at.text_input(key="comment_queue").input("Wrong refund amount")
     at.button(key="incorrect_queue").click().run()
     no_errors(at)
     assert any(f"Outcome {outcome_id} marked incorrect" in s.value for s in at.success)
-    after_acc, after_billable = _metric(at, "Accuracy"), _metric(at, "Billable outcomes")
+    # the page says what changed
+    assert any("Accuracy " in s.value and " → " in s.value and "bill" in s.value for s in at.success)
+    after_acc, after_billable = _metric(at, "Accuracy"), _metric(at, "Billable")
     assert after_acc != before_acc
     assert int(after_billable.replace(",", "")) == int(before_billable.replace(",", "")) - 1
-    # the reviewed outcome left the queue, and the review is stored with its comment
-    assert at.selectbox(key="queue_pick").value != pick
+    # the reviewed outcome left the queue: the next one is open
+    assert _current_item(at) != outcome_id
     with Session(demo_engine) as s:
-        outcome = s.exec(select(Outcome).join(Job).where(Job.slug == job_slug, Outcome.outcome_id == outcome_id)).one()
+        outcome = s.exec(select(Outcome).where(Outcome.outcome_id == outcome_id)).one()
         assert outcome.verdict == "incorrect"
         review = s.exec(select(Review).where(Review.outcome_pk == outcome.id).order_by(Review.id.desc())).first()
         assert (review.reviewer, review.comment, review.verdict) == ("Dana", "Wrong refund amount", "incorrect")

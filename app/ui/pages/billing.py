@@ -372,6 +372,31 @@ with right:
             disabled=not acc.can_edit,
             placeholder="no target",
         )
+        precision = st.number_input(
+            "Accuracy precision target (± points)",
+            min_value=0.5,
+            max_value=50.0,
+            value=float(acc.target_precision) * 100,
+            step=0.5,
+            format="%.1f",
+            key="set_precision",
+            disabled=not acc.can_edit,
+            help="How sure the accuracy figure must be: the review queue asks for enough completed outcomes that "
+            "accuracy's 95% Wilson interval is no wider than this either side (±5 points: 90% means 85%–95%). "
+            "A smaller number needs more reviews.",
+        )
+        second = st.number_input(
+            "Second reviews (% of reviewed outcomes)",
+            min_value=0.0,
+            max_value=100.0,
+            value=float(acc.second_review_share) * 100,
+            step=1.0,
+            format="%.0f",
+            key="set_second_share",
+            disabled=not acc.can_edit,
+            help="This share of the completed outcomes someone reviewed goes back to the queue for a second person, "
+            "who does not see the first verdict; their agreement (Cohen's kappa) shows on the Outcomes page. 0 turns it off.",
+        )
         if st.form_submit_button("Save budget and targets", type="primary", key="save_settings", disabled=not acc.can_edit):
             try:
                 data.save_account_settings(
@@ -379,6 +404,8 @@ with right:
                     monthly_budget=None if budget is None else Decimal(f"{budget:.2f}"),
                     target_completion_rate=None if completion is None else Decimal(f"{completion:.1f}") / 100,
                     target_accuracy=None if accuracy is None else Decimal(f"{accuracy:.1f}") / 100,
+                    target_precision=None if precision is None else Decimal(f"{precision:.1f}") / 100,
+                    second_review_share=None if second is None else Decimal(f"{second:.0f}") / 100,
                 )
             except OverseerError as exc:
                 st.error(f"Not saved: {fmt.text(exc)}")

@@ -7,9 +7,12 @@ copied link opens the same list; a value the page does not offer is ignored.
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from app.domain.errors import OverseerError
+from app.domain.stats import wilson_half_width
 from app.domain.steps import STATUSES, STEPS, VERDICTS
 from app.store.outcomes import OutcomeFilter
 from app.ui import components, data, theme
@@ -27,39 +30,124 @@ jobs = data.jobs(slug)
 job_names = {j.slug: j.name for j in jobs}
 
 
-def _quality_strip() -> None:
-    """The figures a review changes, so the overseer sees them move."""
+def _figures():
+    """What a review moves: the range's accuracy, this month's bill, and reviewer agreement."""
     summ = data.summary(slug, ctx.start, ctx.end, as_of=ctx.as_of)
     inv = data.invoice(slug, ctx.as_of.year, ctx.as_of.month, ctx.as_of)
+    kappa = data.agreement(slug, ctx.start, ctx.end, as_of=ctx.as_of)
+    return summ, inv, kappa
+
+
+def _quality_strip(summ, inv, kappa) -> None:
+    """The figures a review changes, so the overseer sees them move."""
+    acc_rate = summ.accuracy
+    plan_half = fmt.points(None if not acc_rate.denominator else wilson_half_width(acc_rate.value, acc_rate.denominator))
     components.kpi_row(
         [
             (
                 "Accuracy",
-                summ.accuracy.format(),
-                (fmt.interval(summ.accuracy) + " · " if summ.accuracy.denominator else "") + fmt.rate_with_sample(summ.accuracy),
-                "Correct / reviewed, among completed outcomes in the range.",
+                acc_rate.format(),
+                (f"{plan_half} points · " if acc_rate.denominator else "") + fmt.rate_with_sample(acc_rate),
+                fmt.ACCURACY_HELP + " " + (fmt.interval(acc_rate) + "." if acc_rate.denominator else ""),
                 "kpi_accuracy",
             ),
             (
                 "Review coverage",
                 summ.review_coverage.format(),
-                f"{summ.reviewed:,} of {summ.completed:,} completed outcomes reviewed" if summ.completed else "no completed outcomes",
+                f"{summ.reviewed:,} reviewed of {summ.completed:,} completed" if summ.completed else "no completed outcomes",
+                "Of the completed outcomes in the range, the share someone has reviewed. "
+                "Escalated and failed outcomes are reviewed too, but do not count here.",
+                "kpi_coverage",
             ),
             (
-                "Billable outcomes",
+                "Agreement",
+                kappa.format(),
+                fmt.kappa_caption(kappa),
+                fmt.KAPPA_HELP,
+                "kpi_kappa",
+            ),
+            (
+                "Billable",
                 fmt.count(summ.billable),
                 f"in {ctx.range_label}",
-                "Completed and not reviewed incorrect.",
+                "Completed outcomes in the range not reviewed incorrect: what the bill counts.",
                 "kpi_billable",
             ),
             (
                 "Bill so far",
                 fmt.money(inv.total, inv.currency),
                 fmt.month_name(ctx.as_of.year, ctx.as_of.month),
-                "An outcome reviewed incorrect is not billed (or is credited if it was).",
+                "This month's invoice to date. An outcome reviewed incorrect is not billed, or is credited if it was.",
                 "kpi_bill",
             ),
         ]
+    )
+
+
+def _why(row, second: bool) -> str:
+    """Why the outcome is in the queue, and whether its verdict counts toward accuracy and the bill."""
+    if second:
+        return (
+            ":material/group: **Second review.** Someone has reviewed this outcome; their verdict stays hidden until "
+            "you give yours. Your verdict counts toward accuracy and the bill (the latest review is the one in force), "
+            "and the two verdicts measure how far reviewers agree."
+        )
+    if row.status == "completed":
+        return (
+            ":material/fact_check: **In the accuracy sample.** Your verdict counts toward accuracy and the bill: "
+            "an outcome marked incorrect is not billed, or is credited if it was."
+        )
+    label = theme.STATUS_LABELS.get(row.status, row.status).lower()
+    return (
+        f":material/school: **{theme.STATUS_LABELS.get(row.status, row.status)}: to learn why the AI gave up.** "
+        f"A {label} outcome is never billed and is not part of accuracy: your verdict does not change either."
+    )
+
+
+def _summary_block(row) -> None:
+    """What the AI did (as plain text, never Markdown or HTML) and the link to the source record."""
+    st.markdown("**What the AI did**")
+    if row.summary:
+        lines = [fmt.text(line) for line in row.summary.splitlines()]
+        st.markdown("  \n".join(lines), help=None)
+    else:
+        st.caption("No summary was imported for this outcome (add a `summary` column to the import).")
+    if row.url:
+        st.markdown(
+            f'<a href="{html.escape(row.url, quote=True)}" target="_blank" rel="noopener noreferrer" '
+            f'class="overseer-source-link">Open the source record ↗</a> '
+            f'<span style="color:#5A6478;font-size:0.85rem">{fmt.text(row.url)}</span>',
+            unsafe_allow_html=True,
+        )
+
+
+def _focus_verdicts(key: str, token: str) -> None:
+    """Put the keyboard focus on the verdict buttons of the item just opened (Streamlit cannot focus natively).
+
+    A small script in the page itself (``st.html``, not iframed); ``token`` changes with the item, so the
+    script runs again only when the item changes, not on every rerun.
+    """
+    st.html(
+        f"""<span data-focus-token="{html.escape(token, quote=True)}" hidden></span><script>
+(function () {{
+  var tries = 0;
+  function focus() {{
+    var button = document.querySelector('.st-key-correct_{key} button');
+    var card = document.querySelector('.st-key-card_{key}');
+    if (button && card) {{
+      button.focus({{preventScroll: true}});
+      // The card's top, with the line above it (what the last review changed), comes into view.
+      var above = card.parentElement.previousElementSibling || card;
+      above.scrollIntoView({{block: 'start'}});
+      return;
+    }}
+    if (tries++ < 40) setTimeout(focus, 50);
+  }}
+  focus();
+}})();
+</script>""",
+        unsafe_allow_javascript=True,
+        width="content",
     )
 
 
@@ -78,40 +166,62 @@ def _review_form(row, key: str) -> None:
             placeholder="What was right or wrong?",
             max_chars=5000,
         )
-        c1, c2, _ = st.columns([1, 1, 3])
+        c1, c2, c3 = st.columns([1, 1, 1])
         correct = c1.form_submit_button(
             "Mark correct", icon=":material/check:", type="primary", width="stretch", key=f"correct_{key}"
         )
         incorrect = c2.form_submit_button("Mark incorrect", icon=":material/close:", width="stretch", key=f"incorrect_{key}")
+        skip = c3.form_submit_button(
+            "Skip", icon=":material/skip_next:", width="stretch", key=f"skip_{key}",
+            help="Leave this outcome for someone else and open the next one.",
+        ) if key == "queue" else False
+    if skip:
+        st.session_state.setdefault("_queue_skipped", []).append(row.pk)
+        data.release_claim(slug, row.pk, _reviewer())
+        st.rerun()
     if correct or incorrect:
         verdict = "correct" if correct else "incorrect"
-        reviewer = (st.session_state.get("reviewer") or "").strip() or "overseer"
+        before = _figures()
         try:
-            data.save_review(slug, row.job_slug, row.outcome_id, verdict, reviewer, comment or "")
+            blind = data.save_review(slug, row.job_slug, row.outcome_id, verdict, _reviewer(), comment or "")
         except OverseerError as exc:
             st.error(fmt.text(exc))
             return
-        st.session_state["_review_flash"] = f"Outcome {fmt.text(row.outcome_id)} marked {verdict}."
+        summ_b, inv_b, kappa_b = before
+        st.session_state["_review_flash"] = (
+            f"Outcome {fmt.text(row.outcome_id)} marked {verdict}" + (" (second review)" if blind else "") + ".",
+            (summ_b.accuracy, inv_b.total, inv_b.currency, kappa_b),
+        )
         st.rerun()
 
 
-def _detail(job_slug: str, outcome_id: str, key: str) -> None:
+def _reviewer() -> str:
+    return data.reviewer_name(st.session_state.get("reviewer"))
+
+
+def _detail(job_slug: str, outcome_id: str, key: str, *, second: bool = False, claim_note: str = "") -> None:
     det = data.outcome_detail(slug, job_slug, outcome_id)
     row = det.row
-    with st.container(border=True):
-        st.markdown(
-            f"#### {fmt.text(row.outcome_id)} &nbsp; {components.status_badge(row.status)} {components.verdict_badge(row.verdict)}",
-            unsafe_allow_html=True,
-        )
+    with st.container(border=True, key=f"card_{key}"):
+        badges = components.status_badge(row.status) + ("" if second else " " + components.verdict_badge(row.verdict))
+        st.markdown(f"#### {fmt.text(row.outcome_id)} &nbsp; {badges}", unsafe_allow_html=True)
         st.caption(
             f"{fmt.text(det.job.name)} · started {fmt.moment(row.started_at)}"
             + (f" · closed {fmt.moment(row.completed_at)}" if row.completed_at else "")
             + (f" · handed to a person at **{fmt.step_title(row.handoff_step)}**" if row.handoff_step else "")
         )
+        if key == "queue":
+            st.markdown(_why(row, second))
+        if claim_note:
+            st.caption(claim_note)
+        _summary_block(row)
+        _review_form(row, key)
         st.markdown("**Step trail** — who performed each step of the job map")
         components.step_trail(row, det.steps)
         st.markdown("**Review history**")
-        if det.reviews:
+        if second:
+            st.caption(":material/visibility_off: Hidden until you give your verdict, so the two reviews stay independent.")
+        elif det.reviews:
             st.dataframe(
                 [
                     {
@@ -127,7 +237,6 @@ def _detail(job_slug: str, outcome_id: str, key: str) -> None:
             )
         else:
             st.caption("Not reviewed yet.")
-        _review_form(row, key)
 
 
 def _rows_table(rows) -> list[dict]:
@@ -149,12 +258,8 @@ def _label(r) -> str:
     return f"{r.outcome_id} · {theme.STATUS_LABELS.get(r.status, r.status)} · {fmt.day(r.day)}"
 
 
-flash = st.session_state.pop("_review_flash", None)
-if flash:
-    st.toast(flash, icon=":material/check_circle:")
-    st.success(flash)
-
-_quality_strip()
+summ, inv, kappa = _figures()
+_quality_strip(summ, inv, kappa)
 
 view = st.segmented_control(
     "View",
@@ -166,12 +271,79 @@ view = st.segmented_control(
     label_visibility="collapsed",
 )
 
+
+def _flash() -> None:
+    """What the last review changed (set by the review form before its rerun), said where the eyes are."""
+    flash = st.session_state.pop("_review_flash", None)
+    if flash:
+        said, (acc_before, bill_before, currency, kappa_before) = flash
+        change = fmt.review_change(acc_before, summ.accuracy, bill_before, inv.total, currency, kappa_before, kappa)
+        st.toast(said, icon=":material/check_circle:")
+        st.success(f"{said} {change}.", icon=":material/check_circle:")
+
+
+def _precision(plan) -> None:
+    """Where accuracy's precision stands against the account's target, and how many reviews remain."""
+    target = fmt.points(plan.target)
+    now = fmt.points(plan.half_width)
+    if plan.reviewed == 0:
+        headline = f"**Accuracy precision:** nothing reviewed yet; target {target} points."
+    else:
+        headline = f"**Accuracy precision:** {now} points now, target {target}."
+    if plan.remaining == 0:
+        detail = "Reached: accuracy is as precise as the target asks." + (
+            " One completed outcome stays in the queue while any is unreviewed." if plan.unreviewed else ""
+        )
+    elif plan.reachable:
+        detail = (
+            f"{fmt.plural(plan.remaining, 'more review')} of completed outcomes bring it within {target} points "
+            f"(at the current accuracy); they are in the queue as the sample."
+        )
+    else:
+        detail = (
+            f"{fmt.plural(plan.remaining, 'more review')} would be needed, but the range has only "
+            f"{fmt.plural(plan.unreviewed, 'unreviewed completed outcome')}: all of them are in the queue. "
+            "Widen the date range, or set a wider precision target on the Billing page."
+        )
+    st.markdown(f"{headline} {detail}")
+    done = min(plan.reviewed, plan.needed)
+    st.progress(
+        done / plan.needed if plan.needed else 1.0,
+        text=f"{plan.reviewed:,} of {plan.needed:,} reviews needed for {target} points",
+    )
+
+
+def _taken_note(claim) -> str:
+    return f"{fmt.text(claim.reviewer)} until {claim.expires_at:%H:%M} UTC"
+
+
 if view == "Review queue":
-    counts = data.queue_counts(slug, ctx.start, ctx.end, as_of=ctx.as_of)
+    reviewer = _reviewer()
+    counts = data.queue_counts(slug, ctx.start, ctx.end, as_of=ctx.as_of, reviewer=reviewer)
+    with st.container(border=True, key="queue_plan"):
+        _precision(counts.plan)
     st.markdown(
         f"**{counts.total:,} outcomes wait for a review** in {ctx.range_label}: "
-        f"{counts.escalated:,} escalated, {counts.failed:,} failed, and {counts.sampled:,} completed ones picked as a sample."
+        f"{counts.escalated:,} escalated, {counts.failed:,} failed, "
+        f"{counts.sampled:,} completed in the accuracy sample"
+        + (f", and {counts.second:,} waiting for a second reviewer." if counts.second else ".")
     )
+    c1, c2 = st.columns([1, 1])
+    kinds = {
+        "All": None, "Escalated": "escalated", "Failed": "failed", "Completed (sample)": "completed",
+        "Second reviews": "second",
+    }
+    kind_label = c1.selectbox(
+        "Show", list(kinds), key="queue", bind="query-params",
+        help="Which part of the queue to work through. Escalated and failed outcomes show why the AI gave up; "
+        "the completed sample is what accuracy and the bill are judged on; second reviews measure agreement.",
+    )
+    if data.current_principal().local:
+        c2.text_input("Reviewer", key="reviewer", value="overseer", help="Your name, saved with every review.")
+    else:
+        c2.caption(f"Reviews are saved as **{fmt.text(data.current_principal().email)}**.")
+    reviewer = _reviewer()
+    _flash()
     if counts.total == 0:
         components.empty(
             "Nothing to review in this range.",
@@ -179,29 +351,45 @@ if view == "Review queue":
             icon=":material/task_alt:",
         )
     else:
-        c1, c2, c3 = st.columns([2, 2, 2])
-        kinds = {"All": None, "Escalated": "escalated", "Failed": "failed", "Completed (sample)": "completed"}
-        kind_label = c1.selectbox("Show", list(kinds), key="queue", bind="query-params")
-        if data.current_principal().local:
-            c2.text_input("Reviewer", key="reviewer", value="overseer", help="Your name, saved with every review.")
-        else:
-            c2.caption(f"Reviews are saved as **{fmt.text(data.current_principal().email)}**.")
-        page = data.review_queue(slug, ctx.start, ctx.end, None, kinds[kind_label], QUEUE_PAGE, 0, ctx.as_of)
+        kind = kinds[kind_label]
+        skipped = tuple(st.session_state.get("_queue_skipped", ()))
+        current = None
+        if acc.can_edit:
+            current = data.claim_next(slug, ctx.start, ctx.end, reviewer, kind=kind, as_of=ctx.as_of, skip=skipped)
+        page = data.review_queue(slug, ctx.start, ctx.end, None, kind, QUEUE_PAGE, 0, ctx.as_of, reviewer)
+        claims = data.live_claims(slug)
         if not page.rows:
-            components.empty("Nothing of this kind waits for a review.", "Pick another kind above.")
-        else:
-            labels = {f"{r.job_slug}|{r.outcome_id}": r for r in page.rows}
-            pick = c3.selectbox(
-                f"Outcome ({len(page.rows)} of {page.total:,} shown)",
-                list(labels),
-                format_func=lambda k: _label(labels[k]),
-                key="queue_pick",
+            components.empty("Nothing of this kind waits for you.", "Pick another kind above.")
+        elif current is None and acc.can_edit:
+            components.empty(
+                "Every outcome waiting here is open in another reviewer's hands (or skipped).",
+                "Claims last 5 minutes: try again shortly, or pick another kind above.",
+                icon=":material/group:",
             )
-            row = labels.get(pick) or page.rows[0]
-            _detail(row.job_slug, row.outcome_id, "queue")
-            with st.expander(f"Next in the queue ({len(page.rows)} shown)"):
-                st.dataframe(_rows_table(page.rows), hide_index=True, width="stretch")
+        else:
+            row = current or page.rows[0]
+            second = row.verdict != "unreviewed" and row.status == "completed"
+            note = ""
+            if current is not None:
+                note = (
+                    f":material/lock_clock: Open for you until {claims[row.pk].expires_at:%H:%M} UTC: "
+                    "other reviewers skip it meanwhile."
+                    if row.pk in claims else ""
+                )
+            _detail(row.job_slug, row.outcome_id, "queue", second=second, claim_note=note)
+            if current is not None:
+                _focus_verdicts("queue", f"{row.pk}:{len(skipped)}")
+        if page.rows:
+            with st.expander(f"Next in the queue ({len(page.rows)} of {page.total:,} shown)"):
+                table = _rows_table(page.rows)
+                for item, r in zip(table, page.rows):
+                    claim = claims.get(r.pk)
+                    item["Taken by"] = "" if claim is None else f"{claim.reviewer} until {claim.expires_at:%H:%M} UTC"
+                    if r.verdict != "unreviewed":
+                        item["Verdict"] = "Hidden (second review)"
+                st.dataframe(table, hide_index=True, width="stretch")
 else:
+    _flash()
     with st.container(border=True):
         f1, f2, f3, f4, f5 = st.columns([2, 2, 2, 2, 2])
         statuses = f1.multiselect(

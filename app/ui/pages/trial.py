@@ -98,7 +98,10 @@ with left:
     st.subheader("Against the targets")
     for check in status.checks:
         rate = check.rate
-        sample = fmt.rate_with_sample(rate, "closed" if check.name == "Completion rate" else "reviewed")
+        if check.name == "Completion rate":
+            sample = fmt.rate_with_sample(rate, "closed", "completed")
+        else:
+            sample = fmt.rate_with_sample(rate)
         interval = f" · {fmt.interval(rate)}" if check.name == "Accuracy" and rate.denominator else ""
         if check.met is None:
             mark, colour = "No target", theme.MUTED
