@@ -328,7 +328,8 @@ def _expected(rows: list[dict], start: date, end: date) -> Summary:
         if r["status"] != "open":
             counts["closed"] += 1
         if r["status"] == "completed":
-            counts["autonomous"] += "h" not in r["steps"]
+            # SPEC: not handed off, and no step performed by a person.
+            counts["autonomous"] += "h" not in r["steps"] and r["handoff"] is None
             counts["reviewed"] += r["verdict"] != "unreviewed"
             counts["correct"] += r["verdict"] == "correct"
             counts["incorrect"] += r["verdict"] == "incorrect"
