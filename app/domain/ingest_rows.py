@@ -35,6 +35,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 #: ``completed_at`` for an outcome new to Overseer, and from the import for a changed one.
 OPTIONAL_COLUMNS: tuple[str, ...] = (*STEPS, "reviewed_at")
 #: JSON Lines records may leave these keys out (absent means empty, or "keep the stored value" for steps).
+#: Every column an import reads; any other column of a file is ignored.
+KNOWN_COLUMNS: frozenset[str] = frozenset(REQUIRED_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
+#: JSON Lines records may leave these keys out (absent means empty, or "keep the stored value" for steps).
 JSONL_REQUIRED_KEYS: tuple[str, ...] = ("outcome_id", "job", "started_at", "status")
 MAX_OUTCOME_ID = 200
 #: Years outside this range are typos (a two-digit year, a swapped field), not real outcomes.
