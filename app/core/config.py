@@ -57,3 +57,18 @@ def max_import_mb() -> int:
         return DEFAULT_MAX_IMPORT_MB
     value = int(text)
     return value if 1 <= value <= MAX_IMPORT_MB_LIMIT else DEFAULT_MAX_IMPORT_MB
+
+
+def api_rate() -> tuple[float, int]:
+    """Requests per second and burst allowed to one API key: ``OVERSEER_API_RATE`` and ``OVERSEER_API_BURST``.
+
+    Default 20 requests a second with bursts of 40. Each must be a whole number from 1 to
+    100,000; another value means the default (as for the import limit, never "no limit").
+    """
+    def whole(name: str, default: int) -> int:
+        text = os.environ.get(name, "").strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= 100_000:
+            return default
+        return int(text)
+
+    return float(whole("OVERSEER_API_RATE", 20)), whole("OVERSEER_API_BURST", 40)

@@ -130,28 +130,3 @@ def merge(
     merged.update(wanted)
     return Merge(merged, review)
 
-
-class Duplicates:
-    """Refuses the second appearance of an outcome in one file or batch, naming the first.
-
-    Keeps the keys only (about 100 bytes a row), not the rows.
-    """
-
-    def __init__(self, what: str = "line"):
-        self._seen: dict[tuple[str, str], int] = {}
-        self._what = what
-
-    def check(self, rec: OutcomeRecord, shown: int | None = None) -> RowError | None:
-        """None the first time ``rec``'s key is seen; else the error for its repeat.
-
-        ``shown`` is the number the error names for the first appearance (default: its line).
-        """
-        first = self._seen.get(rec.key)
-        if first is not None:
-            return RowError(
-                rec.line,
-                "outcome_id",
-                f"outcome {rec.outcome_id!r} of job {rec.job!r} already appears on {self._what} {first}",
-            )
-        self._seen[rec.key] = rec.line if shown is None else shown
-        return None

@@ -51,6 +51,8 @@ ACTIONS: tuple[str, ...] = (
     "member.remove",
     "staff",
     "demo",
+    "api_key.create",
+    "api_key.revoke",
 )
 MAX_TARGET = 300
 EXPORT_COLUMNS = ("at", "actor", "account", "action", "target", "before", "after")

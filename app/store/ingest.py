@@ -62,8 +62,8 @@ from app.domain.import_files import (
     open_source,
     physical_lines,
 )
-from app.domain.ingest_rows import OutcomeRecord, RowError, parse_row
-from app.domain.outcome_merge import ROW, Duplicates, merge, new_outcome
+from app.domain.ingest_rows import Duplicates, OutcomeRecord, RowError, parse_row
+from app.domain.outcome_merge import ROW, merge, new_outcome
 from app.domain.outcome_rules import autonomous, billable_now, outcome_day
 from app.domain.steps import STEPS
 from app.models import (
@@ -835,3 +835,93 @@ def _ingest_once(
     if progress is not None:
         progress(counter.read, counter.total)
     return report
+
+
+@dataclass
+class ItemsReport:
+    """What ``POST /api/v1/outcomes`` did: each item's fate, and the counts.
+
+    ``results`` holds, per item in order, ``(status, errors)`` with status
+    ``inserted``, ``updated``, ``unchanged`` or ``invalid``. ``written`` is False
+    when nothing was stored (an atomic batch with an invalid item, or no valid item).
+    """
+
+    results: list[tuple[str, list[RowError]]]
+    written: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for s, _ in self.results if s == status)
+
+
+def ingest_items(
+    session: Session, account: Account, items: Sequence[object], *, actor: Principal, reviewer: str, atomic: bool = False
+) -> ItemsReport:
+    """Upsert the outcomes of an API request, by the rules of the file import.
+
+    Each item is checked as an import row (:func:`app.domain.ingest_rows.check_items`)
+    and merged by :mod:`app.domain.outcome_merge`, through the import's own writer,
+    so the rollups, reviews, spans, the audit trail and the data version change in
+    the caller's transaction, which this function commits when it wrote. The caller
+    retries the whole call on a write conflict (it reads nothing before).
+
+    Parameters
+    ----------
+    items : sequence
+        The request's ``outcomes``: JSON objects (anything else is an invalid item).
+    actor : Principal
+        An admin of the account (a write key): recorded in the audit trail.
+    reviewer : str
+        Reviewer of the reviews recorded for the items' verdicts.
+    atomic : bool
+        Any invalid item (including one that would reopen a closed outcome)
+        writes nothing.
+
+    Returns
+    -------
+    ItemsReport
+    """
+    from app.domain.ingest_rows import check_items
+
+    actor.require_admin(account.id, "send outcomes")
+    claim_write_lock(session)
+    if session.get_bind().dialect.name == "postgresql":
+        # As the file import: one writer per account, so overlapping batches neither deadlock nor clash.
+        session.connection().execute(select(func.pg_advisory_xact_lock(_IMPORT_LOCK, account.id)))
+    job_ids = {job.slug: job.id for job in list_jobs(session, account)}
+    now = utcnow()
+    checked = check_items(items, job_ids.keys(), now)
+    results: list[tuple[str, list[RowError]]] = [
+        ("invalid", outcome) if isinstance(outcome, list) else ("", []) for outcome in checked
+    ]
+    valid = [outcome for outcome in checked if not isinstance(outcome, list)]
+    if not valid or (atomic and len(valid) < len(checked)):
+        return ItemsReport(results)
+    savepoint = session.begin_nested()
+    writer = _Batches(session, account, job_ids, reviewer, now)
+    report = ImportReport()
+    statuses: dict[int, str] = {}
+    writer.apply(valid, report, write=True, statuses=statuses)
+    for error in report.rejected:
+        results[error.line] = ("invalid", [error])
+    for index, status in statuses.items():
+        if status != "invalid":
+            results[index] = (status, [])
+    if atomic and report.rejected:
+        savepoint.rollback()
+        return ItemsReport(results)
+    if writer.wrote:
+        writer.finish()
+        session.connection().execute(update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1))
+    if report.inserted or report.updated:
+        audit.record(
+            session, actor, "import", account=account, target="API: POST /api/v1/outcomes",
+            after={"inserted": report.inserted, "updated": report.updated, "unchanged": report.unchanged,
+                   "rejected": sum(1 for s, _ in results if s == "invalid")},
+        )
+    savepoint.commit()
+    session.commit()
+    if writer.wrote:
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, Outcome) and obj.account_id == account.id:
+                session.expire(obj)
+    return ItemsReport(results, written=writer.wrote)
