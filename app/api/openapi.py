@@ -229,7 +229,8 @@ def _document() -> dict:
                     "parameters": [{
                         "name": "atomic", "in": "query", "required": False,
                         "schema": {"type": "string", "enum": ["true", "false"]},
-                        "description": "true: any invalid item rejects the whole batch (422) and nothing is written.",
+                        "description": "true: any invalid item rejects the whole batch (422, with the results: "
+                                       "what each valid item would have been) and nothing is written.",
                     }],
                     "requestBody": {
                         "required": True,

@@ -894,19 +894,21 @@ def ingest_items(
         ("invalid", outcome) if isinstance(outcome, list) else ("", []) for outcome in checked
     ]
     valid = [outcome for outcome in checked if not isinstance(outcome, list)]
-    if not valid or (atomic and len(valid) < len(checked)):
+    if not valid:
         return ItemsReport(results)
+    # An atomic batch already refused still says what each valid item would have been (nothing is written).
+    write = not (atomic and len(valid) < len(checked))
     savepoint = session.begin_nested()
     writer = _Batches(session, account, job_ids, reviewer, now)
     report = ImportReport()
     statuses: dict[int, str] = {}
-    writer.apply(valid, report, write=True, statuses=statuses)
+    writer.apply(valid, report, write=write, statuses=statuses)
     for error in report.rejected:
         results[error.line] = ("invalid", [error])
     for index, status in statuses.items():
         if status != "invalid":
             results[index] = (status, [])
-    if atomic and report.rejected:
+    if not write or (atomic and report.rejected):
         savepoint.rollback()
         return ItemsReport(results)
     if writer.wrote:
