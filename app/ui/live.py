@@ -34,8 +34,9 @@ def _poll() -> None:
     if seen is not None and version != seen:
         st.session_state[_SEEN] = version
         st.rerun(scope="app")
-    st.markdown(
-        ":green-badge[:material/radio_button_checked: Live]",
-        help="This page checks for new data every few seconds and updates itself: outcomes sent through the API, "
-        "imports and reviews made by anyone show without a reload.",
-    )
+    with st.container(key="live_mark"):
+        st.markdown(
+            ":green-badge[:material/radio_button_checked: Live]",
+            help="This page checks for new data every few seconds and updates itself: outcomes sent through the API, "
+            "imports and reviews made by anyone show without a reload.",
+        )
