@@ -424,6 +424,15 @@ def cmd_key_list(args) -> int:
 def cmd_bench(args) -> int:
     from app import bench
 
+    if args.api:
+        from app import bench_api
+
+        for value, what in ((args.api_rows, "--api-rows"), (args.clients, "--clients"), (args.singles, "--singles")):
+            if not 1 <= value <= 10_000_000:
+                raise OverseerError(f"{what} must be from 1 to 10,000,000, got {value}")
+        bench_api.run(args.api_rows, args.clients, args.singles, Path(args.workdir) if args.workdir else None)
+        return 0
+
     try:
         sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
     except ValueError:
@@ -465,6 +474,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="outcomes per benchmark account, comma-separated")
     p.add_argument("--import-rows", type=_whole, default=1_000_000, help="rows of the imported CSV (0: skip)")
     p.add_argument("--workdir", help="folder for the SQLite database and CSV files (default: a temporary one)")
+    p.add_argument("--api", action="store_true",
+                   help="measure the API instead: batches of 1,000 beside ingest_file, and single POSTs from concurrent clients")
+    p.add_argument("--api-rows", type=_whole, default=20_000, help="with --api: outcomes sent in batches of 1,000")
+    p.add_argument("--clients", type=_whole, default=16, help="with --api: concurrent clients of single POSTs")
+    p.add_argument("--singles", type=_whole, default=50, help="with --api: single-outcome POSTs per client")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("key", help="API keys of an account (the key is shown once)")
