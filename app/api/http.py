@@ -180,7 +180,9 @@ async def json_body(request: Request) -> object:
         chunks.append(chunk)
     try:
         text = b"".join(chunks).decode("utf-8")
-        return bounded_json.loads(text, max_chars=MAX_BODY)
+        # Numbers stay bounded; nesting is left to json.loads, whose RecursionError is refused below:
+        # a body's shape is checked item by item anyway, and counting brackets cost more than parsing.
+        return bounded_json.loads(text, max_chars=MAX_BODY, max_depth=MAX_BODY)
     except UnicodeDecodeError:
         raise ApiError(415, "not_json", "the body is not UTF-8 JSON") from None
     except bounded_json.JSONLimitError as exc:

@@ -538,8 +538,11 @@ def check_items(items: Sequence[object], jobs: Collection[str], now: datetime) -
         if not isinstance(item, dict):
             results.append([RowError(index, None, "each outcome must be a JSON object")])
             continue
-        values = {normalize_column(str(k)): v for k, v in item.items()}
-        values = {k: v for k, v in values.items() if k in KNOWN_COLUMNS}
+        if item.keys() <= KNOWN_COLUMNS:  # most clients send the names as documented: nothing to normalize
+            values = item
+        else:
+            values = {normalize_column(str(k)): v for k, v in item.items()}
+            values = {k: v for k, v in values.items() if k in KNOWN_COLUMNS}
         missing = check_jsonl_keys(values, index)
         parsed = parse_row(values, index, jobs)
         if missing:
