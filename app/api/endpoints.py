@@ -14,6 +14,7 @@ import re
 from datetime import date, datetime
 
 from starlette.requests import Request
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
 from app.api import openapi
@@ -23,6 +24,23 @@ from app.domain.ingest_rows import FUTURE_SLACK, MAX_YEAR, MIN_YEAR, parse_time
 from app.domain.money import money_str
 from app.domain.steps import STEPS, step_column
 from app.store.api_keys import Caller, check_can_write
+
+class _Anything(Convertor):
+    """A path segment run that may hold any character, line breaks included (Starlette's ``path`` stops at them).
+
+    Outcome ids may hold any storable character, and a path no route takes must still get the API's 404.
+    """
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anything", _Anything())
 
 PREFIX = "/api/v1"
 MAX_ITEMS = 1000
@@ -277,10 +295,10 @@ def _unknown_path():
 ROUTES = [
     Route(f"{PREFIX}/openapi.json", endpoint({"GET": get_openapi}, public=True), methods=list(_ANY)),
     Route(f"{PREFIX}/outcomes", endpoint({"POST": post_outcomes}), methods=list(_ANY)),
-    Route(f"{PREFIX}/outcomes/{{job}}/{{outcome_id:path}}/reviews", endpoint({"POST": post_review}), methods=list(_ANY)),
-    Route(f"{PREFIX}/outcomes/{{job}}/{{outcome_id:path}}", endpoint({"GET": get_outcome}), methods=list(_ANY)),
+    Route(f"{PREFIX}/outcomes/{{job}}/{{outcome_id:anything}}/reviews", endpoint({"POST": post_review}), methods=list(_ANY)),
+    Route(f"{PREFIX}/outcomes/{{job}}/{{outcome_id:anything}}", endpoint({"GET": get_outcome}), methods=list(_ANY)),
     Route(f"{PREFIX}/usage", endpoint({"GET": get_usage}), methods=list(_ANY)),
     Route(f"{PREFIX}/invoices/{{month}}", endpoint({"GET": get_invoice}), methods=list(_ANY)),
     Route(PREFIX, _unknown_path(), methods=list(_ANY)),
-    Route(f"{PREFIX}/{{rest:path}}", _unknown_path(), methods=list(_ANY)),
+    Route(f"{PREFIX}/{{rest:anything}}", _unknown_path(), methods=list(_ANY)),
 ]
