@@ -861,8 +861,9 @@ def ingest_items(
     Each item is checked as an import row (:func:`app.domain.ingest_rows.check_items`)
     and merged by :mod:`app.domain.outcome_merge`, through the import's own writer,
     so the rollups, reviews, spans, the audit trail and the data version change in
-    the caller's transaction, which this function commits when it wrote. The caller
-    retries the whole call on a write conflict (it reads nothing before).
+    the caller's transaction, which the caller commits (nothing is committed here, so
+    the API may write several requests in one transaction). The caller retries the
+    whole call on a write conflict (it reads nothing before).
 
     Parameters
     ----------
@@ -921,8 +922,8 @@ def ingest_items(
                    "rejected": sum(1 for s, _ in results if s == "invalid")},
         )
     savepoint.commit()
-    session.commit()
     if writer.wrote:
+        # Outcomes the session had loaded may have changed under it (the writes went through the connection).
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Outcome) and obj.account_id == account.id:
                 session.expire(obj)
