@@ -86,6 +86,12 @@ def test_outcomes_posted_through_the_api_show_on_the_open_overview(api_server, c
             pg.wait_for_timeout(500)
         assert pg.evaluate("window.__overseer_no_reload") == 1
         no_failure(pg)
+        # Through the real server (uvicorn decodes a path once): an id with "%" and "/" reads back.
+        odd = dict(items[0], outcome_id="50%card/x ü")
+        headers = {"Authorization": f"Bearer {key}"}
+        assert httpx.post(f"{base}/api/v1/outcomes", json={"outcomes": [odd]}, headers=headers).json()["inserted"] == 1
+        got = httpx.get(f"{base}/api/v1/outcomes/{job}/50%25card%2Fx%20%C3%BC", headers=headers)
+        assert got.status_code == 200 and got.json()["outcome_id"] == "50%card/x ü", got.text
     finally:
         context.close()
 
