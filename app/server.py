@@ -22,4 +22,5 @@ from app.background import lifespan  # noqa: E402
 
 ENTRY = Path(__file__).resolve().parent / "streamlit_app.py"
 
+# Keep this line as it is: `streamlit run` finds the App by reading the script for "app = st.App(...)".
 app = st.App(ENTRY, routes=ROUTES, lifespan=lifespan)
