@@ -20,7 +20,7 @@ from app.ui import data  # noqa: E402
 from app.ui.auth import gate, user_panel  # noqa: E402
 from app.ui.frame import show_error, sidebar  # noqa: E402
 
-st.set_page_config(page_title="Overseer", page_icon=":material/visibility:", layout="wide", initial_sidebar_state="expanded")
+st.set_page_config(page_title="Overseer", page_icon=":material/visibility:", layout="wide", initial_sidebar_state="auto")
 
 PAGES = Path(__file__).resolve().parent / "ui" / "pages"
 

@@ -63,6 +63,7 @@ from app.domain.plans import PlanSpec
 from app.models import Account, ClosedInvoice, IncorrectSpan, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
 from app.store.accounts import get_subscription, plan_history
 from app.store.metrics import as_date
+from app.store.outcome_sql import utc_day
 
 DAY = timedelta(days=1)
 
@@ -339,29 +340,32 @@ class VerdictEffects:
 
 
 def verdict_effects(session: Session, account: Account, sub: Subscription, as_of: datetime) -> VerdictEffects:
-    """Read the spans of the account's completed outcomes and apply :func:`app.domain.verdicts.billing_of`.
+    """What the incorrect spans of the account's completed outcomes do to billing at ``as_of``.
 
-    Only outcomes ever reviewed incorrect have spans, so this reads a few rows
-    per thousand outcomes; every other completed outcome is simply billed in
-    its own month.
+    The same as applying :func:`app.domain.verdicts.billing_of` to every
+    outcome with a span, read in two parts from the spans alone (each keeps its
+    outcome's completion time). SQL counts, per day of completion, the outcomes
+    a span keeps from being billed in their own month: most outcomes ever
+    reviewed incorrect were reviewed so in their month and stayed so. Only the
+    few credited or charged after their own month are read row by row and
+    judged in Python, since their events need their times and keys.
     """
-    unbilled: dict[date, int] = defaultdict(int)
-    charges: dict[date, int] = defaultdict(int)
-    credits: list[tuple[int, int, tuple[datetime, int]]] = []
     if sub.started_on > as_of.date():
         return VerdictEffects({}, {}, [])
+    lo = day_start(sub.started_on)
+    unbilled = {as_date(day): int(n) for day, n in _covered_per_day(session, account, lo, as_of)}
+    charges: dict[date, int] = defaultdict(int)
+    credits: list[tuple[int, int, tuple[datetime, int]]] = []
     outcomes = []
-    for pk, completed_at, spans in _spans_of_completed(session, account, day_start(sub.started_on), as_of):
+    for pk, completed_at, spans in _spans_of_eventful(session, account, lo, as_of):
         billing = verdicts.billing_of(completed_at, spans, as_of)
         outcomes.append((completed_at, pk, billing))
-        if not billing.own_month:
-            unbilled[completed_at.date()] += 1
         for event, key in keyed_events(completed_at, pk, billing):
             if event.sign > 0:
                 charges[event.at.date()] += 1
             else:
                 credits.append((event.month, event.source, key))
-    return VerdictEffects(dict(unbilled), dict(charges), credits, outcomes)
+    return VerdictEffects(unbilled, dict(charges), credits, outcomes)
 
 
 def keyed_events(completed_at: datetime, pk: int, billing: verdicts.Billing):
@@ -382,29 +386,70 @@ def _paid(ctx: BillingContext, key: tuple[datetime, int]) -> bool:
     return ctx.cutoff is not None and key >= ctx.cutoff
 
 
-def _spans_of_completed(session: Session, account: Account, lo: datetime, as_of: datetime):
-    """``(id, completed_at, spans)`` of each completed outcome from ``lo`` to ``as_of`` with a span started by then.
+def _covering(as_of: datetime, span=IncorrectSpan):
+    """SQL twin of ``billing_of``'s "covered": ``span`` keeps its outcome from being billed in its own month."""
+    own = _ym(span.completed_at)
+    return (
+        (span.started_at <= as_of)
+        & (_ym(span.started_at) <= own)
+        & or_(span.ended_at.is_(None), span.ended_at > as_of, _ym(span.ended_at) > own)
+    )
 
-    One query; on SQLite the times come back as text and are parsed here by
-    ``datetime.fromisoformat`` (C), which costs a tenth of the column type's own
-    conversion over the tens of thousands of rows of a large history.
+
+def _eventful(as_of: datetime, span=IncorrectSpan):
+    """SQL twin of ``billing_of``'s events: ``span`` credits or charges its outcome after its own month by ``as_of``."""
+    own = _ym(span.completed_at)
+    return (span.started_at <= as_of) & or_(
+        _ym(span.started_at) > own, (span.ended_at <= as_of) & (_ym(span.ended_at) > own)
+    )
+
+
+def _spans_completed(account: Account, lo: datetime, as_of: datetime, span=IncorrectSpan) -> list:
+    return [span.account_id == account.id, *_between(span.completed_at, lo, as_of)]
+
+
+def _covered_per_day(session: Session, account: Account, lo: datetime, as_of: datetime):
+    """Per UTC day of completion, the outcomes completed from ``lo`` to ``as_of`` that a span covers.
+
+    A covering span is open across its own month's end (or ``as_of``), and an
+    outcome's spans never overlap, so an outcome has at most one: counting
+    spans counts outcomes.
+    """
+    day = utc_day(IncorrectSpan.completed_at)
+    return session.execute(
+        select(day, func.count())
+        .where(*_spans_completed(account, lo, as_of), _covering(as_of))
+        .group_by(day)
+    ).all()
+
+
+_IN_CHUNK = 500  # bound parameters per IN list: far below SQLite's and PostgreSQL's limits
+
+
+def _spans_of_eventful(session: Session, account: Account, lo: datetime, as_of: datetime):
+    """``(id, completed_at, spans)`` of each outcome completed from ``lo`` to ``as_of`` with a credit or charge by then.
+
+    On SQLite the times come back as text and are parsed here by
+    ``datetime.fromisoformat`` (C), a tenth of the column type's own conversion.
     """
     raw = session.get_bind().dialect.name == "sqlite"
 
     def col(column):
         return type_coerce(column, String) if raw else column
 
-    rows = session.execute(
-        select(Outcome.id, col(Outcome.completed_at), col(IncorrectSpan.started_at), col(IncorrectSpan.ended_at))
-        .join(Outcome, Outcome.id == IncorrectSpan.outcome_pk)
-        .where(
-            IncorrectSpan.account_id == account.id,
-            IncorrectSpan.started_at <= as_of,
-            Outcome.status == "completed",
-            *_between(Outcome.completed_at, lo, as_of),
-        )
-        .order_by(Outcome.id, IncorrectSpan.started_at)
-    ).all()
+    # Two steps, as the eventful outcomes are a few among the spans: find them in one pass, then read
+    # their spans by outcome.
+    pks = sorted(set(session.scalars(
+        select(IncorrectSpan.outcome_pk).where(*_spans_completed(account, lo, as_of), _eventful(as_of))
+    )))
+    rows = []
+    span = IncorrectSpan
+    for i in range(0, len(pks), _IN_CHUNK):
+        rows += session.execute(
+            select(span.outcome_pk, col(span.completed_at), col(span.started_at), col(span.ended_at))
+            .where(span.outcome_pk.in_(pks[i : i + _IN_CHUNK]), span.started_at <= as_of)
+            .order_by(span.outcome_pk, span.started_at)
+        ).all()
     parse = _text_time if raw else stored_utc
     for (pk, completed_at), group in groupby(rows, key=lambda row: (row[0], row[1])):
         spans = [verdicts.Span(parse(start), None if end is None else parse(end)) for _, _, start, end in group]

@@ -66,6 +66,7 @@ from app.domain.ingest_rows import Duplicates, OutcomeRecord, RowError, parse_ro
 from app.domain.outcome_merge import ROW, merge, new_outcome
 from app.domain.outcome_rules import autonomous, billable_now, outcome_day
 from app.domain.steps import STEPS
+from app.domain.storable import check_storable
 from app.models import (
     NEVER_REVIEWED,
     Account,
@@ -80,7 +81,7 @@ from app.models import (
 from app.store import audit
 from app.store.accounts import list_jobs
 from app.store.reviews import MAX_REVIEWER, last_imported_reviews
-from app.store.spans import refresh_spans
+from app.store.spans import refresh_spans, sync_completion
 
 BATCH_SIZE = 5000
 # Key space of the advisory lock that lets one import at a time write into an account (PostgreSQL).
@@ -473,6 +474,7 @@ class _Batches:
         postgres = self.dialect == "postgresql"
         if updates:
             conn.execute(_UPDATE, updates)
+            sync_completion(conn, [u["pk"] for u in updates])
         if inserts:
             if postgres:
                 self._copy(_OUTCOME, _INSERTED, inserts)
@@ -582,7 +584,7 @@ def ingest_file(
         ``actor`` is a viewer of the account.
     OverseerError
         Unknown format, unreadable path, a file above the size limit
-        (:func:`app.core.config.max_import_mb`), an empty or over-long reviewer, or a
+        (:func:`app.core.config.max_import_mb`), an empty or over-long reviewer (or one with a control character), or a
         clash with concurrent writers to the same outcomes that retrying did
         not clear (nothing was written; try again).
     """
@@ -593,6 +595,7 @@ def ingest_file(
         raise OverseerError("an import needs a reviewer name for the verdicts it records")
     if len(reviewer) > MAX_REVIEWER:
         raise OverseerError(f"reviewer has {len(reviewer)} characters; at most {MAX_REVIEWER} are allowed")
+    check_storable(reviewer, "the reviewer")
     with ExitStack() as stack:
         stream, name, total = open_source(source, stack)
         check_import_size(total)

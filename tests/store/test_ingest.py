@@ -279,6 +279,16 @@ def test_absent_step_column_keeps_the_stored_value(session, account, tmp_path):
     assert report.unchanged == 1
 
 
+@pytest.mark.parametrize("name", ["ops\x00bot", "ops\x1bbot", "ops\nbot", "\ud800"])
+def test_a_reviewer_name_the_databases_cannot_store_is_refused_before_anything_is_read(
+    session, account, tmp_path, name
+):
+    row = "T-1,customer-support,2026-11-05T09:00:00Z,2026-11-05T10:00:00Z,completed,correct,"
+    with pytest.raises(OverseerError, match="the reviewer contains"):
+        ingest_file(session, account, csv_file(tmp_path, row), reviewer=name)
+    assert session.exec(select(func.count()).select_from(Outcome)).one() == 0
+
+
 def test_verdicts_in_files(session, account, tmp_path):
     row = "T-1,customer-support,2026-11-05T09:00:00Z,2026-11-05T10:00:00Z,completed,{},"
     ingest_file(session, account, csv_file(tmp_path, row.format("correct")), reviewer="ops-bot")

@@ -26,12 +26,12 @@ from app.store.spans import refresh_spans
 UTC = timezone.utc
 T0 = datetime(2026, 9, 25, tzinfo=UTC)
 hours = st.integers(0, 24 * 70)
-histories = st.lists(st.tuples(st.integers(0, 24 * 70), st.sampled_from(["correct", "incorrect"])), max_size=5)
+histories = st.lists(st.tuples(st.integers(-24 * 10, 24 * 70), st.sampled_from(["correct", "incorrect"])), max_size=5)
 outcomes = st.lists(st.tuples(hours, st.sampled_from(["completed", "completed", "failed"]), histories), max_size=12)
 _slugs = itertools.count()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(drawn=outcomes, as_of_h=hours)
 def test_the_store_reads_the_review_history_as_the_rule_says(session, drawn, as_of_h):
     account = create_account(session, f"ve-{next(_slugs)}", "VE", SEED_PLANS["freemium"], since=date(2026, 9, 1))

@@ -63,9 +63,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_incorrect_span_account_id', 'incorrect_span', ['account_id'])
     op.create_index('ix_incorrect_span_outcome_pk', 'incorrect_span', ['outcome_pk'])
-    from app.store.spans import rebuild_spans
-
-    rebuild_spans(op.get_bind())
+    # The spans are filled from the reviews by 0013, once they have every column the app writes.
     op.create_table(
         'plan_change',
         sa.Column('id', sa.Integer(), nullable=False),

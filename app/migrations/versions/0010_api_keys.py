@@ -1,7 +1,7 @@
 """API keys: programs write and read an account's outcomes through the API
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0013
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
