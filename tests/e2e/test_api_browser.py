@@ -18,7 +18,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.conftest import CHROMIUM_ARGS, REPO, no_failure, open_page, pinned_env, running_app
+from tests.e2e.conftest import REPO, no_failure, open_page, pinned_env, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -112,6 +112,8 @@ def test_api_keys_page_screenshots(api_server, chromium_browser, tmp_path, width
         pg.get_by_label("Name").fill("support bot")
         pg.get_by_role("button", name="Create key").click()
         pg.get_by_text("it is shown only this once", exact=False).first.wait_for()
+        wait_idle(pg, 800)
+        assert pg.locator("[data-testid='stCode']").first.inner_text().strip().startswith("ovs_")
         shot = tmp_path / f"api-keys-{width}x{height}.png"
         pg.screenshot(path=str(shot), full_page=True)
         print(f"screenshot: {shot}")

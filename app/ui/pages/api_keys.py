@@ -23,7 +23,7 @@ made = st.session_state.pop("_api_key_made", None)
 if made:
     with st.container(border=True):
         st.success(f"Key {fmt.text(made['prefix'])} created. Copy it now: it is shown only this once.", icon=":material/key:")
-        st.code(made["key"], language=None)
+        st.code(made["key"], language=None, wrap_lines=True)  # the whole key, on a phone too
         st.caption("Send it as `Authorization: Bearer <key>`. Overseer keeps only a hash of it.")
 flash = st.session_state.pop("_api_key_flash", None)
 if flash:
