@@ -71,6 +71,7 @@ from app.models import (
     NEVER_REVIEWED,
     Account,
     DataVersion,
+    Job,
     Outcome,
     Review,
     RollupOutcomeDay,
@@ -241,7 +242,6 @@ class _RollupDelta:
     def write(self, conn) -> None:
         """Add the sums to the rollup tables, then delete the rows they emptied."""
         self.settle()
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         tables = (
             (RollupOutcomeDay.__table__, {k: (v,) for k, v in self.outcome_day.items()}),
             (RollupStepDay.__table__, self.step_day),
@@ -263,11 +263,7 @@ class _RollupDelta:
                 rows.append(row)
             if not rows:
                 continue
-            stmt = dialect_insert(table)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counts}
-            )
-            conn.execute(stmt, rows)
+            conn.execute(_upsert(conn.dialect.name, table), rows)
             if emptied:
                 # A row is empty when its outcome count (steps: outcomes that reached it) is 0.
                 empty = "reached" if table is RollupStepDay.__table__ else "outcomes"
@@ -275,6 +271,18 @@ class _RollupDelta:
                     delete(table).where(table.c[empty] == 0, *(table.c[k] == bindparam(f"k_{k}") for k in keys)),
                     emptied,
                 )
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table):
+    """``INSERT ... ON CONFLICT DO UPDATE`` adding to a rollup table's counts, built once per dialect and table.
+
+    Building the statement cost more than running it for a small write (an API request of one outcome).
+    """
+    keys = [c.name for c in table.primary_key.columns]
+    counts = [c.name for c in table.columns if c.name not in keys]
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_update(index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counts})
 
 
 _ROW = ROW
@@ -891,7 +899,8 @@ def ingest_items(
     if session.get_bind().dialect.name == "postgresql":
         # As the file import: one writer per account, so overlapping batches neither deadlock nor clash.
         session.connection().execute(select(func.pg_advisory_xact_lock(_IMPORT_LOCK, account.id)))
-    job_ids = {job.slug: job.id for job in list_jobs(session, account)}
+    # Slugs and ids only (not the ORM objects list_jobs loads): this runs once per API request.
+    job_ids = dict(session.execute(select(Job.slug, Job.id).where(Job.account_id == account.id)).all())
     now = utcnow()
     checked = check_items(items, job_ids.keys(), now)
     results: list[tuple[str, list[RowError]]] = [
