@@ -20,11 +20,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from app.core import config
+from app.core.db import DatabaseUnusable
 from app.domain import bounded_json
 from app.domain.access import Forbidden
 from app.domain.api_keys import bearer_key
@@ -128,6 +130,12 @@ def endpoint(methods: dict[str, Handler], *, public: bool = False):
         except ApiError as exc:
             response = JSONResponse({**error_body(exc.code, exc.message), **exc.extra}, status_code=exc.status,
                                     headers=exc.headers)
+        except (DatabaseUnusable, PoolTimeout) as exc:
+            # No connection free within the pool's wait, or the database cannot be used: a retry may work.
+            log.warning("request %s: database unavailable: %s", request_id, str(exc).splitlines()[0])
+            response = JSONResponse(error_body("unavailable", "the database is not available; retry after the time "
+                                               "in Retry-After (the request changed nothing)"),
+                                    status_code=503, headers={"Retry-After": "1"})
         except Forbidden as exc:
             response = JSONResponse(error_body("forbidden", str(exc)), status_code=403)
         except NotFound as exc:

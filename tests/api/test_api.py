@@ -302,3 +302,14 @@ def test_paths_with_line_breaks_get_the_api_s_404(client, keys):
         response = client.request(method, path, headers=keys.write_headers, json={"verdict": "correct", "reviewer": "x"})
         assert response.status_code == 404, (path, response.text)
         assert response.json()["error"]["code"] == "not_found"
+
+
+def test_no_free_connection_is_503_not_500(client, keys, monkeypatch):
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    def exhausted(*_a, **_k):
+        raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached")
+
+    monkeypatch.setattr("app.api.endpoints.usage_json", exhausted)
+    response = client.get("/api/v1/usage", headers=keys.read_headers)
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
