@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 
-from app.domain.ingest_rows import MAX_OUTCOME_ID
+from app.domain.ingest_rows import ITEM_FIELDS, JSONL_REQUIRED_KEYS, MAX_OUTCOME_ID
 from app.domain.steps import PERFORMERS, STATUSES, STEPS, VERDICTS
 
 _ERROR = {
@@ -56,21 +56,24 @@ _WRITES = {
 }
 _TIME = {"type": ["string", "null"], "description": "ISO 8601; without an offset, UTC."}
 _NULLABLE_TEXT = {"type": ["string", "null"]}
+# The schema of each import column an item may carry; a column added to the import's table
+# (app.domain.ingest_rows: REQUIRED_COLUMNS, OPTIONAL_COLUMNS) without an entry here is documented as text.
+_FIELD_SCHEMAS = {
+    "outcome_id": {"type": ["string", "integer"], "description": f"At most {MAX_OUTCOME_ID} characters."},
+    "job": {"type": "string", "description": "The job's slug."},
+    "started_at": {"type": "string", "description": "ISO 8601; without an offset, UTC."},
+    "completed_at": _TIME,
+    "reviewed_at": _TIME,
+    "status": {"type": "string", "enum": list(STATUSES)},
+    "verdict": {"type": ["string", "null"], "enum": [*VERDICTS, "", None]},
+    "handoff_step": {"type": ["string", "null"], "enum": [*STEPS, "", None]},
+    **{step: {"type": ["string", "null"], "enum": [*PERFORMERS, "", None]} for step in STEPS},
+}
 _OUTCOME_ITEM = {
     "type": "object",
     "description": "One outcome, with the fields of an import row (README \"Data in\"); other keys are ignored.",
-    "required": ["outcome_id", "job", "started_at", "status"],
-    "properties": {
-        "outcome_id": {"type": ["string", "integer"], "description": f"At most {MAX_OUTCOME_ID} characters."},
-        "job": {"type": "string", "description": "The job's slug."},
-        "started_at": {"type": "string", "description": "ISO 8601; without an offset, UTC."},
-        "completed_at": _TIME,
-        "status": {"type": "string", "enum": list(STATUSES)},
-        "verdict": {"type": ["string", "null"], "enum": [*VERDICTS, "", None]},
-        "reviewed_at": _TIME,
-        "handoff_step": {"type": ["string", "null"], "enum": [*STEPS, "", None]},
-        **{step: {"type": ["string", "null"], "enum": [*PERFORMERS, "", None]} for step in STEPS},
-    },
+    "required": list(JSONL_REQUIRED_KEYS),
+    "properties": {field: _FIELD_SCHEMAS.get(field, _NULLABLE_TEXT) for field in ITEM_FIELDS},
 }
 _RESULT = {
     "type": "object",
