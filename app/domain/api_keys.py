@@ -2,8 +2,8 @@
 
 A key reads ``ovs_`` followed by 8 hexadecimal characters (with ``ovs_``, the
 *prefix*: not secret, unique, shown in lists and the audit trail) and 32
-URL-safe random characters. Only its SHA-256 hash is stored: a key carries 200
-bits of randomness, so a fast hash is enough (no password stretching needed), and a
+URL-safe random characters. Only its SHA-256 hash is stored: the secret part carries
+192 random bits, so a fast hash is enough (no password stretching needed), and a
 stolen database lets nobody call the API.
 """
 
