@@ -20,6 +20,7 @@ from starlette.routing import Route
 from app.api import openapi
 from app.api.http import ApiError, endpoint, json_body, run_read, run_write
 from app.core import clock
+from app.domain.errors import OverseerError
 from app.domain.ingest_rows import FUTURE_SLACK, MAX_YEAR, MIN_YEAR, parse_time
 from app.domain.money import money_str
 from app.domain.steps import STEPS, step_column
@@ -50,7 +51,7 @@ _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 def _forbid_read_key(caller: Caller) -> None:
     try:
         check_can_write(caller)
-    except Exception as exc:  # OverseerError: a read key that writes is 403, not 422
+    except OverseerError as exc:  # a read key that writes is 403, not the 422 of other refusals
         raise ApiError(403, "forbidden", str(exc)) from None
 
 
