@@ -147,8 +147,13 @@ async def post_review(request: Request, caller: Caller):
             raise ApiError(422, "invalid", "reviewed_at is more than 5 minutes in the future")
 
     def work(session):
-        from app.store.reviews import review_outcome
+        from app.store.reviews import get_outcome as find, review_outcome
 
+        if at is not None:
+            # As an import's reviewed_at: a verdict cannot predate the outcome it judges.
+            completed = find(session, caller.account, job, outcome_id).completed_at
+            if completed is not None and at < clock.stored_utc(completed):
+                raise OverseerError("reviewed_at is before the outcome's completed_at")
         review = review_outcome(
             session, caller.principal, caller.account, job, outcome_id, verdict, reviewer=reviewer, comment=comment, at=at
         )

@@ -172,7 +172,8 @@ def test_reviews_follow_the_page_rules_and_the_trail_names_the_key(client, keys,
     assert client.post("/api/v1/outcomes/nojob/T-1/reviews", headers=keys.write_headers,
                        json={"verdict": "correct", "reviewer": "x"}).status_code == 404
     for body in ({"verdict": "maybe", "reviewer": "x"}, {"verdict": "correct"}, {"verdict": "correct", "reviewer": "x", "reviewed_at": "2027-01-01"},
-                 {"verdict": "correct", "reviewer": "x", "comment": 5}, {"verdict": "correct", "reviewer": "x" * 201}):
+                 {"verdict": "correct", "reviewer": "x", "comment": 5}, {"verdict": "correct", "reviewer": "x" * 201},
+                 {"verdict": "correct", "reviewer": "x", "reviewed_at": "2026-11-20T10:04:59Z"}):
         assert client.post(url, headers=keys.write_headers, json=body).status_code == 422, body
     assert len(fresh(session).exec(select(Review).where(Review.source == "app")).all()) == 2
 
