@@ -365,7 +365,8 @@ def cmd_start(args) -> int:
         if not args.no_demo and session.exec(select(Account.id).limit(1)).first() is None:
             load_demo(session)
             print("Loaded the demo data into the empty database.")
-    entry = REPO_ROOT / "app" / "streamlit_app.py"
+    # The dashboard and the API (/api/v1) on one port: app/server.py is the st.App of both.
+    entry = REPO_ROOT / "app" / "server.py"
     argv = [
         sys.executable, "-m", "streamlit", "run", str(entry),
         "--server.port", str(args.port),
@@ -373,15 +374,70 @@ def cmd_start(args) -> int:
         "--server.headless", "false" if args.open_browser else "true",
         "--browser.gatherUsageStats", "false",
     ]
-    print(f"Starting Overseer on http://localhost:{args.port}", flush=True)
+    print(f"Starting Overseer on http://localhost:{args.port} (API: http://localhost:{args.port}/api/v1)", flush=True)
     # Streamlit reads .streamlit/config.toml (theme, upload limit) from the working directory.
     os.chdir(REPO_ROOT)
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover - execv does not return
 
 
+def cmd_key_create(args) -> int:
+    from app.core.db import session_scope
+    from app.store.accounts import get_account
+    from app.store.api_keys import create_key
+
+    with session_scope(write=True) as session:
+        account = get_account(session, args.account, principal=OPERATOR)
+        row, key = create_key(session, OPERATOR, account, args.scope, args.name or "")
+    if args.json:
+        _print_json({"id": row.id, "name": row.name, "prefix": row.prefix, "scope": row.scope, "key": key})
+    else:
+        print(key)
+        print(f"overseer: {row.scope} key {row.prefix} for {args.account}: it is shown only now, keep it secret",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_key_revoke(args) -> int:
+    from app.core.db import session_scope
+    from app.store.accounts import get_account
+    from app.store.api_keys import revoke_key
+
+    with session_scope(write=True) as session:
+        account = get_account(session, args.account, principal=OPERATOR)
+        row = revoke_key(session, OPERATOR, account, args.key)
+    print(f"Revoked key {row.prefix} of {args.account}")
+    return 0
+
+
+def cmd_key_list(args) -> int:
+    from app.core.db import session_scope
+    from app.store.accounts import get_account
+    from app.store.api_keys import list_keys
+
+    with session_scope() as session:
+        account = get_account(session, args.account, principal=OPERATOR)
+        rows = list_keys(session, OPERATOR, account)
+    if args.json:
+        _print_json([row.to_json() for row in rows])
+    else:
+        for row in rows:
+            state = "revoked" if row.revoked_at else "active"
+            print(f"{row.id}\t{row.prefix}\t{row.scope}\t{state}\t{row.name}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from app import bench
+
+    if args.api:
+        from app import bench_api
+
+        for value, what in ((args.api_rows, "--api-rows"), (args.clients, "--clients"), (args.singles, "--singles")):
+            if not 1 <= value <= 10_000_000:
+                raise OverseerError(f"{what} must be from 1 to 10,000,000, got {value}")
+        bench_api.run(args.api_rows, args.clients, args.singles, Path(args.workdir) if args.workdir else None)
+        return 0
 
     try:
         sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
@@ -424,7 +480,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="outcomes per benchmark account, comma-separated")
     p.add_argument("--import-rows", type=_whole, default=1_000_000, help="rows of the imported CSV (0: skip)")
     p.add_argument("--workdir", help="folder for the SQLite database and CSV files (default: a temporary one)")
+    p.add_argument("--api", action="store_true",
+                   help="measure the API instead: batches of 1,000 beside ingest_file, and single POSTs from concurrent clients")
+    p.add_argument("--api-rows", type=_whole, default=20_000, help="with --api: outcomes sent in batches of 1,000")
+    p.add_argument("--clients", type=_whole, default=16, help="with --api: concurrent clients of single POSTs")
+    p.add_argument("--singles", type=_whole, default=50, help="with --api: single-outcome POSTs per client")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("key", help="API keys of an account (the key is shown once)")
+    key_sub = p.add_subparsers(dest="key_command", required=True, parser_class=_Parser)
+    p = key_sub.add_parser("create", help="make an API key; prints the key once")
+    p.add_argument("--account", required=True)
+    p.add_argument("--scope", required=True, choices=["write", "read"])
+    p.add_argument("--name", default="")
+    p.add_argument("--json", action="store_true", help='print {"id", "name", "prefix", "scope", "key"}')
+    p.set_defaults(func=cmd_key_create)
+    p = key_sub.add_parser("revoke", help="revoke a key by its id or prefix")
+    p.add_argument("key", metavar="ID_OR_PREFIX")
+    p.add_argument("--account", required=True)
+    p.set_defaults(func=cmd_key_revoke)
+    p = key_sub.add_parser("list", help="the account's keys (never the keys themselves)")
+    p.add_argument("--account", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_key_list)
 
     p = sub.add_parser("migrate", help="bring the database to the newest schema")
     p.set_defaults(func=cmd_migrate)

@@ -509,3 +509,26 @@ class DeliveryAttempt(SQLModel, table=True):
     latency_ms: int = 0
     ok: bool = False
     error: str = Field(default="", max_length=500)
+
+
+class ApiKey(SQLModel, table=True):
+    """A key that lets a program call the API for one account (see :mod:`app.store.api_keys`).
+
+    Only a SHA-256 hash of the key is stored; ``prefix`` (its first characters, not
+    secret) identifies it in lists and in the audit trail. ``scope`` is ``write``
+    (may also read) or ``read``. A revoked key keeps its row, so the list and the
+    audit trail still name it.
+    """
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    name: str = Field(default="", max_length=200)
+    prefix: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
+    key_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    scope: str = Field(max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="", max_length=254)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

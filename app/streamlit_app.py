@@ -49,6 +49,7 @@ def navigation(who) -> dict[str, list[st.Page]]:
         account = [
             _page("import_data.py", "Import", ":material/upload_file:", "import"),
             _page("members.py", "Members", ":material/group:", "members"),
+            _page("api_keys.py", "API keys", ":material/key:", "api-keys"),
             _page("audit.py", "Audit trail", ":material/history:", "audit"),
             _page("notifications.py", "Notifications", ":material/notifications:", "notifications"),
         ]

@@ -80,3 +80,18 @@ def public_url() -> str | None:
             f"(http or https, no query); got {text[:200]!r}"
         )
     return text.rstrip("/")
+
+
+def api_rate() -> tuple[float, int]:
+    """Requests per second and burst allowed to one API key: ``OVERSEER_API_RATE`` and ``OVERSEER_API_BURST``.
+
+    Default 20 requests a second with bursts of 40. Each must be a whole number from 1 to
+    100,000; another value means the default (as for the import limit, never "no limit").
+    """
+    def whole(name: str, default: int) -> int:
+        text = os.environ.get(name, "").strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= 100_000:
+            return default
+        return int(text)
+
+    return float(whole("OVERSEER_API_RATE", 20)), whole("OVERSEER_API_BURST", 40)

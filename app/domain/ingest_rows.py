@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -38,6 +38,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 #: ``completed_at`` for an outcome new to Overseer, and from the import for a changed one.
 #: ``summary`` and ``url`` give a reviewer something to judge by (:func:`parse_summary`, :func:`parse_url`).
 OPTIONAL_COLUMNS: tuple[str, ...] = (*STEPS, "reviewed_at", "summary", "url")
+#: JSON Lines records may leave these keys out (absent means empty, or "keep the stored value" for steps).
+#: Every column an import reads; any other column of a file is ignored.
+KNOWN_COLUMNS: frozenset[str] = frozenset(REQUIRED_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
 #: JSON Lines records may leave these keys out (absent means empty, or "keep the stored value" for steps).
 JSONL_REQUIRED_KEYS: tuple[str, ...] = ("outcome_id", "job", "started_at", "status")
 MAX_OUTCOME_ID = 200
@@ -575,3 +578,85 @@ def _check_row(values: Mapping[str, object], line: int, jobs: Collection[str]) -
         steps=steps,
         reviewed_at=reviewed_at,
     )
+
+
+class Duplicates:
+    """Refuses the second appearance of an outcome in one file or batch, naming the first.
+
+    Keeps the keys only (about 100 bytes a row), not the rows.
+    """
+
+    def __init__(self, what: str = "line"):
+        self._seen: dict[tuple[str, str], int] = {}
+        self._what = what
+
+    def check(self, rec: OutcomeRecord, shown: int | None = None) -> RowError | None:
+        """None the first time ``rec``'s key is seen; else the error for its repeat.
+
+        ``shown`` is the number the error names for the first appearance (default: its line).
+        """
+        first = self._seen.get(rec.key)
+        if first is not None:
+            return RowError(
+                rec.line,
+                "outcome_id",
+                f"outcome {rec.outcome_id!r} of job {rec.job!r} already appears on {self._what} {first}",
+            )
+        self._seen[rec.key] = rec.line if shown is None else shown
+        return None
+
+
+#: How far in the future a time sent through the API may lie: clocks drift, outcomes do not come from tomorrow.
+FUTURE_SLACK = timedelta(minutes=5)
+#: The fields of an outcome item of the API: the columns of an import row.
+ITEM_FIELDS: tuple[str, ...] = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+
+
+def check_items(items: Sequence[object], jobs: Collection[str], now: datetime) -> list[OutcomeRecord | list[RowError]]:
+    """Validate the items of an API request, each as an import row (by the same rules).
+
+    Each item is a JSON object with the fields of an import row (:data:`ITEM_FIELDS`;
+    other keys are ignored, as in a JSON Lines file). Beyond a file's rules, a time
+    more than :data:`FUTURE_SLACK` after ``now`` is invalid, and the second
+    appearance of an outcome in one request is invalid. An error's ``line`` is
+    the item's index (from 0).
+
+    Returns
+    -------
+    list
+        Per item, in order: its :class:`OutcomeRecord`, or its errors.
+    """
+    seen = Duplicates("item")
+    latest = now + FUTURE_SLACK
+    results: list[OutcomeRecord | list[RowError]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            results.append([RowError(index, None, "each outcome must be a JSON object")])
+            continue
+        if item.keys() <= KNOWN_COLUMNS:  # most clients send the names as documented: nothing to normalize
+            values = item
+        else:
+            values = {normalize_column(str(k)): v for k, v in item.items()}
+            values = {k: v for k, v in values.items() if k in KNOWN_COLUMNS}
+        missing = check_jsonl_keys(values, index)
+        parsed = parse_row(values, index, jobs)
+        if missing:
+            gone = {e.column for e in missing}
+            results.append(missing + ([e for e in parsed if e.column not in gone] if isinstance(parsed, list) else []))
+            continue
+        if isinstance(parsed, list):
+            results.append(parsed)
+            continue
+        future = [
+            RowError(index, column, f"{column} is more than 5 minutes in the future ({moment.isoformat()})")
+            for column, moment in (
+                ("started_at", parsed.started_at), ("completed_at", parsed.completed_at), ("reviewed_at", parsed.reviewed_at)
+            )
+            if moment is not None and moment > latest
+        ]
+        if future:
+            results.append(future)
+            continue
+        repeated = seen.check(parsed, index)
+        results.append([repeated] if repeated is not None else parsed)
+    return results

@@ -55,6 +55,8 @@ ACTIONS: tuple[str, ...] = (
     "demo",
     "channel.add",
     "channel.remove",
+    "api_key.create",
+    "api_key.revoke",
 )
 MAX_TARGET = 300
 EXPORT_COLUMNS = ("at", "actor", "account", "action", "target", "before", "after")

@@ -26,9 +26,7 @@ thread touches the session and calls ``progress``.
 
 from __future__ import annotations
 
-import csv
 import functools
-import json
 import queue
 import random
 import threading
@@ -53,23 +51,28 @@ from app.domain import bounded_json
 from app.domain.access import Principal
 
 from app.domain.errors import OverseerError
-from app.domain.ingest_rows import (
-    OPTIONAL_COLUMNS,
-    REQUIRED_COLUMNS,
-    OutcomeRecord,
-    RowError,
-    check_header,
-    check_jsonl_keys,
-    normalize_column,
-    parse_row,
+from app.domain.import_files import (
+    FORMATS,  # noqa: F401 - part of this module's interface (the Import page names the formats)
+    MAX_JSONL_LINE,  # noqa: F401 - as FORMATS
+    Counter,
+    Line,
+    Refused,
+    csv_rows,
+    format_of,
+    jsonl_rows,
+    open_source,
+    physical_lines,
 )
+from app.domain.ingest_rows import Duplicates, OutcomeRecord, RowError, parse_row
+from app.domain.outcome_merge import MUTABLE, ROW, merge, new_outcome
 from app.domain.outcome_rules import autonomous, billable_now, outcome_day
-from app.domain.steps import CLOSED_STATUSES, STEPS, step_column
+from app.domain.steps import STEPS
 from app.domain.storable import check_storable
 from app.models import (
     NEVER_REVIEWED,
     Account,
     DataVersion,
+    Job,
     Outcome,
     Review,
     RollupOutcomeDay,
@@ -85,11 +88,6 @@ from app.store.spans import refresh_spans, sync_completion
 BATCH_SIZE = 5000
 # Key space of the advisory lock that lets one import at a time write into an account (PostgreSQL).
 _IMPORT_LOCK = 0x0F5EE
-FORMATS: dict[str, str] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-_KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
-_BOM = b"\xef\xbb\xbf"
-
-_Line = tuple[int, dict | None, list[RowError]]
 
 
 @dataclass
@@ -126,161 +124,10 @@ class ImportReport:
         }
 
 
-class _Refused(Exception):
-    """The whole file is unusable; carries the errors to report."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(errors[0].reason)
-        self.errors = errors
-
-
-class _Counter:
-    def __init__(self, total: int):
-        self.read = 0
-        self.total = total
-
-
-def _format_of(fmt: str | None, name: str) -> str:
-    if fmt is not None:
-        value = fmt.lower().lstrip(".")
-        value = "jsonl" if value == "ndjson" else value
-        if value not in ("csv", "jsonl"):
-            raise OverseerError(f"unknown import format {fmt!r}; use csv or jsonl")
-        return value
-    suffix = Path(name).suffix.lower() if name else ""
-    if suffix not in FORMATS:
-        shown = f"{name!r}" if name else "the upload"
-        raise OverseerError(f"cannot tell the format of {shown}: name it .csv, .jsonl or .ndjson, or say the format")
-    return FORMATS[suffix]
-
-
-def _open(source: str | Path | BinaryIO, stack: ExitStack) -> tuple[BinaryIO, str, int]:
-    """The stream to read, its name and its size in bytes (0 when unknown)."""
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        try:
-            stream = stack.enter_context(path.open("rb"))
-        except OSError as exc:
-            raise OverseerError(f"cannot read {path}: {exc.strerror or exc}") from None
-        return stream, path.name, path.stat().st_size
-    name = str(getattr(source, "name", "") or "")
-    try:
-        start = source.tell()
-        total = source.seek(0, 2) - start
-        source.seek(start)
-    except (AttributeError, OSError, ValueError):
-        total = 0
-    return source, name, max(total, 0)
-
-
-def _physical_lines(stream, counter: _Counter) -> Iterator[bytes | str]:
-    for raw in stream:
-        counter.read += len(raw)
-        yield raw
-
-
-def _decode(raw: bytes | str, line: int) -> str:
-    """One line as text; raises UnicodeDecodeError with a user message in ``reason``."""
-    if isinstance(raw, str):  # a text stream was passed: already decoded
-        return raw.lstrip("\ufeff") if line == 1 else raw
-    if line == 1 and raw.startswith(_BOM):  # Excel writes a BOM
-        raw = raw[len(_BOM) :]
-    return raw.decode("utf-8")
-
-
-def _utf8_reason(exc: UnicodeDecodeError) -> str:
-    return f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at position {exc.start + 1})"
-
-
-def _csv_rows(lines: Iterator[bytes | str]) -> Iterator[_Line]:
-    def text_lines() -> Iterator[str]:
-        for number, raw in enumerate(lines, start=1):
-            try:
-                yield _decode(raw, number)
-            except UnicodeDecodeError as exc:
-                raise _Refused(
-                    [
-                        RowError(
-                            number,
-                            None,
-                            f"line {number} is {_utf8_reason(exc)}; the file was refused: save it as UTF-8 and import it again",
-                        )
-                    ]
-                ) from None
-
-    reader = csv.reader(text_lines())
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise _Refused([RowError(1, None, f"the header is not valid CSV: {exc}")]) from None
-    if not header or not any(h.strip() for h in header):
-        raise _Refused([RowError(1, None, f"the file has no header; expected the columns {', '.join(REQUIRED_COLUMNS)}")])
-    errors = check_header(header)
-    if errors:
-        raise _Refused(errors)
-    names = [normalize_column(h) for h in header]
-    all_known = all(name in _KNOWN_COLUMNS for name in names)
-    width = len(names)
-    while True:
-        line = reader.line_num + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield line, None, [RowError(line, None, f"the row is not valid CSV: {exc}")]
-            continue
-        # A row whose first field holds something is not blank: most rows stop at that test.
-        if not (fields and fields[0].strip()) and not any(f.strip() for f in fields):  # blank line, or only separators
-            continue
-        # Trailing empty fields (a spreadsheet export artefact) are tolerated; missing or extra data is not.
-        if len(fields) != width and (len(fields) < width or any(f.strip() for f in fields[width:])):
-            reason = f"the row has {len(fields)} fields but the header has {len(names)}"
-            yield line, None, [RowError(line, None, reason)]
-            continue
-        if all_known:
-            values = dict(zip(names, fields))
-        else:
-            values = {name: value for name, value in zip(names, fields) if name in _KNOWN_COLUMNS}
-        yield line, values, []
-
-
-# The longest JSON Lines record read, in characters: far above any real row (a summary has at most 2,000),
-# and below what would hold a whole import in one line.
-MAX_JSONL_LINE = 16_000_000
-
-
-def _jsonl_rows(lines: Iterator[bytes | str]) -> Iterator[_Line]:
-    for line, raw in enumerate(lines, start=1):
-        try:
-            text = _decode(raw, line).strip()
-        except UnicodeDecodeError as exc:
-            yield line, None, [RowError(line, None, f"the line is {_utf8_reason(exc)}")]
-            continue
-        if not text:
-            continue
-        try:
-            record = bounded_json.loads(text, max_chars=MAX_JSONL_LINE)
-        except bounded_json.JSONLimitError as exc:
-            yield line, None, [RowError(line, None, f"the line {exc}")]
-            continue
-        except json.JSONDecodeError as exc:
-            yield line, None, [RowError(line, None, f"the line is not valid JSON: {exc.msg} at character {exc.colno}")]
-            continue
-        if not isinstance(record, dict):
-            kind = {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(type(record), "a number")
-            yield line, None, [RowError(line, None, f"each line must be a JSON object, got {kind}")]
-            continue
-        values = {normalize_column(str(k)): v for k, v in record.items()}
-        values = {k: v for k, v in values.items() if k in _KNOWN_COLUMNS}
-        yield line, values, check_jsonl_keys(values, line)
-
-
 _OUTCOME = Outcome.__table__
 _REVIEW = Review.__table__
-_STEP_COLUMNS: tuple[str, ...] = tuple(step_column(s) for s in STEPS)
 # What an import may change in a stored outcome, and what it reads to decide.
-_MUTABLE = ("started_at", "completed_at", "status", "verdict", "reviewed_at", "handoff_step", *_STEP_COLUMNS, "summary", "url")
+_MUTABLE = MUTABLE
 _STORED = [_OUTCOME.c.id, _OUTCOME.c.outcome_id, *(_OUTCOME.c[c] for c in _MUTABLE)]
 _STORED_NAMES = ("id", "outcome_id", *_MUTABLE)
 _StoredRow = namedtuple("_StoredRow", _STORED_NAMES)
@@ -398,7 +245,6 @@ class _RollupDelta:
     def write(self, conn) -> None:
         """Add the sums to the rollup tables, then delete the rows they emptied."""
         self.settle()
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         tables = (
             (RollupOutcomeDay.__table__, {k: (v,) for k, v in self.outcome_day.items()}),
             (RollupStepDay.__table__, self.step_day),
@@ -420,11 +266,7 @@ class _RollupDelta:
                 rows.append(row)
             if not rows:
                 continue
-            stmt = dialect_insert(table)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counts}
-            )
-            conn.execute(stmt, rows)
+            conn.execute(_upsert(conn.dialect.name, table), rows)
             if emptied:
                 # A row is empty when its outcome count (steps: outcomes that reached it) is 0.
                 empty = "reached" if table is RollupStepDay.__table__ else "outcomes"
@@ -434,9 +276,20 @@ class _RollupDelta:
                 )
 
 
-# An outcome's values as the rollups count them (see _RollupDelta.count), in this order.
-_ROW = ("started_at", "completed_at", "status", "verdict", "reviewed_at", "handoff_step", *_STEP_COLUMNS)
-_INSERTED = ("account_id", "job_id", "outcome_id", *_ROW, "summary", "url", "updated_at")
+@functools.cache
+def _upsert(dialect: str, table: Table):
+    """``INSERT ... ON CONFLICT DO UPDATE`` adding to a rollup table's counts, built once per dialect and table.
+
+    Building the statement cost more than running it for a small write (an API request of one outcome).
+    """
+    keys = [c.name for c in table.primary_key.columns]
+    counts = [c.name for c in table.columns if c.name not in keys]
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_update(index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counts})
+
+
+_ROW = ROW
+_INSERTED = ("account_id", "job_id", "outcome_id", *_MUTABLE, "updated_at")
 _TIMES = frozenset({"started_at", "completed_at", "reviewed_at", "updated_at"})
 
 
@@ -547,13 +400,19 @@ class _Batches:
                 for row in rows:
                     write(row)
 
-    def apply(self, batch: list[OutcomeRecord], report: ImportReport, *, write: bool) -> None:
-        """Count ``batch`` into ``report`` and, if ``write``, store it."""
+    def apply(
+        self, batch: list[OutcomeRecord], report: ImportReport, *, write: bool, statuses: dict[int, str] | None = None
+    ) -> None:
+        """Count ``batch`` into ``report`` and, if ``write``, store it.
+
+        ``statuses``, when given, receives each record's fate by its ``line``:
+        ``inserted``, ``updated``, ``unchanged`` or ``invalid`` (the API answers per item).
+        """
         by_job: dict[int, list[OutcomeRecord]] = defaultdict(list)
         for rec in batch:
             by_job[self.job_ids[rec.job]].append(rec)
         for job_id, recs in by_job.items():
-            self._apply_job(job_id, recs, report, write)
+            self._apply_job(job_id, recs, report, write, statuses)
         self.rollups.settle()
         if self.subscription_start is not None:
             cutoff = self.subscription_start
@@ -561,7 +420,9 @@ class _Batches:
                 1 for rec in batch if rec.completed_at is not None and rec.completed_at < cutoff
             )
 
-    def _apply_job(self, job_id: int, recs: list[OutcomeRecord], report: ImportReport, write: bool) -> None:
+    def _apply_job(
+        self, job_id: int, recs: list[OutcomeRecord], report: ImportReport, write: bool, statuses: dict | None
+    ) -> None:
         now = self.now
         stored = self._stored(job_id, [r.outcome_id for r in recs], lock=write)
         # A file repeats its source's verdict on every re-import; only a verdict the source changed
@@ -579,81 +440,46 @@ class _Batches:
             current = stored.get(rec.outcome_id)
             if current is None:
                 report.inserted += 1
+                if statuses is not None:
+                    statuses[rec.line] = "inserted"
                 if write:
-                    steps = rec.steps
-                    performers = tuple(map(steps.get, STEPS)) if steps else _NOBODY
-                    verdict = rec.verdict
-                    # New to Overseer, the verdict was known when the outcome was: a backlog never
-                    # turns into credits (SPEC "Data in").
-                    at = (rec.reviewed_at or rec.completed_at) if verdict else None
                     # The verdict goes in with the row, so the rollups count the row once, as it ends up.
-                    values = (
-                        rec.started_at, rec.completed_at, rec.status, verdict or "unreviewed",
-                        at, rec.handoff_step, *performers,
-                    )
-                    count(job_id, values, 1)
+                    values, at = new_outcome(rec)
+                    count(job_id, values[: len(_ROW)], 1)
                     inserts.append(
                         (
-                            account_id, job_id, rec.outcome_id, bind(rec.started_at), bind(rec.completed_at),
-                            values[2], values[3], bind(at), rec.handoff_step, *performers,
-                            rec.summary, rec.url, bound_now,
+                            account_id, job_id, rec.outcome_id, bind(values[0]), bind(values[1]),
+                            values[2], values[3], bind(at), *values[5:],
+                            bound_now,
                         )
                     )
-                    if verdict:
+                    if at is not None:
                         judged[rec.outcome_id] = at
                 continue
-            if current.status in CLOSED_STATUSES and rec.status not in CLOSED_STATUSES:
-                report.rejected.append(
-                    RowError(
-                        rec.line,
-                        "status",
-                        f"outcome {rec.outcome_id!r} is already {current.status}; an import cannot reopen a closed outcome",
-                    )
-                )
-                continue
             old = current._asdict()
-            wanted = {"started_at": rec.started_at, "completed_at": rec.completed_at, "status": rec.status}
-            if rec.handoff_given:
-                wanted["handoff_step"] = rec.handoff_step
-            for step, performer in rec.steps.items():
-                wanted[step_column(step)] = performer
-            # An empty summary or url keeps the stored one: nothing stored is lost by an import.
-            if rec.summary is not None:
-                wanted["summary"] = rec.summary
-            if rec.url is not None:
-                wanted["url"] = rec.url
-            changed = any(old[col] != value for col, value in wanted.items())
-            last_verdict, last_at = imported.get(current.id, (None, None))
-            review = (
-                rec.verdict is not None
-                # The source said something new: another verdict, or the same one at another time.
-                and (rec.verdict != last_verdict or (rec.reviewed_at is not None and rec.reviewed_at != last_at))
-                # Recorded when it changes the verdict, or when the source changed its mind
-                # (remembered even if a person already said the same).
-                and (rec.verdict != current.verdict or last_verdict is not None)
-            )
-            if not changed and not review:
+            decision = merge(old, rec, imported.get(current.id, (None, None)), now)
+            if isinstance(decision, RowError):
+                report.rejected.append(decision)
+                if statuses is not None:
+                    statuses[rec.line] = "invalid"
+                continue
+            if decision is None:
                 report.unchanged += 1
+                if statuses is not None:
+                    statuses[rec.line] = "unchanged"
                 continue
             report.updated += 1
+            if statuses is not None:
+                statuses[rec.line] = "updated"
             if not write:
                 continue
-            if review:
-                # An outcome that was open had no verdict to change: its verdict was known when it
-                # closed. A stored verdict the file changes counts from now (SPEC "Data in").
-                at = rec.reviewed_at or (rec.completed_at if current.status not in CLOSED_STATUSES else now)
-                reviews.append({"outcome_pk": current.id, "verdict": rec.verdict, "reviewed_at": at})
-                # As record_review: the verdict follows the latest review only.
-                if current.reviewed_at is None or at >= current.reviewed_at:
-                    wanted["verdict"] = rec.verdict
-                    wanted["reviewed_at"] = at
-                    changed = True
-            if changed:
-                merged = {col: old[col] for col in _MUTABLE}
-                merged.update(wanted)
+            if decision.review is not None:
+                verdict, at = decision.review
+                reviews.append({"outcome_pk": current.id, "verdict": verdict, "reviewed_at": at})
+            if decision.values is not None:
                 count(job_id, tuple(old[col] for col in _ROW), -1)
-                count(job_id, tuple(merged[col] for col in _ROW), 1)
-                values = {f"v_{col}": value for col, value in merged.items()}
+                count(job_id, tuple(decision.values[col] for col in _ROW), 1)
+                values = {f"v_{col}": value for col, value in decision.values.items()}
                 values["pk"] = current.id
                 values["v_updated_at"] = now
                 updates.append(values)
@@ -701,7 +527,6 @@ class _Batches:
         self.rollups.write(self.conn)
 
 
-_NOBODY = (None,) * len(STEPS)
 
 
 def check_import_size(size: int) -> None:
@@ -789,9 +614,9 @@ def ingest_file(
         raise OverseerError(f"reviewer has {len(reviewer)} characters; at most {MAX_REVIEWER} are allowed")
     check_storable(reviewer, "the reviewer")
     with ExitStack() as stack:
-        stream, name, total = _open(source, stack)
+        stream, name, total = open_source(source, stack)
         check_import_size(total)
-        kind = _format_of(fmt, name)
+        kind = format_of(fmt, name)
         start = _start_of(stream)
         if not dry_run:
             try:
@@ -843,7 +668,7 @@ def _start_of(stream) -> int | None:
 
 
 def _valid_batches(
-    rows: Iterator[_Line], jobs: Collection[str], rejected: list[RowError], counter: _Counter
+    rows: Iterator[Line], jobs: Collection[str], rejected: list[RowError], counter: Counter
 ) -> Iterator[tuple[list[OutcomeRecord], int, bool]]:
     """The file's valid rows in batches of :data:`BATCH_SIZE`, its bad ones appended to ``rejected``.
 
@@ -851,7 +676,7 @@ def _valid_batches(
     rejected by then. A repeated outcome is rejected, naming its first line.
     """
     # Keys seen so far, to name the first line of a repeated outcome (keys only, not rows).
-    seen: dict[str, dict[str, int]] = {slug: {} for slug in jobs}
+    seen = Duplicates()
     batch: list[OutcomeRecord] = []
     for line, values, errors in rows:
         if values is None:
@@ -867,18 +692,10 @@ def _valid_batches(
         if isinstance(parsed, list):
             rejected.extend(parsed)
             continue
-        known = seen[parsed.job]
-        first = known.get(parsed.outcome_id)
-        if first is not None:
-            rejected.append(
-                RowError(
-                    line,
-                    "outcome_id",
-                    f"outcome {parsed.outcome_id!r} of job {parsed.job!r} already appears on line {first}",
-                )
-            )
+        repeated = seen.check(parsed)
+        if repeated is not None:
+            rejected.append(repeated)
             continue
-        known[parsed.outcome_id] = line
         batch.append(parsed)
         if len(batch) >= BATCH_SIZE:
             yield batch, counter.read, bool(rejected)
@@ -959,9 +776,9 @@ def _ingest_once(
     file_name: str | None,
 ) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
-    counter = _Counter(total)
-    lines = _physical_lines(stream, counter)
-    rows = _csv_rows(lines) if kind == "csv" else _jsonl_rows(lines)
+    counter = Counter(total)
+    lines = physical_lines(stream, counter)
+    rows = csv_rows(lines) if kind == "csv" else jsonl_rows(lines)
     savepoint = session.begin_nested()
     try:
         job_ids = {job.slug: job.id for job in list_jobs(session, account)}
@@ -1017,7 +834,7 @@ def _ingest_once(
             savepoint.commit()
             session.commit()
             report.written = True
-    except _Refused as exc:
+    except Refused as exc:
         savepoint.rollback()
         return ImportReport(rejected=exc.errors, dry_run=dry_run)
     except IntegrityError:
@@ -1041,3 +858,97 @@ def _ingest_once(
     if progress is not None:
         progress(counter.read, counter.total)
     return report
+
+
+@dataclass
+class ItemsReport:
+    """What ``POST /api/v1/outcomes`` did: each item's fate, and the counts.
+
+    ``results`` holds, per item in order, ``(status, errors)`` with status
+    ``inserted``, ``updated``, ``unchanged`` or ``invalid``. ``written`` is False
+    when nothing was stored (an atomic batch with an invalid item, or no valid item).
+    """
+
+    results: list[tuple[str, list[RowError]]]
+    written: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for s, _ in self.results if s == status)
+
+
+def ingest_items(
+    session: Session, account: Account, items: Sequence[object], *, actor: Principal, reviewer: str, atomic: bool = False
+) -> ItemsReport:
+    """Upsert the outcomes of an API request, by the rules of the file import.
+
+    Each item is checked as an import row (:func:`app.domain.ingest_rows.check_items`)
+    and merged by :mod:`app.domain.outcome_merge`, through the import's own writer,
+    so the rollups, reviews, spans, the audit trail and the data version change in
+    the caller's transaction, which the caller commits (nothing is committed here, so
+    the API may write several requests in one transaction). The caller retries the
+    whole call on a write conflict (it reads nothing before).
+
+    Parameters
+    ----------
+    items : sequence
+        The request's ``outcomes``: JSON objects (anything else is an invalid item).
+    actor : Principal
+        An admin of the account (a write key): recorded in the audit trail.
+    reviewer : str
+        Reviewer of the reviews recorded for the items' verdicts.
+    atomic : bool
+        Any invalid item (including one that would reopen a closed outcome)
+        writes nothing.
+
+    Returns
+    -------
+    ItemsReport
+    """
+    from app.domain.ingest_rows import check_items
+
+    actor.require_admin(account.id, "send outcomes")
+    claim_write_lock(session)
+    if session.get_bind().dialect.name == "postgresql":
+        # As the file import: one writer per account, so overlapping batches neither deadlock nor clash.
+        session.connection().execute(select(func.pg_advisory_xact_lock(_IMPORT_LOCK, account.id)))
+    # Slugs and ids only (not the ORM objects list_jobs loads): this runs once per API request.
+    job_ids = dict(session.execute(select(Job.slug, Job.id).where(Job.account_id == account.id)).all())
+    now = utcnow()
+    checked = check_items(items, job_ids.keys(), now)
+    results: list[tuple[str, list[RowError]]] = [
+        ("invalid", outcome) if isinstance(outcome, list) else ("", []) for outcome in checked
+    ]
+    valid = [outcome for outcome in checked if not isinstance(outcome, list)]
+    if not valid:
+        return ItemsReport(results)
+    # An atomic batch already refused still says what each valid item would have been (nothing is written).
+    write = not (atomic and len(valid) < len(checked))
+    savepoint = session.begin_nested()
+    writer = _Batches(session, account, job_ids, reviewer, now)
+    report = ImportReport()
+    statuses: dict[int, str] = {}
+    writer.apply(valid, report, write=write, statuses=statuses)
+    for error in report.rejected:
+        results[error.line] = ("invalid", [error])
+    for index, status in statuses.items():
+        if status != "invalid":
+            results[index] = (status, [])
+    if not write or (atomic and report.rejected):
+        savepoint.rollback()
+        return ItemsReport(results)
+    if writer.wrote:
+        writer.finish()
+        session.connection().execute(update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1))
+    if report.inserted or report.updated:
+        audit.record(
+            session, actor, "import", account=account, target="API: POST /api/v1/outcomes",
+            after={"inserted": report.inserted, "updated": report.updated, "unchanged": report.unchanged,
+                   "rejected": sum(1 for s, _ in results if s == "invalid")},
+        )
+    savepoint.commit()
+    if writer.wrote:
+        # Outcomes the session had loaded may have changed under it (the writes went through the connection).
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, Outcome) and obj.account_id == account.id:
+                session.expire(obj)
+    return ItemsReport(results, written=writer.wrote)

@@ -1129,3 +1129,44 @@ def remember_quote(slug: str | None, cmp, names: dict[str, str]) -> None:
 def quote_for_summary(slug: str) -> dict | None:
     """The simulator's last quote for ``slug`` in this browser session, if the seller made one."""
     return st.session_state.get(SIM_QUOTE, {}).get(slug)
+
+
+# --- API keys and live pages (the API issue): reads are not cached ------------------------------
+# A key's "last used" moves without a change of the data version (app.store.api_keys.note_used),
+# so a cached list would go stale; the list is a few rows.
+
+
+def api_keys(slug: str) -> list:
+    """The account's API keys (never the keys themselves), newest first; admins only."""
+    from app.store import api_keys as keys_store
+
+    with _session() as s:
+        return keys_store.list_keys(s, _who(), _account(s, slug))
+
+
+def create_api_key(slug: str, scope: str, name: str) -> tuple:
+    """Make an API key as the signed-in admin: ``(row, key)``; the key is shown once and never stored."""
+    from app.store import api_keys as keys_store
+
+    with session_scope(write=True) as s:
+        made = keys_store.create_key(s, _who(), _account(s, slug), scope, name)
+    clear_caches()
+    return made
+
+
+def revoke_api_key(slug: str, id_or_prefix: str):
+    """Revoke one of the account's keys as the signed-in admin."""
+    from app.store import api_keys as keys_store
+
+    with session_scope(write=True) as s:
+        row = keys_store.revoke_key(s, _who(), _account(s, slug), id_or_prefix)
+    clear_caches()
+    return row
+
+
+def data_version() -> int:
+    """The database's data version now (one primary-key read; not cached): what a live page polls."""
+    from app.core.data_version import current_version
+
+    with _session() as s:
+        return current_version(s)

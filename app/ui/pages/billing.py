@@ -12,6 +12,7 @@ from app.domain.errors import OverseerError
 from app.domain.plans import MAX_SEATS, SEED_PLANS, StoredPlanError
 from app.ui.charts import PLOTLY_CONFIG
 from app.ui import charts, components, data
+from app.ui import live
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
 
@@ -117,6 +118,7 @@ ctx = require_account()
 slug, acc = ctx.slug, ctx.account
 as_of = ctx.as_of
 page_header("Billing", ctx, "billing runs by calendar month (UTC); the date range does not apply here")
+live.watch()  # the "Live" mark: new data redraws the page without a reload
 
 flash = st.session_state.pop("_billing_flash", None)
 if flash:

@@ -16,6 +16,7 @@ from app.domain.stats import wilson_half_width
 from app.domain.steps import STATUSES, STEPS, VERDICTS
 from app.store.outcomes import OutcomeFilter
 from app.ui import components, data, theme
+from app.ui import live
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
 
@@ -25,6 +26,7 @@ QUEUE_PAGE = 25
 ctx = require_account()
 slug, acc = ctx.slug, ctx.account
 page_header("Outcomes", ctx)
+live.watch()  # the "Live" mark: new data redraws the page without a reload
 
 jobs = data.jobs(slug)
 job_names = {j.slug: j.name for j in jobs}

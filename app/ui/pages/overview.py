@@ -6,12 +6,14 @@ import streamlit as st
 
 from app.ui.charts import PLOTLY_CONFIG
 from app.ui import charts, components, data
+from app.ui import live
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
 
 ctx = require_account()
 slug, acc = ctx.slug, ctx.account
 page_header("Overview", ctx)
+live.watch()  # the "Live" mark: new data redraws the page without a reload
 
 figures = data.overview(slug, ctx.start, ctx.end, ctx.as_of)
 components.alerts(figures.alerts)
