@@ -26,7 +26,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine, session):
 
 
 def test_the_upgrade_gives_stored_spans_their_outcomes_completion(engine, tmp_path, monkeypatch):
-    """Revision 0013: spans built before it (without the outcome's completion) are rebuilt with it."""
+    """Revision 0009: spans built before it (without the outcome's completion) are rebuilt with it."""
     from datetime import date, datetime, timezone
 
     from alembic import command

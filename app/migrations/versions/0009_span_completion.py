@@ -5,7 +5,7 @@ outcome to learn when it completed cost more than the rest of the Overview. The 
 copy (``completed_at``, NULL while the outcome is not completed), indexed with the account.
 Spans are derived data: they are rebuilt from the reviews, which fills the copy.
 
-Revision ID: 0013
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-30
 """
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 
-revision = '0013'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

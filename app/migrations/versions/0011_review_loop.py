@@ -5,8 +5,8 @@ second-review share (SPEC "Reviews"), ``review.blind`` (a second opinion given w
 first verdict) and the ``review_claim`` table (an outcome opened from the queue, taken for 5 minutes).
 Stored data is kept as it is: existing outcomes have no summary or url, existing reviews are not blind.
 
-Revision ID: 0009
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -16,8 +16,8 @@ import sqlmodel
 from app.models import ExactDecimal
 
 
-revision = '0009'
-down_revision = '0011'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

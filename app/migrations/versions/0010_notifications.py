@@ -1,7 +1,7 @@
 """notifications: alert states and their history, channels, the outbox of events, deliveries and their attempts
 
-Revision ID: 0011
-Revises: 0013
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sqlmodel
 from app.models import ExactDecimal
 
 
-revision = '0011'
-down_revision = '0013'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

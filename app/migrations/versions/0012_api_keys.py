@@ -1,7 +1,7 @@
 """API keys: programs write and read an account's outcomes through the API
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ import sqlmodel
 from alembic import op
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
