@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from app.domain.ingest_rows import OutcomeRecord, RowError, check_items, parse_row
-from app.domain.outcome_merge import ROW, Merge, merge, new_outcome
+from app.domain.outcome_merge import MUTABLE, Merge, merge, new_outcome
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
 DONE = datetime(2026, 11, 20, 10, 5, tzinfo=timezone.utc)
@@ -23,7 +23,7 @@ def row(**fields) -> OutcomeRecord:
 
 def stored_from(rec: OutcomeRecord) -> dict:
     values, _ = new_outcome(rec)
-    return dict(zip(ROW, values))
+    return dict(zip(MUTABLE, values, strict=True))
 
 
 def test_the_same_row_again_changes_nothing():
@@ -45,6 +45,14 @@ def test_steps_the_row_does_not_mention_are_kept():
     assert isinstance(merged, Merge)
     assert merged.values["step_define"] == "human" and merged.values["step_execute"] == "human"
     assert merged.values["handoff_step"] is None and merged.review is None
+
+
+def test_an_empty_summary_or_url_keeps_the_stored_one_and_a_new_one_replaces_it():
+    stored = stored_from(row(summary="Refunded 49.00 USD", url="https://support.example.com/t/1"))
+    assert stored["summary"] == "Refunded 49.00 USD" and stored["url"] == "https://support.example.com/t/1"
+    assert merge(stored, row(summary="", url=""), (None, None), NOW) is None
+    merged = merge(stored, row(summary="Refunded 59.00 USD", url=""), (None, None), NOW)
+    assert merged.values["summary"] == "Refunded 59.00 USD" and merged.values["url"] == "https://support.example.com/t/1"
 
 
 def test_a_changed_verdict_counts_from_the_import_and_the_latest_review_wins():
