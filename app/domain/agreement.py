@@ -59,6 +59,11 @@ def landis_koch(kappa: float | None) -> str:
     return _BANDS[-1][1]
 
 
+#: Below this many pairs a kappa swings with a single verdict (one disagreement among five turns
+#: "perfect" into "poor" when most outcomes are correct), so its reading says it is rough.
+FEW_PAIRS = 20
+
+
 @dataclass(frozen=True)
 class Agreement:
     """Agreement between reviewers over the outcomes two people reviewed.
@@ -87,9 +92,14 @@ class Agreement:
         """Landis and Koch's word for :attr:`kappa`."""
         return landis_koch(self.kappa)
 
+    @property
+    def few(self) -> bool:
+        """Too few pairs (under :data:`FEW_PAIRS`) for the kappa to be more than a rough reading."""
+        return 0 < self.pairs < FEW_PAIRS
+
     def format(self) -> str:
-        """``"0.63"``, or "—" when undefined."""
-        return "—" if self.kappa is None else f"{self.kappa:.2f}"
+        """``"0.63"`` (``"−0.25"`` with a true minus sign), or "—" when undefined."""
+        return "—" if self.kappa is None else f"{self.kappa:.2f}".replace("-", "\u2212")
 
     def reading(self) -> str:
         """One plain sentence: ``"substantial agreement (Landis and Koch) over 24 outcomes reviewed by two people; 22 alike"``."""
@@ -98,7 +108,8 @@ class Agreement:
         over = f"over {self.pairs:,} outcome{'s' if self.pairs != 1 else ''} reviewed by two people; {self.agreed:,} judged alike"
         if self.kappa is None:
             return f"not measurable {over}: every verdict was the same, so chance explains it all"
-        return f"{self.band} agreement (Landis and Koch) {over}"
+        rough = f"; fewer than {FEW_PAIRS} pairs, so a rough reading" if self.few else ""
+        return f"{self.band} agreement (Landis and Koch) {over}{rough}"
 
 
-__all__ = ["Agreement", "cohen_kappa", "landis_koch"]
+__all__ = ["FEW_PAIRS", "Agreement", "cohen_kappa", "landis_koch"]

@@ -71,6 +71,8 @@ def kappa_caption(agreement) -> str:
     over = plural(agreement.pairs, "outcome") + " reviewed by two people"
     if agreement.kappa is None:
         return f"every verdict alike · {over}"
+    if agreement.few:
+        return f"{agreement.band} · {over}, {agreement.agreed:,} alike: too few pairs to rely on yet"
     return f"{agreement.band} · {over}"
 
 

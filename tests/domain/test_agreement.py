@@ -50,5 +50,16 @@ def test_the_reading_says_the_sample_size():
     agreement = Agreement.of([("correct", "correct")] * 8 + [("incorrect", "incorrect")] * 2 + [("correct", "incorrect")])
     assert (agreement.pairs, agreement.agreed) == (11, 10)
     assert agreement.band == "substantial"
-    assert agreement.reading() == "substantial agreement (Landis and Koch) over 11 outcomes reviewed by two people; 10 judged alike"
+    assert agreement.reading() == (
+        "substantial agreement (Landis and Koch) over 11 outcomes reviewed by two people; 10 judged alike; "
+        "fewer than 20 pairs, so a rough reading"
+    )
     assert Agreement().reading() == "no outcome reviewed by two people yet"
+
+
+def test_a_kappa_from_twenty_pairs_or_more_reads_plainly_and_a_negative_one_has_a_true_minus():
+    many = Agreement.of([("correct", "correct")] * 16 + [("incorrect", "incorrect")] * 3 + [("correct", "incorrect")])
+    assert not many.few and many.reading().endswith("; 19 judged alike")
+    # One disagreement among five mostly-correct pairs: "poor", and said to be rough.
+    few = Agreement.of([("correct", "correct")] * 3 + [("correct", "incorrect"), ("incorrect", "correct")])
+    assert few.few and few.band == "poor" and few.format() == "\u2212" + f"{abs(few.kappa):.2f}"

@@ -76,8 +76,9 @@ def _quality_strip(summ, inv, kappa) -> None:
                 "kpi_billable",
             ),
             (
-                "Bill so far",
-                fmt.money(inv.total, inv.currency),
+                # The currency in the label: five tiles share the row, and "730.00 USD" did not fit one.
+                f"Bill so far, {inv.currency}",
+                fmt.money(inv.total, None),
                 fmt.month_name(ctx.as_of.year, ctx.as_of.month),
                 "This month's invoice to date. An outcome reviewed incorrect is not billed, or is credited if it was.",
                 "kpi_bill",
@@ -123,11 +124,12 @@ def _summary_block(row) -> None:
         )
 
 
-def _focus_verdicts(key: str, token: str) -> None:
+def _focus_verdicts(key: str, token: str, *, scroll: bool) -> None:
     """Put the keyboard focus on the verdict buttons of the item just opened (Streamlit cannot focus natively).
 
     A small script in the page itself (``st.html``, not iframed); ``token`` changes with the item, so the
-    script runs again only when the item changes, not on every rerun.
+    script runs again only when the item changes, not on every rerun. ``scroll`` brings the card into view,
+    after a review or a skip; a page just opened keeps its figures in view.
     """
     st.html(
         f"""<span data-focus-token="{html.escape(token, quote=True)}" hidden></span><script>
@@ -138,9 +140,11 @@ def _focus_verdicts(key: str, token: str) -> None:
     var card = document.querySelector('.st-key-card_{key}');
     if (button && card) {{
       button.focus({{preventScroll: true}});
-      // The card's top, with the line above it (what the last review changed), comes into view.
-      var above = card.parentElement.previousElementSibling || card;
-      above.scrollIntoView({{block: 'start'}});
+      if ({"true" if scroll else "false"}) {{
+        // The card's top, with the line above it (what the last review changed), comes into view.
+        var above = card.parentElement.previousElementSibling || card;
+        above.scrollIntoView({{block: 'start'}});
+      }}
       return;
     }}
     if (tries++ < 40) setTimeout(focus, 50);
@@ -179,6 +183,7 @@ def _review_form(row, key: str) -> None:
         ) if key == "queue" else False
     if skip:
         st.session_state.setdefault("_queue_skipped", []).append(row.pk)
+        st.session_state["_queue_scroll"] = True
         data.release_claim(slug, row.pk, _reviewer())
         st.rerun()
     if correct or incorrect:
@@ -194,6 +199,7 @@ def _review_form(row, key: str) -> None:
             f"Outcome {fmt.text(row.outcome_id)} marked {verdict}" + (" (second review)" if blind else "") + ".",
             (summ_b.accuracy, inv_b.total, inv_b.currency, kappa_b),
         )
+        st.session_state["_queue_scroll"] = True
         st.rerun()
 
 
@@ -380,7 +386,7 @@ if view == "Review queue":
                 )
             _detail(row.job_slug, row.outcome_id, "queue", second=second, claim_note=note)
             if current is not None:
-                _focus_verdicts("queue", f"{row.pk}:{len(skipped)}")
+                _focus_verdicts("queue", f"{row.pk}:{len(skipped)}", scroll=st.session_state.pop("_queue_scroll", False))
         if page.rows:
             with st.expander(f"Next in the queue ({len(page.rows)} of {page.total:,} shown)"):
                 table = _rows_table(page.rows)
