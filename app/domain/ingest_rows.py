@@ -527,7 +527,7 @@ def _check_row(values: Mapping[str, object], line: int, jobs: Collection[str]) -
     started_at, completed_at = times["started_at"], times["completed_at"]
     raw_completed = raw_times["completed_at"]
     if status in CLOSED_STATUSES and not raw_completed and not any(e.column == "completed_at" for e in errors):
-        errors.append(RowError(line, "completed_at", f"completed_at is required for a {status} outcome"))
+        errors.append(RowError(line, "completed_at", f"completed_at is required for {'an' if status[0] in 'aeiou' else 'a'} {status} outcome"))
     if status == "open" and raw_completed:
         errors.append(RowError(line, "completed_at", "an open outcome has no completed_at"))
     if started_at and completed_at and completed_at < started_at:

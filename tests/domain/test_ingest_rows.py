@@ -93,9 +93,9 @@ def test_completed_before_started():
     only_error(row(completed_at="2026-11-05T09:00:00Z"), "completed_at", "before started_at")
 
 
-@pytest.mark.parametrize("status", ["completed", "escalated", "failed"])
-def test_closed_outcome_needs_completed_at(status):
-    only_error(row(status=status, completed_at="", verdict=""), "completed_at", f"required for a {status}")
+@pytest.mark.parametrize(("status", "said"), [("completed", "a completed"), ("escalated", "an escalated"), ("failed", "a failed")])
+def test_closed_outcome_needs_completed_at(status, said):
+    only_error(row(status=status, completed_at="", verdict=""), "completed_at", f"required for {said} outcome")
 
 
 def test_open_outcome_has_no_completed_at():
