@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import re
 from pathlib import Path
@@ -35,7 +36,9 @@ def test_the_lifespan_enters_every_starter_and_leaves_them_in_reverse(monkeypatc
         async with background.lifespan("the app") as state:
             seen.append(f"serving {state}")
 
-    asyncio.run(serve())
+    # On a thread of its own: the browser tests' Playwright keeps an event loop running on the main thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, serve()).result(timeout=60)
     assert seen == ["start a the app", "start b the app", "serving {}", "stop b", "stop a"]
 
 

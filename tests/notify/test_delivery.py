@@ -261,6 +261,7 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_deadline(monkeypatch):
 
 def test_the_lifespan_runs_the_worker_while_the_server_runs(engine, session, receiver):
     import asyncio
+    import concurrent.futures
 
     from app.notify.worker import lifespan
 
@@ -275,7 +276,9 @@ def test_the_lifespan_runs_the_worker_while_the_server_runs(engine, session, rec
                     break
                 await asyncio.sleep(0.05)
 
-    asyncio.run(serve())
+    # On a thread of its own: the browser tests' Playwright keeps an event loop running on the main thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, serve()).result(timeout=120)
     assert not [t for t in threading.enumerate() if t.name == "overseer-notify"]
     assert [r.payload["type"] for r in receiver.verified] == ["notification.test"]
 
