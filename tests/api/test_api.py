@@ -107,6 +107,25 @@ def test_the_same_outcome_twice_and_times_in_the_future(client, keys, session):
     assert "future" in results[2]["errors"][0]["reason"]
 
 
+def test_summary_and_url_come_through_the_api_with_the_import_s_checks(client, keys, session):
+    summary = "Refunded the duplicate charge of 49.00 USD.\nReceipt sent."
+    body = {"outcomes": [
+        item("S-1", summary=summary, url="https://support.example.com/tickets/1"),
+        item("S-2", url="javascript:alert(1)"),
+        item("S-3", summary="x" * 2001),
+    ]}
+    results = client.post("/api/v1/outcomes", headers=keys.write_headers, json=body).json()["results"]
+    assert [r["status"] for r in results] == ["inserted", "invalid", "invalid"]
+    assert results[1]["errors"][0]["field"] == "url" and "only http and https" in results[1]["errors"][0]["reason"]
+    assert results[2]["errors"][0]["field"] == "summary"
+    got = client.get("/api/v1/outcomes/customer-support/S-1", headers=keys.read_headers).json()
+    assert (got["summary"], got["url"]) == (summary, "https://support.example.com/tickets/1")
+    # An item that leaves them out keeps them, as a file does.
+    again = client.post("/api/v1/outcomes", headers=keys.write_headers, json={"outcomes": [item("S-1")]}).json()
+    assert again["unchanged"] == 1
+    assert {o.outcome_id: o.url for o in fresh(session).exec(select(Outcome))} == {"S-1": "https://support.example.com/tickets/1"}
+
+
 def test_atomic_rejects_the_whole_batch(client, keys, session):
     body = {"outcomes": [item("T-1"), item("T-2", job="nope")]}
     response = client.post("/api/v1/outcomes?atomic=true", headers=keys.write_headers, json=body)
