@@ -88,6 +88,8 @@ components.kpi_row(
             fmt.count(state.free_remaining) if state.free_total else fmt.DASH,
             (f"of {state.free_total:,} free outcomes" if state.free_total else "this plan has no free allowance")
             + (f" · runs out ~{fmt.day(proj.allowance_runs_out)}" if proj and proj.allowance_runs_out and state.free_remaining else ""),
+            "The account's free outcomes not used yet: each billable outcome uses one, in the order they completed, "
+            "until none are left; then the paid plan starts. The date is when the projection expects them to run out.",
         ),
         (
             "Bill so far",
