@@ -7,6 +7,7 @@ before first use, so stored customer data survives upgrades.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -203,15 +204,20 @@ def migrate(engine: Engine) -> None:
     from alembic.util.exc import CommandError
 
     cfg = alembic_config(engine)
-    try:
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
-    except CommandError as exc:
-        raise DatabaseUnusable(database_problem(exc, engine.url)) from None
+    # Alembic keeps the running migration's context in module globals: two threads migrating at once
+    # (a server's first request beside its notification worker) break each other's.
+    with _MIGRATING:
+        try:
+            with engine.begin() as connection:
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+        except CommandError as exc:
+            raise DatabaseUnusable(database_problem(exc, engine.url)) from None
 
 
+_MIGRATING = threading.RLock()
 _ENGINE: Engine | None = None
+_ENGINE_LOCK = threading.Lock()
 
 
 def get_engine() -> Engine:
@@ -224,16 +230,19 @@ def get_engine() -> Engine:
     """
     global _ENGINE
     if _ENGINE is None:
-        engine = make_engine()
-        try:
-            migrate(engine)
-        except DBAPIError as exc:
-            engine.dispose()
-            raise DatabaseUnusable(database_problem(exc, engine.url)) from None
-        except BaseException:
-            engine.dispose()
-            raise
-        _ENGINE = engine
+        # One engine a process, made and migrated once even when threads ask at the same moment.
+        with _ENGINE_LOCK:
+            if _ENGINE is None:
+                engine = make_engine()
+                try:
+                    migrate(engine)
+                except DBAPIError as exc:
+                    engine.dispose()
+                    raise DatabaseUnusable(database_problem(exc, engine.url)) from None
+                except BaseException:
+                    engine.dispose()
+                    raise
+                _ENGINE = engine
     return _ENGINE
 
 
