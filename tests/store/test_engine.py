@@ -13,24 +13,31 @@ from sqlalchemy import inspect
 from app.core import db
 
 
-def test_threads_asking_at_once_get_one_migrated_engine(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
-    monkeypatch.setattr(db, "_ENGINE", None)
-    start = threading.Barrier(6)
-    got, errors = [], []
+def _at_once(work, args_list) -> list[str]:
+    """Run ``work(*args)`` for each args on its own thread, all released together; the errors they raised."""
+    start = threading.Barrier(len(args_list))
+    errors: list[str] = []
 
-    def ask() -> None:
+    def run(*args) -> None:
         start.wait(timeout=30)
         try:
-            got.append(db.get_engine())
+            work(*args)
         except Exception as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(repr(exc))
 
-    threads = [threading.Thread(target=ask) for _ in range(6)]
+    threads = [threading.Thread(target=run, args=args) for args in args_list]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
+    return errors
+
+
+def test_threads_asking_at_once_get_one_migrated_engine(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    monkeypatch.setattr(db, "_ENGINE", None)
+    got = []
+    errors = _at_once(lambda: got.append(db.get_engine()), [()] * 6)
     try:
         assert errors == []
         assert len(got) == 6 and len({id(e) for e in got}) == 1
@@ -43,21 +50,7 @@ def test_threads_asking_at_once_get_one_migrated_engine(tmp_path, monkeypatch):
 
 def test_migrations_of_two_databases_at_once_do_not_break_each_other(tmp_path):
     engines = [db.make_engine(f"sqlite:///{tmp_path / f'db{i}.db'}") for i in range(4)]
-    start = threading.Barrier(len(engines))
-    errors = []
-
-    def run(engine) -> None:
-        start.wait(timeout=30)
-        try:
-            db.migrate(engine)
-        except Exception as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    errors = _at_once(db.migrate, [(e,) for e in engines])
     try:
         assert errors == []
         assert all("alembic_version" in inspect(e).get_table_names() for e in engines)
