@@ -336,7 +336,7 @@ class VerdictEffects:
     unbilled: dict[date, int]
     charges: dict[date, int]
     credits: list[tuple[int, int, tuple[datetime, int]]]
-    outcomes: list = field(default_factory=list)  # (completed_at, id, Billing) of every outcome with a span
+    outcomes: list = field(default_factory=list)  # (completed_at, id, Billing) of each outcome credited or charged after its own month
 
 
 def verdict_effects(session: Session, account: Account, sub: Subscription, as_of: datetime) -> VerdictEffects:
@@ -1269,7 +1269,7 @@ def own_month_counts(ctx: BillingContext, year: int, month: int) -> OwnMonthCoun
     credited: dict[tuple[int, int], int] = defaultdict(int)
     charged: dict[tuple[int, int], int] = defaultdict(int)
     free: dict[tuple[int, int], int] = defaultdict(int)
-    # The month's outcomes with a span are among those the context already judged (it read every span).
+    # Only outcomes credited or charged after their own month have events, and the context judged each of them.
     for completed_at, pk, billing in ctx.verdicts.outcomes:
         if not start <= completed_at < end:
             continue
