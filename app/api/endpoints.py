@@ -10,6 +10,7 @@ The rules live below: outcomes are checked and merged by the file import's own c
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from datetime import date, datetime
 
@@ -19,12 +20,14 @@ from starlette.routing import Route
 
 from app.api import openapi
 from app.api.http import ApiError, endpoint, json_body, run_read, run_write
+from app.api.write_groups import Merge
 from app.core import clock
 from app.domain.errors import OverseerError
 from app.domain.ingest_rows import FUTURE_SLACK, MAX_YEAR, MIN_YEAR, parse_time
 from app.domain.money import money_str
 from app.domain.steps import STEPS, step_column
 from app.store.api_keys import Caller, check_can_write
+from app.store.ingest import ItemsRequest, ingest_requests
 
 class _Anything(Convertor):
     """A path segment run that may hold any character, line breaks included (Starlette's ``path`` stops at them).
@@ -82,12 +85,11 @@ async def post_outcomes(request: Request, caller: Caller):
     items = body["outcomes"]
     if not 1 <= len(items) <= MAX_ITEMS:
         raise ApiError(422, "invalid", f"send 1 to {MAX_ITEMS:,} outcomes at a time, got {len(items):,}")
-    from app.store.ingest import ingest_items
-
+    request_ = ItemsRequest(items, caller.principal, _reviewer_label(caller), atomic)
     report = await run_write(
-        lambda session: ingest_items(
-            session, caller.account, items, actor=caller.principal, reviewer=_reviewer_label(caller), atomic=atomic
-        )
+        lambda session: ingest_requests(session, caller.account, [request_])[0],
+        weight=len(items),
+        merge=Merge(("outcomes", caller.account.id), request_, functools.partial(_ingest_many, caller.account)),
     )
     results = [
         {
@@ -106,6 +108,10 @@ async def post_outcomes(request: Request, caller: Caller):
             extra={"results": results, "inserted": 0, "updated": 0, "unchanged": 0, "invalid": counts["invalid"]},
         )
     return 200, {"results": results, **counts}
+
+
+def _ingest_many(account, session, requests: list) -> list:
+    return ingest_requests(session, account, requests)
 
 
 def _outcome_id_of(item: object) -> str | None:

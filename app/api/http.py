@@ -5,8 +5,9 @@ Starlette does the HTTP; this module only decides the answers the API promises
 every response carries ``X-Request-ID``, and no request ever gets a traceback:
 an unexpected failure is logged with its request id and answered 500 with that id.
 
-Database work runs on Starlette's thread pool (the store is synchronous); the
-event loop only reads bodies and writes answers.
+Database reads run on Starlette's thread pool (the store is synchronous), writes on
+the process's writer thread (:mod:`app.api.write_groups`); the event loop only reads
+bodies and writes answers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from app.api.write_groups import Merge, write_groups
 from app.core import config
 from app.core.db import DatabaseUnusable
 from app.domain import bounded_json
@@ -37,8 +38,6 @@ log = logging.getLogger("overseer.api")
 
 #: The largest request body, in bytes (5 MB: 1,000 outcomes with long ids and every step fit in a tenth).
 MAX_BODY = 5 * 1024 * 1024
-#: Attempts at a write that clashes with another writer before answering 503.
-WRITE_ATTEMPTS = 5
 _JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 
 
@@ -202,24 +201,14 @@ async def json_body(request: Request) -> object:
         raise ApiError(415, "not_json", f"the body is not JSON: {str(exc)[:200]}") from None
 
 
-# SQLite lets one transaction write at a time, and a writer that finds the lock taken sleeps in
-# SQLite's busy handler (steps of up to 100 ms) before it looks again: with 16 clients the slowest
-# request waited over a second. The API's writers of one process queue here instead and are handed
-# the lock the moment it is free; writers of other processes still meet at SQLite's lock.
-_SQLITE_WRITER = threading.Lock()
+def run_write(work: Callable, *args, weight: int = 1, merge: Merge | None = None) -> Awaitable:
+    """Run ``work(session, *args)`` in the process's next group of writes (:mod:`app.api.write_groups`).
 
-
-def run_write(work: Callable, *args):
-    """Run ``work(session, *args)`` as one transaction on the thread pool, again when it clashes (then 503)."""
-    from app.core.db import get_engine, run_in_transaction
-
-    def write():
-        if get_engine().dialect.name == "sqlite":
-            with _SQLITE_WRITER:
-                return run_in_transaction(lambda session: work(session, *args), attempts=WRITE_ATTEMPTS)
-        return run_in_transaction(lambda session: work(session, *args), attempts=WRITE_ATTEMPTS)
-
-    return run_in_threadpool(write)
+    ``weight`` is the number of outcomes the work writes, which bounds a group's size;
+    ``merge`` lets it be written together with like requests. The awaitable ends once
+    the group committed (then 503 if it kept clashing with other writers).
+    """
+    return write_groups().run(lambda session: work(session, *args), weight, merge)
 
 
 def run_read(work: Callable, *args):

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from app.models import DataVersion
 
 _WROTE = "overseer_wrote"
+_TABLE = DataVersion.__table__
+_BUMP = update(_TABLE).where(_TABLE.c.id == 1).values(version=_TABLE.c.version + 1)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -33,9 +35,14 @@ def _note_flush_write(session: Session, _context) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _bump_on_commit(session: Session) -> None:
+    # Also called for a savepoint's commit: the transaction's own commit bumps once for all of them.
+    if session.in_nested_transaction():
+        return
     if not (session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted):
         return
-    session.execute(update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1))
+    # Core, on the session's connection: an ORM update would first look for DataVersion objects to
+    # synchronise, a cost paid on every commit of every write.
+    session.connection().execute(_BUMP)
     # The bump itself is a write statement: forget it, or the next read-only commit would bump again.
     session.info.pop(_WROTE, None)
 

@@ -73,7 +73,9 @@ def _note_changed_accounts(session: OrmSession, _context) -> None:
 
 @event.listens_for(OrmSession, "before_commit")
 def _evaluate_noted_accounts(session: OrmSession) -> None:
-    if session.info.get(_EVALUATING):
+    # SQLAlchemy calls this for a savepoint's commit too: evaluating there would evaluate once per
+    # savepoint (an import's, or each request of an API write group) instead of once per transaction.
+    if session.info.get(_EVALUATING) or session.in_nested_transaction():
         return
     if session.new:
         session.flush()  # audit entries added since the last flush are noted by it

@@ -26,6 +26,7 @@ thread touches the session and calls ``progress``.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import queue
 import random
@@ -34,7 +35,7 @@ import time
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from datetime import time as dtime
 from pathlib import Path
@@ -344,6 +345,8 @@ class _Batches:
         self.account_id = account.id
         self.job_ids = job_ids
         self.reviewer = reviewer
+        # Requests of several API keys written together (ingest_requests): each record's own reviewer, by line.
+        self.reviewer_by_line: dict[int, str] | None = None
         self.now = now
         self.subscription_start: datetime | None = None  # set by the import: rows completed before it are never billed
         self.wrote = False
@@ -429,7 +432,7 @@ class _Batches:
         # may override a person's later review in Overseer.
         imported = last_imported_reviews(self.session, [row.id for row in stored.values() if row.reviewed_at is not None])
         inserts: list[tuple] = []
-        judged: dict[str, datetime] = {}
+        judged: dict[str, tuple[datetime, str]] = {}
         updates: list[dict] = []
         reviews: list[dict] = []
         count = self.rollups.count
@@ -454,7 +457,7 @@ class _Batches:
                         )
                     )
                     if at is not None:
-                        judged[rec.outcome_id] = at
+                        judged[rec.outcome_id] = (at, self._reviewer_of(rec))
                 continue
             old = current._asdict()
             decision = merge(old, rec, imported.get(current.id, (None, None)), now)
@@ -475,7 +478,9 @@ class _Batches:
                 continue
             if decision.review is not None:
                 verdict, at = decision.review
-                reviews.append({"outcome_pk": current.id, "verdict": verdict, "reviewed_at": at})
+                reviews.append(
+                    {"outcome_pk": current.id, "verdict": verdict, "reviewed_at": at, "reviewer": self._reviewer_of(rec)}
+                )
             if decision.values is not None:
                 count(job_id, tuple(old[col] for col in _ROW), -1)
                 count(job_id, tuple(decision.values[col] for col in _ROW), 1)
@@ -486,7 +491,13 @@ class _Batches:
         if write and (inserts or updates or reviews):
             self._write(job_id, inserts, judged, updates, reviews)
 
-    def _write(self, job_id: int, inserts: list[tuple], judged: list[str], updates: list[dict], reviews: list[dict]) -> None:
+    def _reviewer_of(self, rec: OutcomeRecord) -> str:
+        return self.reviewer if self.reviewer_by_line is None else self.reviewer_by_line[rec.line]
+
+    def _write(
+        self, job_id: int, inserts: list[tuple], judged: dict[str, tuple[datetime, str]], updates: list[dict],
+        reviews: list[dict],
+    ) -> None:
         conn = self.conn
         postgres = self.dialect == "postgresql"
         if updates:
@@ -507,17 +518,18 @@ class _Batches:
                         )
                     )
                 reviews += [
-                    {"outcome_pk": pk, "verdict": verdict, "reviewed_at": judged[outcome_id]}
+                    {"outcome_pk": pk, "verdict": verdict, "reviewed_at": judged[outcome_id][0],
+                     "reviewer": judged[outcome_id][1]}
                     for pk, outcome_id, verdict in found
                 ]
         if reviews:
             if postgres:
                 self._copy(
                     _REVIEW, _REVIEW_COPIED,
-                    [(r["outcome_pk"], self.reviewer, r["reviewed_at"], r["verdict"], "", "import") for r in reviews],
+                    [(r["outcome_pk"], r["reviewer"], r["reviewed_at"], r["verdict"], "", "import") for r in reviews],
                 )
             else:
-                common = {"reviewer": self.reviewer, "comment": "", "source": "import"}
+                common = {"comment": "", "source": "import"}
                 conn.execute(insert(_REVIEW), [{**common, **r} for r in reviews])
             refresh_spans(conn, [r["outcome_pk"] for r in reviews])
         self.wrote = True
@@ -876,6 +888,16 @@ class ItemsReport:
         return sum(1 for s, _ in self.results if s == status)
 
 
+@dataclass(frozen=True)
+class ItemsRequest:
+    """One ``POST /api/v1/outcomes``: its items, who sends them, and whether the batch is all or nothing."""
+
+    items: Sequence[object]
+    actor: Principal
+    reviewer: str
+    atomic: bool = False
+
+
 def ingest_items(
     session: Session, account: Account, items: Sequence[object], *, actor: Principal, reviewer: str, atomic: bool = False
 ) -> ItemsReport:
@@ -904,51 +926,132 @@ def ingest_items(
     -------
     ItemsReport
     """
+    return ingest_requests(session, account, [ItemsRequest(items, actor, reviewer, atomic)])[0]
+
+
+def ingest_requests(session: Session, account: Account, requests: Sequence[ItemsRequest]) -> list[ItemsReport]:
+    """Upsert the outcomes of several API requests of one account, as if each came after the one before.
+
+    The API's writer (:mod:`app.api.write_groups`) hands over the requests that
+    arrived together, so that 16 clients sending one outcome each cost one pass
+    of the writer (one lookup of the stored rows, one write of the rollups)
+    instead of 16. Each request keeps what :func:`ingest_items` gives it: its own
+    checks (an outcome twice in one request is invalid), its own results, and its
+    own audit entry naming its key; a verdict's review names its own request's
+    reviewer.
+
+    Requests are written in passes. A pass takes the following requests until
+    one names an outcome the pass already holds (that one starts the next pass,
+    so it updates what the earlier request wrote); an atomic request is a pass
+    of its own, rolled back alone when any of its items is invalid.
+
+    Returns
+    -------
+    list of ItemsReport
+        One per request, in order.
+    """
     from app.domain.ingest_rows import check_items
 
-    actor.require_admin(account.id, "send outcomes")
+    for request in requests:
+        request.actor.require_admin(account.id, "send outcomes")
     claim_write_lock(session)
     if session.get_bind().dialect.name == "postgresql":
         # As the file import: one writer per account, so overlapping batches neither deadlock nor clash.
         session.connection().execute(select(func.pg_advisory_xact_lock(_IMPORT_LOCK, account.id)))
-    # Slugs and ids only (not the ORM objects list_jobs loads): this runs once per API request.
+    # Slugs and ids only (not the ORM objects list_jobs loads): this runs once per API write.
     job_ids = dict(session.execute(select(Job.slug, Job.id).where(Job.account_id == account.id)).all())
     now = utcnow()
-    checked = check_items(items, job_ids.keys(), now)
-    results: list[tuple[str, list[RowError]]] = [
-        ("invalid", outcome) if isinstance(outcome, list) else ("", []) for outcome in checked
+    checked = [check_items(request.items, job_ids.keys(), now) for request in requests]
+    reports = [
+        ItemsReport([("invalid", outcome) if isinstance(outcome, list) else ("", []) for outcome in outcomes])
+        for outcomes in checked
     ]
-    valid = [outcome for outcome in checked if not isinstance(outcome, list)]
-    if not valid:
-        return ItemsReport(results)
-    # An atomic batch already refused still says what each valid item would have been (nothing is written).
-    write = not (atomic and len(valid) < len(checked))
-    savepoint = session.begin_nested()
-    writer = _Batches(session, account, job_ids, reviewer, now)
-    report = ImportReport()
-    statuses: dict[int, str] = {}
-    writer.apply(valid, report, write=write, statuses=statuses)
-    for error in report.rejected:
-        results[error.line] = ("invalid", [error])
-    for index, status in statuses.items():
-        if status != "invalid":
-            results[index] = (status, [])
-    if not write or (atomic and report.rejected):
-        savepoint.rollback()
-        return ItemsReport(results)
-    if writer.wrote:
-        writer.finish()
+    wrote = False
+    for members in _passes(requests, checked):
+        wrote |= _write_pass(session, account, job_ids, now, [(requests[i], checked[i], reports[i]) for i in members])
+    if wrote:
         session.connection().execute(update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1))
-    if report.inserted or report.updated:
-        audit.record(
-            session, actor, "import", account=account, target="API: POST /api/v1/outcomes",
-            after={"inserted": report.inserted, "updated": report.updated, "unchanged": report.unchanged,
-                   "rejected": sum(1 for s, _ in results if s == "invalid")},
-        )
-    savepoint.commit()
-    if writer.wrote:
         # Outcomes the session had loaded may have changed under it (the writes went through the connection).
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Outcome) and obj.account_id == account.id:
                 session.expire(obj)
-    return ItemsReport(results, written=writer.wrote)
+    return reports
+
+
+def _passes(requests: Sequence[ItemsRequest], checked: Sequence[list]) -> list[list[int]]:
+    """The requests' indexes grouped into passes (see :func:`ingest_requests`)."""
+    passes: list[list[int]] = []
+    keys: set[tuple[str, str]] = set()
+    closed = True  # the last pass takes no more requests (none yet, or an atomic one)
+    for index, (request, outcomes) in enumerate(zip(requests, checked)):
+        mine = {(o.job, o.outcome_id) for o in outcomes if not isinstance(o, list)}
+        if closed or request.atomic or keys & mine:
+            passes.append([])
+            keys = set()
+        passes[-1].append(index)
+        keys |= mine
+        closed = request.atomic
+    return passes
+
+
+def _write_pass(
+    session: Session, account: Account, job_ids: dict[str, int], now: datetime,
+    members: list[tuple[ItemsRequest, list, ItemsReport]],
+) -> bool:
+    """Write one pass of :func:`ingest_requests`, filling in each member's report; whether anything was written."""
+    valid: list[OutcomeRecord] = []
+    owner: list[int] = []  # per record of ``valid``: its member
+    offsets: list[int] = []
+    reviewers: dict[int, str] = {}
+    offset = 0
+    for number, (request, outcomes, _report) in enumerate(members):
+        offsets.append(offset)
+        for outcome in outcomes:
+            if not isinstance(outcome, list):
+                # Lines run on across the pass's requests, so each record's fate and reviewer can be found again.
+                record = outcome._replace(line=offset + outcome.line)
+                valid.append(record)
+                owner.append(number)
+                reviewers[record.line] = request.reviewer
+        offset += len(outcomes)
+    if not valid:
+        return False
+    atomic = len(members) == 1 and members[0][0].atomic
+    # An atomic batch already refused still says what each valid item would have been (nothing is written).
+    write = not (atomic and len(valid) < len(members[0][1]))
+    savepoint = session.begin_nested()
+    writer = _Batches(session, account, job_ids, members[0][0].reviewer, now)
+    if len(members) > 1:
+        writer.reviewer_by_line = reviewers
+    combined = ImportReport()
+    statuses: dict[int, str] = {}
+    writer.apply(valid, combined, write=write, statuses=statuses)
+    for error in combined.rejected:
+        number = owner[_index_of(valid, error.line)]
+        local = error.line - offsets[number]
+        members[number][2].results[local] = ("invalid", [replace(error, line=local)])
+    for record, number in zip(valid, owner):
+        status = statuses.get(record.line)
+        if status is not None and status != "invalid":
+            members[number][2].results[record.line - offsets[number]] = (status, [])
+    if not write or (atomic and combined.rejected):
+        savepoint.rollback()
+        return False
+    if writer.wrote:
+        writer.finish()
+    for request, _outcomes, report in members:
+        inserted, updated = report.count("inserted"), report.count("updated")
+        report.written = writer.wrote and bool(inserted or updated)
+        if inserted or updated:
+            audit.record(
+                session, request.actor, "import", account=account, target="API: POST /api/v1/outcomes",
+                after={"inserted": inserted, "updated": updated, "unchanged": report.count("unchanged"),
+                       "rejected": report.count("invalid")},
+            )
+    savepoint.commit()
+    return writer.wrote
+
+
+def _index_of(records: list[OutcomeRecord], line: int) -> int:
+    """Where the record of ``line`` is in ``records`` (sorted by line)."""
+    return bisect.bisect_left(records, line, key=lambda r: r.line)

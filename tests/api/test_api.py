@@ -249,8 +249,8 @@ def test_a_busy_database_is_503_with_retry_after(client, keys, monkeypatch):
             sqlite_errorcode = 5
         raise OperationalError("INSERT", {}, Orig("database is locked"))
 
-    monkeypatch.setattr("app.store.ingest.ingest_items", busy)
-    monkeypatch.setattr(http, "WRITE_ATTEMPTS", 2)
+    monkeypatch.setattr("app.api.endpoints.ingest_requests", busy)
+    monkeypatch.setattr("app.api.write_groups.ATTEMPTS", 2)
     response = client.post("/api/v1/outcomes", headers=keys.write_headers, json={"outcomes": [item("T-1")]})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
