@@ -74,12 +74,6 @@ def set_limiter(value: RateLimiter | None) -> None:
     _limiter = value
 
 
-def _engine():
-    from app.core.db import get_engine
-
-    return get_engine()
-
-
 def _authenticate(header: str | None):
     from app.core.db import session_scope
     from app.store.api_keys import authenticate, note_used
@@ -87,8 +81,17 @@ def _authenticate(header: str | None):
     with session_scope() as session:
         caller = authenticate(session, bearer_key(header))
     if caller is not None and caller.stale_use:
-        note_used(_engine(), caller.key_id)
+        # Best effort, and not waited for: it joins the next group of writes, so a request never
+        # waits for SQLite's lock just to say when its key was last used.
+        key_id = caller.key_id
+        write_groups().submit(lambda session: note_used(session, key_id)).add_done_callback(_log_failed_note)
     return caller
+
+
+def _log_failed_note(future) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.warning("a key's last use was not recorded: %s", (str(exc).splitlines() or [type(exc).__name__])[0])
 
 
 Handler = Callable[[Request, object], Awaitable[tuple[int, dict]]]

@@ -125,7 +125,7 @@ def revoke_key(session: Session, actor: Principal, account: Account, id_or_prefi
 def authenticate(session: Session, key: str | None) -> Caller | None:
     """The caller behind ``key``, or None for a missing, malformed, unknown or revoked key.
 
-    Reads only: :func:`note_used` records the use, in a transaction of its own.
+    Reads only: :func:`note_used` records the use, in a write of its own.
     """
     if not key or not keys.well_formed(key):
         return None
@@ -145,23 +145,14 @@ def authenticate(session: Session, key: str | None) -> Caller | None:
     return Caller(row.id, row.prefix, row.scope, account, principal, stale)
 
 
-def note_used(engine, key_id: int) -> None:
-    """Write that key ``key_id`` was used now; best effort, skipped when the database is busy.
+def note_used(session: Session, key_id: int) -> None:
+    """Write that key ``key_id`` was used now, in the session's transaction.
 
-    Through a bare connection, so it does not count as a change of the data
-    (:mod:`app.core.data_version`): open pages need not refresh for it.
+    Through the session's bare connection, so it does not count as a change of the
+    data (:mod:`app.core.data_version`): open pages need not refresh for it.
     """
-    from sqlalchemy.exc import DBAPIError
-
-    from app.core.db import is_write_conflict
-
     table = ApiKey.__table__
-    try:
-        with engine.begin() as conn:
-            conn.execute(update(table).where(table.c.id == key_id).values(last_used_at=utcnow()))
-    except DBAPIError as exc:
-        if not is_write_conflict(exc):
-            raise
+    session.connection().execute(update(table).where(table.c.id == key_id).values(last_used_at=utcnow()))
 
 
 def check_can_write(caller: Caller) -> None:

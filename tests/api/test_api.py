@@ -279,6 +279,31 @@ def test_keys_store_only_a_hash_and_are_audited(session, keys):
     assert len(fresh(session).exec(select(AuditEvent).where(AuditEvent.action == "api_key.revoke")).all()) == 1
 
 
+def test_a_keys_last_use_is_recorded_at_most_once_a_minute_without_moving_the_data_version(client, session, keys, monkeypatch):
+    from app.api.write_groups import write_groups
+    from app.core.data_version import current_version
+
+    def settled() -> dict:
+        write_groups().submit(lambda _session: None).result(30)  # the writer is FIFO: the notes before are done
+        session.rollback()
+        return {r.prefix: r.last_used_at for r in list_keys(session, Principal.operator(), keys.account)}
+
+    version = current_version(session)
+    assert settled() == {keys.write_prefix: None, keys.read_prefix: None}
+    assert client.get("/api/v1/usage", headers=keys.read_headers).status_code == 200
+    first = settled()
+    assert first[keys.read_prefix] == NOW and first[keys.write_prefix] is None
+    assert current_version(session) == version  # open pages need not refresh for it
+
+    later = NOW.replace(second=30)
+    monkeypatch.setenv("OVERSEER_NOW", later.isoformat())
+    assert client.get("/api/v1/usage", headers=keys.read_headers).status_code == 200
+    assert settled()[keys.read_prefix] == NOW  # within the minute: not written again
+    monkeypatch.setenv("OVERSEER_NOW", NOW.replace(minute=NOW.minute + 1).isoformat())
+    assert client.get("/api/v1/usage", headers=keys.read_headers).status_code == 200
+    assert settled()[keys.read_prefix] == NOW.replace(minute=NOW.minute + 1)
+
+
 def test_a_viewer_cannot_create_keys_and_names_are_checked(session, keys):
     from app.domain.access import Forbidden
     from app.domain.errors import OverseerError
