@@ -94,7 +94,7 @@ class WriteGroups:
         self._max_items = max_items
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.groups = 0  # groups written, for tests and the benchmark
+        self._carried: _Job | None = None  # taken from the queue, but too big for the group it came to
 
     def submit(self, work: Callable[[Session], object], weight: int = 1, merge: Merge | None = None) -> Future:
         """Queue ``work(session)``; the future holds its result once its group committed, or its error."""
@@ -116,12 +116,15 @@ class WriteGroups:
                 self._thread.start()
 
     def _next_group(self) -> list[_Job]:
-        group = [self._queue.get()]
-        items = group[0].weight
+        first, self._carried = self._carried or self._queue.get(), None
+        group, items = [first], first.weight
         while items < self._max_items:
             try:
                 job = self._queue.get_nowait()
             except queue.Empty:
+                break
+            if items + job.weight > self._max_items:
+                self._carried = job  # it opens the next group
                 break
             group.append(job)
             items += job.weight
@@ -136,7 +139,6 @@ class WriteGroups:
                 for job in group:
                     if not job.future.done():
                         job.future.set_exception(exc)
-            self.groups += 1
 
     def _runner(self) -> Callable:
         if self._run_group is not None:

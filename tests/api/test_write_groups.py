@@ -193,3 +193,23 @@ def test_every_waiting_client_gets_an_answer_when_the_runner_itself_fails(accoun
     for future in futures:
         with pytest.raises(RuntimeError, match="no database"):
             future.result(WAIT)
+
+
+def test_a_group_holds_at_most_its_outcomes_and_a_big_request_waits_for_the_next(account):
+    runner = _Held()
+    writer = WriteGroups(runner, max_items=10)
+    sizes = []
+
+    def sized(n):
+        def work(session_):
+            sizes.append(n)
+            return n
+        return work
+
+    writer.submit(sized(1))
+    assert runner.entered.wait(WAIT)
+    futures = [writer.submit(sized(n), weight=n) for n in (4, 5, 8, 2)]
+    runner.release()
+    assert [f.result(WAIT) for f in futures] == [4, 5, 8, 2]
+    assert runner.calls == 3  # [1], then [4, 5] (8 more would make 17), then [8, 2]
+    assert sizes == [1, 4, 5, 8, 2]
