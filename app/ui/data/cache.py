@@ -29,7 +29,7 @@ def scoped_cache(func: Callable[P, R]) -> Callable[P, R]:
     The principal is part of every cache key: one person's cached figures never serve another.
     """
 
-    def run_as(principal: Principal, *args, **kwargs):
+    def run_as(principal: Principal, *args: P.args, **kwargs: P.kwargs) -> R:
         with acting_as(principal):
             return func(*args, **kwargs)
 
