@@ -276,6 +276,11 @@ def _row(outcome: Outcome, job_slug: str, job_name: str, verdict: str | None = N
     )
 
 
+def outcome_row(outcome: Outcome, job_slug: str, job_name: str) -> OutcomeRow:
+    """The listed row of ``outcome`` as it stands now (its current verdict and review time), times in UTC."""
+    return _row(outcome, job_slug, job_name)
+
+
 def _listed(as_of: datetime | None):
     """What a listing selects: the outcome, its job's slug and name, and its verdict and review time at ``as_of``."""
     return select(Outcome, Job.slug, Job.name, _verdict(as_of), _reviewed_at(as_of)).join(Job, Job.id == Outcome.job_id)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from app.core.config import max_import_mb
 from app.ui import format as fmt
 from app.ui import theme
 
@@ -79,8 +80,6 @@ def upload_limit_mb() -> int:
     The Import page passes it to ``st.file_uploader(max_upload_size=…)`` (the browser refuses a bigger
     file before sending it), says it in the uploader's help, and checks it again on the server.
     """
-    from app.core.config import max_import_mb
-
     return max_import_mb()
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from app.domain.money import format_money
-from app.domain.stats import format_share
+from app.domain.stats import format_share, wilson_half_width
 
 DASH = "—"
 
@@ -83,8 +83,6 @@ def review_change(before, after, bill_before: Decimal, bill_after: Decimal, curr
     ``before`` and ``after`` are the accuracy :class:`app.domain.stats.Rate` of the range; the ± is the
     half-width of the new 95% Wilson interval, in points. Kappas are :class:`app.domain.agreement.Agreement`.
     """
-    from app.domain.stats import wilson_half_width
-
     def half(rate):
         return None if rate.denominator == 0 else wilson_half_width(rate.numerator / rate.denominator, rate.denominator)
 

@@ -18,7 +18,7 @@ import streamlit as st
 
 from app.core import clock
 from app.domain.errors import OverseerError
-from app.ui import data
+from app.ui import auth, data, tour
 from app.ui import format as fmt
 
 log = logging.getLogger("overseer.ui")
@@ -64,10 +64,8 @@ def sidebar() -> Context:
     wanted = st.query_params.get("account")
     if wanted is not None and wanted not in labels.values():
         # An account that does not exist and one this person may not see look the same.
-        from app.ui.auth import user_panel
-
         account_not_found(wanted)
-        user_panel(data.current_principal())  # so they can still sign out
+        auth.user_panel(data.current_principal())  # so they can still sign out
         st.stop()
     with st.sidebar:
         if accounts:
@@ -190,8 +188,6 @@ def require_admin(what: str) -> Context:
 
 def no_accounts() -> None:
     """The empty state of a fresh database (or of someone who belongs to no account yet)."""
-    from app.ui import auth
-
     who = data.current_principal()
     if not who.sees_every_account:
         auth.no_access(who)
@@ -211,8 +207,6 @@ def no_accounts() -> None:
                     st.error(fmt.text(exc))
                     return
             # The demo button starts the tour: its first step, on its account (the picker is not drawn yet).
-            from app.ui import tour
-
             tour.start(tour.STEPS[0].slug)
             switch_page(tour.STEPS[0].page)
         st.caption(
@@ -236,16 +230,12 @@ def page_header(title: str, ctx: Context, subtitle: str | None = None, *, show_r
 
 def show_error(exc: BaseException) -> None:
     """Show an error in the page without a traceback."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
     if isinstance(exc, OverseerError):
         st.error(fmt.text(str(exc)), icon=":material/error:")
-    elif isinstance(exc, (OperationalError, InterfaceError)):
+    elif (problem := data.database_problem(exc)) is not None:
         # The database went away (or never came) after start-up: say so, and what to do, in one line.
-        from app.core.db import database_problem
-
         log.warning("database problem: %s", exc)
-        st.error(fmt.text(database_problem(exc)), icon=":material/error:")
+        st.error(fmt.text(problem), icon=":material/error:")
     else:
         log.exception("page failed", exc_info=exc)
         st.error(

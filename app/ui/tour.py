@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.ui import data, links
+
 DEMO = "ui/pages/demo.py"
 ON = "_tour_on"
 
@@ -62,7 +64,7 @@ def bar(url_path: str, labels: dict[str, str], ctx) -> None:
     ctx : app.ui.frame.Context
         The sidebar's choice; the last step's "Next" downloads this account's one-page summary.
     """
-    from app.ui import data, links
+    # Not at the top: app.ui.frame imports this module (its demo button starts the tour), an import loop.
     from app.ui.frame import switch_page
 
     i = step_of(url_path or STEPS[0].url_path)  # the default page (Overview) has the root's empty url path

@@ -87,11 +87,12 @@ def _store_outcomes(engine, texts: list[str]) -> Account:
 def _outcomes_page_export(monkeypatch, slug: str, flt) -> str:
     """The CSV the Outcomes page's "Export CSV" button downloads (app.ui.data.export_csv)."""
     from app.ui import data
+    from app.ui.data import principal
 
     try:
         from app.domain.access import Principal
 
-        monkeypatch.setattr(data, "current_principal", lambda: Principal.local_user(), raising=False)
+        monkeypatch.setattr(principal, "current_principal", lambda: Principal.local_user(), raising=False)
     except ImportError:  # before sign-in existed
         pass
     built = data.export_csv(slug, flt)

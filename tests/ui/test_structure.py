@@ -1,5 +1,6 @@
-"""The UI's structure: pages reach the database only through app/ui/data.py, every page is in the
-navigation (a missing one fails loudly), and page switches keep the URL-bound account."""
+"""The UI's structure: pages reach the database only through the data layer (app/ui/data/), the domain
+knows nothing of Streamlit or the database, every page is in the navigation (a missing one fails
+loudly), and page switches keep the URL-bound account."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ from tests.ui.conftest import REPO, make_app, no_errors
 APP_DIR = REPO / "app"
 PAGES_DIR = APP_DIR / "ui" / "pages"
 SALES = ("demo.py", "pricing.py", "value.py", "trial.py")
+# What pages see of the app: the entry script, the pages, and the helpers beside them (not the data layer).
+PAGE_SIDE = sorted(
+    str(p.relative_to(APP_DIR))
+    for p in [APP_DIR / "streamlit_app.py", *PAGES_DIR.glob("*.py"), *(APP_DIR / "ui").glob("*.py")]
+)
+DOMAIN = sorted(str(p.relative_to(APP_DIR)) for p in (APP_DIR / "domain").rglob("*.py"))
 
 
 def _imports(path: Path) -> set[str]:
@@ -32,7 +39,24 @@ def test_no_page_opens_a_session_or_caches_by_itself(name):
     path = PAGES_DIR / name
     imports = _imports(path)
     assert not {m for m in imports if m.startswith(("sqlmodel", "sqlalchemy", "app.core.db"))}, imports
-    assert not re.search(r"st\.cache_(data|resource)", path.read_text()), "cache reads in app/ui/data.py"
+    assert not re.search(r"st\.cache_(data|resource)", path.read_text()), "cache reads in app/ui/data/"
+
+
+def _reaches(imports: set[str], prefixes: tuple[str, ...]) -> set[str]:
+    return {m for m in imports if m in prefixes or m.startswith(tuple(f"{p}." for p in prefixes))}
+
+
+@pytest.mark.parametrize("name", PAGE_SIDE)
+def test_pages_import_nothing_from_the_store_or_the_database(name):
+    # Anywhere in the file, inside functions too: what a page needs of the store, app.ui.data re-exports.
+    imports = _imports(APP_DIR / name)
+    assert not _reaches(imports, ("app.store", "app.core.db", "sqlalchemy", "sqlmodel")), imports
+
+
+@pytest.mark.parametrize("name", DOMAIN)
+def test_the_domain_knows_neither_streamlit_nor_the_database(name):
+    imports = _imports(APP_DIR / name)
+    assert not _reaches(imports, ("streamlit", "sqlalchemy", "sqlmodel")), imports
 
 
 @pytest.mark.parametrize("name", SALES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.domain.errors import OverseerError
-from app.ui import components, notify_data
+from app.ui import components, data
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_admin
 
@@ -36,7 +36,7 @@ if fresh:
         st.code(fresh[1], language=None)
         st.caption("Receivers verify every message's `webhook-signature` with it (Standard Webhooks).")
 
-view = notify_data.notifications(slug)
+view = data.notifications(slug)
 
 
 def _figure(rule: str, value) -> str:
@@ -114,7 +114,7 @@ with left, st.container(border=True):
         )
         if st.form_submit_button("Add webhook", type="primary", icon=":material/webhook:", key="notify_add_webhook_btn"):
             try:
-                channel_id, secret = notify_data.add_webhook(slug, url)
+                channel_id, secret = data.add_webhook(slug, url)
             except OverseerError as exc:
                 st.error(f"Not added: {fmt.text(exc)}")
             else:
@@ -128,7 +128,7 @@ with left, st.container(border=True):
             st.caption("No SMTP server is configured yet (`[smtp]` in `.streamlit/secrets.toml`): e-mail waits until one is.")
         if st.form_submit_button("Add e-mail", icon=":material/mail:", key="notify_add_email_btn"):
             try:
-                channel_id = notify_data.add_email(slug, addresses)
+                channel_id = data.add_email(slug, addresses)
             except OverseerError as exc:
                 st.error(f"Not added: {fmt.text(exc)}")
             else:
@@ -144,7 +144,7 @@ with right, st.container(border=True):
         chosen = st.selectbox("Channel", list(labels), format_func=labels.get, key="notify_channel_pick")
         if st.button("Send a test event", icon=":material/send:", key="notify_send_test"):
             try:
-                msg_id = notify_data.send_test(slug, chosen)
+                msg_id = data.send_test(slug, chosen)
             except OverseerError as exc:
                 st.error(f"Not sent: {fmt.text(exc)}")
             else:
@@ -158,7 +158,7 @@ with right, st.container(border=True):
                 st.error("Not removed: tick the box to confirm.")
             else:
                 try:
-                    notify_data.remove_channel(slug, chosen)
+                    data.remove_channel(slug, chosen)
                 except OverseerError as exc:
                     st.error(f"Not removed: {fmt.text(exc)}")
                 else:

@@ -14,7 +14,6 @@ import streamlit as st
 from app.domain.errors import OverseerError
 from app.domain.stats import wilson_half_width
 from app.domain.steps import STATUSES, STEPS, VERDICTS
-from app.store.outcomes import OutcomeFilter
 from app.ui import components, data, theme
 from app.ui import live
 from app.ui import format as fmt
@@ -417,7 +416,7 @@ else:
             bind="query-params",
         )
         search = f5.text_input("Outcome id contains", key="q", bind="query-params", placeholder="e.g. T-1042")
-    flt = OutcomeFilter(
+    flt = data.OutcomeFilter(
         start=ctx.start,
         end=ctx.end,
         statuses=tuple(statuses),
