@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from app.core.clock import stored_utc
@@ -252,12 +254,51 @@ def plan_history(session: Session, sub: Subscription, *, check: bool = True) -> 
 
     Two changes with the same moment: the later one recorded wins (the earlier is left out).
     """
-    rows = session.exec(
+    return _periods(session, sub, session.execute(_plan_changes_sql(), {"subscription_id": sub.id}).all(), check)
+
+
+def subscription_history(session: Session, account: Account, *, check: bool = True) -> tuple[Subscription, list[PlanPeriod]]:
+    """The account's subscription and its :func:`plan_history`, read in two queries.
+
+    The same as :func:`get_subscription` then :func:`plan_history`, errors
+    included (the plan in force now is checked first), without reading the plan
+    changes twice.
+
+    Raises
+    ------
+    NotFound
+        Without a subscription.
+    StoredPlanError
+        ``check`` and a stored plan breaks a rule; see :func:`plan_spec`.
+    """
+    sub = session.execute(_subscription_sql(), {"account_id": account.id}).scalars().first()
+    if sub is None:
+        raise NotFound(f"account {account.slug!r} has no subscription")
+    rows = session.execute(_plan_changes_sql(), {"subscription_id": sub.id}).all()
+    if check:
+        # get_subscription's plan: the latest change in force now (rows are in effective_at, id order).
+        now = utcnow()
+        in_force = [plan for change, plan in rows if stored_utc(change.effective_at) <= now]
+        plan_spec(in_force[-1] if in_force else session.get(Plan, sub.plan_id))
+    return sub, _periods(session, sub, rows, check)
+
+
+@cache
+def _subscription_sql():
+    return select(Subscription).where(Subscription.account_id == bindparam("account_id"))
+
+
+@cache
+def _plan_changes_sql():
+    return (
         select(PlanChange, Plan)
         .join(Plan, Plan.id == PlanChange.plan_id)
-        .where(PlanChange.subscription_id == sub.id)
+        .where(PlanChange.subscription_id == bindparam("subscription_id"))
         .order_by(PlanChange.effective_at, PlanChange.id)
-    ).all()
+    )
+
+
+def _periods(session: Session, sub: Subscription, rows, check: bool) -> list[PlanPeriod]:
     periods: list[PlanPeriod] = []
     for change, plan in rows:
         period = PlanPeriod(stored_utc(change.effective_at), plan_spec(plan, check=check), change.seats, stored_utc(change.created_at), change.created_by)
