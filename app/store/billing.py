@@ -64,6 +64,7 @@ from app.models import Account, ClosedInvoice, IncorrectSpan, Outcome, RollupOut
 from app.store.accounts import get_subscription, subscription_history
 from app.store.metrics import as_date
 from app.store.outcome_sql import utc_day
+from app.store import prepared
 
 DAY = timedelta(days=1)
 
@@ -172,13 +173,13 @@ def billing_context(
 
 def closed_months(session: Session, account: Account, as_of: datetime) -> dict[tuple[int, int], ClosedInvoice]:
     """The account's final invoices closed by ``as_of``, by ``(year, month)`` in month order."""
-    rows = _run(session, _closed_sql(), account_id=account.id, as_of=as_of).scalars()
+    rows = session.execute(_closed_sql(), {"account_id": account.id, "as_of": as_of}).scalars()
     return {(row.year, row.month): row for row in rows}
 
 
 @cache
 def _closed_sql():
-    account_id, as_of = _params("account_id", "as_of")
+    account_id, as_of = prepared.params("account_id", "as_of")
     return (
         select(ClosedInvoice)
         .where(ClosedInvoice.account_id == account_id, ClosedInvoice.closed_at <= as_of)
@@ -287,25 +288,15 @@ def _billed_where(account_id, as_of, month_end, lower, upper, lower_open: bool, 
     ]
 
 
-def _params(*names: str) -> list:
-    """Bound parameters named ``names``, to build a statement once and run it with values (see :func:`_run`)."""
-    return [bindparam(name) for name in names]
-
-
-def _run(session: Session, stmt, **values):
-    """Execute a statement built once (its values bound by name): the cost of building it is not paid again."""
-    return session.execute(stmt, values)
-
-
 @cache
 def _billed_count_sql(lower_open: bool, upper_open: bool):
-    where = _billed_where(*_params("account_id", "as_of", "month_end", "lower", "upper"), lower_open, upper_open)
+    where = _billed_where(*prepared.params("account_id", "as_of", "month_end", "lower", "upper"), lower_open, upper_open)
     return select(func.count()).select_from(Outcome).where(*where)
 
 
 @cache
 def _billed_first_sql(lower_open: bool, upper_open: bool, last: bool):
-    where = _billed_where(*_params("account_id", "as_of", "month_end", "lower", "upper"), lower_open, upper_open)
+    where = _billed_where(*prepared.params("account_id", "as_of", "month_end", "lower", "upper"), lower_open, upper_open)
     order = (Outcome.completed_at.desc(), Outcome.id.desc()) if last else (Outcome.completed_at, Outcome.id)
     return select(Outcome.completed_at, Outcome.id).where(*where).order_by(*order).limit(1).offset(
         bindparam("offset", type_=Integer)
@@ -317,7 +308,7 @@ def _billed_count(
 ) -> int:
     """How many outcomes :func:`billed_conditions` selects (one statement built once per shape)."""
     shape, values = _billed_bounds(ctx.account, ctx.subscription, ctx.as_of, lo, hi, lo_open, hi_open)
-    return int(_run(ctx.session, _billed_count_sql(*shape), **values).scalar() or 0)
+    return int(prepared.rows(ctx.session, _billed_count_sql(*shape), **values).scalar() or 0)
 
 
 def _between(column, lo: datetime, hi: datetime, lo_open: bool = False, hi_open: bool = False) -> list:
@@ -360,9 +351,9 @@ def completed_by_day(session: Session, account: Account, sub: Subscription, as_o
         return {}
     tomorrow = day_start(today + DAY)
     table: dict[date, int] = defaultdict(int)
-    for day, n in _run(session, _completed_per_day_sql(), account_id=account.id, first=sub.started_on, last=today):
+    for day, n in prepared.rows(session, _completed_per_day_sql(), account_id=account.id, first=sub.started_on, last=today):
         table[as_date(day)] += int(n or 0)
-    later = _run(session, _completed_later_sql(), account_id=account.id, lo=as_of, hi=tomorrow).scalar()
+    later = prepared.rows(session, _completed_later_sql(), account_id=account.id, lo=as_of, hi=tomorrow).scalar()
     table[today] -= int(later or 0)
     return {day: n for day, n in sorted(table.items()) if n}
 
@@ -370,7 +361,7 @@ def completed_by_day(session: Session, account: Account, sub: Subscription, as_o
 @cache
 def _completed_per_day_sql():
     r = RollupOutcomeDay
-    account_id, first, last = _params("account_id", "first", "last")
+    account_id, first, last = prepared.params("account_id", "first", "last")
     return (
         select(r.day, func.sum(r.outcomes))
         .where(r.account_id == account_id, r.status == "completed", r.day >= first, r.day <= last)
@@ -380,7 +371,7 @@ def _completed_per_day_sql():
 
 @cache
 def _completed_later_sql():
-    account_id, lo, hi = _params("account_id", "lo", "hi")
+    account_id, lo, hi = prepared.params("account_id", "lo", "hi")
     return select(func.count()).select_from(Outcome).where(
         Outcome.account_id == account_id, Outcome.status == "completed", *_between(Outcome.completed_at, lo, hi, True, True)
     )
@@ -480,13 +471,13 @@ def _covered_per_day(session: Session, account: Account, lo: datetime, as_of: da
     outcome's spans never overlap, so an outcome has at most one: counting
     spans counts outcomes.
     """
-    return _run(session, _covered_per_day_sql(), account_id=account.id, lo=lo, as_of=as_of).all()
+    return prepared.rows(session, _covered_per_day_sql(), account_id=account.id, lo=lo, as_of=as_of).all()
 
 
 @cache
 def _covered_per_day_sql():
     day = utc_day(IncorrectSpan.completed_at)
-    account_id, lo, as_of = _params("account_id", "lo", "as_of")
+    account_id, lo, as_of = prepared.params("account_id", "lo", "as_of")
     return select(day, func.count()).where(*_spans_completed(account_id, lo, as_of), _covering(as_of)).group_by(day)
 
 
@@ -502,10 +493,10 @@ def _spans_of_eventful(session: Session, account: Account, lo: datetime, as_of: 
     raw = session.get_bind().dialect.name == "sqlite"
     # Two steps, as the eventful outcomes are a few among the spans: find them in one pass, then read
     # their spans by outcome.
-    pks = sorted(set(_run(session, _eventful_sql(), account_id=account.id, lo=lo, as_of=as_of).scalars()))
+    pks = sorted(set(prepared.rows(session, _eventful_sql(), account_id=account.id, lo=lo, as_of=as_of).scalars()))
     rows = []
     for i in range(0, len(pks), _IN_CHUNK):
-        rows += _run(session, _spans_of_sql(raw), pks=pks[i : i + _IN_CHUNK], as_of=as_of).all()
+        rows += prepared.rows(session, _spans_of_sql(raw), pks=pks[i : i + _IN_CHUNK], as_of=as_of).all()
     parse = _text_time if raw else stored_utc
     for (pk, completed_at), group in groupby(rows, key=lambda row: (row[0], row[1])):
         spans = [verdicts.Span(parse(start), None if end is None else parse(end)) for _, _, start, end in group]
@@ -514,7 +505,7 @@ def _spans_of_eventful(session: Session, account: Account, lo: datetime, as_of: 
 
 @cache
 def _eventful_sql():
-    account_id, lo, as_of = _params("account_id", "lo", "as_of")
+    account_id, lo, as_of = prepared.params("account_id", "lo", "as_of")
     return select(IncorrectSpan.outcome_pk).where(*_spans_completed(account_id, lo, as_of), _eventful(as_of))
 
 
@@ -589,7 +580,7 @@ def _first_of_day(ctx: BillingContext, day: date, offset: int, *, last: bool = F
     shape, values = _billed_bounds(
         ctx.account, ctx.subscription, ctx.as_of, day_start(day), day_start(day + DAY), False, True
     )
-    return _run(ctx.session, _billed_first_sql(*shape, last), offset=offset, **values).first()
+    return prepared.rows(ctx.session, _billed_first_sql(*shape, last), offset=offset, **values).first()
 
 
 def last_billed(ctx: BillingContext) -> datetime | None:
@@ -603,12 +594,12 @@ def last_billed(ctx: BillingContext) -> datetime | None:
 def _started_raw(session: Session, account_id: int, lo: datetime, hi: datetime, lo_open: bool, hi_open: bool) -> int:
     if _empty(lo, hi, lo_open, hi_open):
         return 0
-    return int(_run(session, _started_raw_sql(lo_open, hi_open), account_id=account_id, lo=lo, hi=hi).scalar() or 0)
+    return int(prepared.rows(session, _started_raw_sql(lo_open, hi_open), account_id=account_id, lo=lo, hi=hi).scalar() or 0)
 
 
 @cache
 def _started_raw_sql(lo_open: bool, hi_open: bool):
-    account_id, lo, hi = _params("account_id", "lo", "hi")
+    account_id, lo, hi = prepared.params("account_id", "lo", "hi")
     return select(func.count()).select_from(Outcome).where(
         Outcome.account_id == account_id, *_between(Outcome.started_at, lo, hi, lo_open, hi_open)
     )
@@ -617,7 +608,7 @@ def _started_raw_sql(lo_open: bool, hi_open: bool):
 @cache
 def _started_per_day_sql():
     r = RollupStartedDay
-    account_id, first, last = _params("account_id", "first", "last")
+    account_id, first, last = prepared.params("account_id", "first", "last")
     return select(r.day, func.sum(r.outcomes)).where(r.account_id == account_id, r.day >= first, r.day <= last).group_by(r.day)
 
 
@@ -664,7 +655,7 @@ def started_between(
         return 0
     lo_day, hi_day = lo.date(), hi.date()
     per_day: dict[date, int] = defaultdict(int)
-    for day, n in _run(session, _started_per_day_sql(), account_id=account_id, first=lo_day, last=hi_day):
+    for day, n in prepared.rows(session, _started_per_day_sql(), account_id=account_id, first=lo_day, last=hi_day):
         per_day[as_date(day)] += int(n or 0)
     if lo_day == hi_day:
         return _started_within_day(session, account_id, per_day[lo_day], lo, hi, lo_open, hi_open)

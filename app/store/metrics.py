@@ -51,6 +51,7 @@ from app.domain.outcome_rules import autonomous as is_autonomous
 from app.domain.steps import STEPS, step_column
 from app.domain.summary import StepStat, Summary
 from app.models import Job, JobStep, Outcome, Review, RollupOutcomeDay, RollupStartedDay, RollupStepDay
+from app.store import prepared
 from app.store.outcome_sql import autonomous, billable_now, dated_between
 
 DAILY_COLUMNS: tuple[str, ...] = (
@@ -385,17 +386,17 @@ def as_of_correction(
     tomorrow = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.utc)
     if last == today:
         for stmt in sql.later:
-            for job, status, verdict, handoff, *performers in session.execute(stmt, {**scope, "as_of": as_of, "tomorrow": tomorrow}):
+            for job, status, verdict, handoff, *performers in prepared.rows(session, stmt, **scope, as_of=as_of, tomorrow=tomorrow):
                 counts = _counts_of(status, verdict, is_autonomous(status, handoff, performers))
                 fix.add(fix.counts, (today, job), counts, -1)
                 fix.add(fix.steps, (today, job), _step_values(tuple(performers), handoff), -1)
                 if counts["billable"]:
                     fix.add(fix.billable_ai, (today, job), _ai_runs(tuple(performers)), -1)
-        for job, n in session.execute(sql.started_later, {**scope, "as_of": as_of, "tomorrow": tomorrow}):
+        for job, n in prepared.rows(session, sql.started_later, **scope, as_of=as_of, tomorrow=tomorrow):
             fix.add(fix.counts, (today, job), {"tasks": int(n)}, -1)
     lo = datetime.combine(start, time.min, tzinfo=timezone.utc)
     changed = {}
-    for pk, job, completed_at, verdict, handoff, *performers in session.execute(sql.reviewed_later, {**scope, "as_of": as_of}):
+    for pk, job, completed_at, verdict, handoff, *performers in prepared.rows(session, sql.reviewed_later, **scope, as_of=as_of):
         completed_at = stored_utc(completed_at)
         # Within the days counted only: the callers add these deltas up without looking at their day.
         if lo <= completed_at <= as_of and completed_at.date() <= last:
@@ -404,7 +405,7 @@ def as_of_correction(
         return fix
     # The verdict in force at as_of: the latest review at or before it (the one recorded last on a tie).
     then: dict[int, str] = {}
-    for pk, verdict in session.execute(sql.reviews_then, {"pks": list(changed), "as_of": as_of}):
+    for pk, verdict in prepared.rows(session, sql.reviews_then, pks=list(changed), as_of=as_of):
         then[pk] = verdict
     for pk, (job, completed_at, verdict, handoff, performers) in changed.items():
         verdict_then = then.get(pk, "unreviewed")
@@ -424,7 +425,7 @@ class _CorrectionSql:
     """The statements of :func:`as_of_correction`, built once per scope (account, or account and job)."""
 
     def __init__(self, by_job: bool) -> None:
-        account_id, job_id, as_of, tomorrow = (bindparam(name) for name in ("account_id", "job_id", "as_of", "tomorrow"))
+        account_id, job_id, as_of, tomorrow = prepared.params("account_id", "job_id", "as_of", "tomorrow")
         scope = [Outcome.account_id == account_id] + ([Outcome.job_id == job_id] if by_job else [])
         columns = (Outcome.job_id, Outcome.status, Outcome.verdict, Outcome.handoff_step, *(getattr(Outcome, c) for c in _STEP_COLUMNS))
         # Each read bounds one indexed time column once each way (see app.store.billing).
@@ -500,7 +501,7 @@ def summary(
     values = {"account_id": account_id, "first": start, "last": last}
     if job_id is not None:
         values["job_id"] = job_id
-    row = session.execute(_summary_sql(job_id is not None), values).mappings().first()
+    row = prepared.rows(session, _summary_sql(job_id is not None), **values).mappings().first()
     if as_of is None:
         return summary_from_row(row)
     fix = as_of_correction(session, account_id, start, end, as_of, job_id=job_id)
@@ -511,7 +512,7 @@ def summary(
 @cache
 def _summary_sql(by_job: bool):
     """:func:`summary`'s statement, built once per scope; its values are bound by name."""
-    account_id, job_id, first, last = (bindparam(name) for name in ("account_id", "job_id", "first", "last"))
+    account_id, job_id, first, last = prepared.params("account_id", "job_id", "first", "last")
     started = RollupStartedDay
     tasks = (
         select(func.sum(started.outcomes))
