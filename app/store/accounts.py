@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -69,14 +70,27 @@ def plan_spec(plan: Plan, *, check: bool = True) -> PlanSpec:
     """
     spec = _stored_spec(plan)
     if check:
+        data = spec.to_json()
+        key = json.dumps(data)
+        if key in _VALID_PLANS:
+            return spec
         try:
-            parse_plan(spec.to_json())
+            parse_plan(data)
         except PlanError as exc:
             raise StoredPlanError(
                 f"this account's plan cannot be used: {exc}. An admin can put the account on another plan "
                 "on the Billing page"
             ) from None
+        if len(_VALID_PLANS) >= _MAX_VALID_PLANS:
+            _VALID_PLANS.clear()
+        _VALID_PLANS.add(key)
     return spec
+
+
+# Stored plans found valid, as the JSON text of their fields (amounts as written, so 1.0 and 1.00 stay apart):
+# every figure of an account checks its plans, and parse_plan's checks are pure, so each shape is checked once.
+_VALID_PLANS: set[str] = set()
+_MAX_VALID_PLANS = 4096
 
 
 def _stored_spec(plan: Plan) -> PlanSpec:
