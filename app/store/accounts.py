@@ -272,7 +272,7 @@ def plan_history(session: Session, sub: Subscription, *, check: bool = True) -> 
 
 
 def subscription_history(session: Session, account: Account, *, check: bool = True) -> tuple[Subscription, list[PlanPeriod]]:
-    """The account's subscription and its :func:`plan_history`, read in two queries.
+    """The account's subscription and its :func:`plan_history`, read in one query.
 
     The same as :func:`get_subscription` then :func:`plan_history`, errors
     included (the plan in force now is checked first), without reading the plan
@@ -285,10 +285,11 @@ def subscription_history(session: Session, account: Account, *, check: bool = Tr
     StoredPlanError
         ``check`` and a stored plan breaks a rule; see :func:`plan_spec`.
     """
-    sub = session.execute(_subscription_sql(), {"account_id": account.id}).scalars().first()
-    if sub is None:
+    found = session.execute(_subscription_history_sql(), {"account_id": account.id}).all()
+    if not found:
         raise NotFound(f"account {account.slug!r} has no subscription")
-    rows = session.execute(_plan_changes_sql(), {"subscription_id": sub.id}).all()
+    sub = found[0][0]
+    rows = [(change, plan) for _, change, plan in found if change is not None and plan is not None]
     if check:
         # get_subscription's plan: the latest change in force now (rows are in effective_at, id order).
         now = utcnow()
@@ -298,8 +299,15 @@ def subscription_history(session: Session, account: Account, *, check: bool = Tr
 
 
 @cache
-def _subscription_sql():
-    return select(Subscription).where(Subscription.account_id == bindparam("account_id"))
+def _subscription_history_sql():
+    # The subscription with each of its plan changes and their plans (one row with two NULLs without any).
+    return (
+        select(Subscription, PlanChange, Plan)
+        .outerjoin(PlanChange, PlanChange.subscription_id == Subscription.id)
+        .outerjoin(Plan, Plan.id == PlanChange.plan_id)
+        .where(Subscription.account_id == bindparam("account_id"))
+        .order_by(PlanChange.effective_at, PlanChange.id)
+    )
 
 
 @cache
