@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from app.core.clock import stored_utc
@@ -67,14 +70,27 @@ def plan_spec(plan: Plan, *, check: bool = True) -> PlanSpec:
     """
     spec = _stored_spec(plan)
     if check:
+        data = spec.to_json()
+        key = json.dumps(data)
+        if key in _VALID_PLANS:
+            return spec
         try:
-            parse_plan(spec.to_json())
+            parse_plan(data)
         except PlanError as exc:
             raise StoredPlanError(
                 f"this account's plan cannot be used: {exc}. An admin can put the account on another plan "
                 "on the Billing page"
             ) from None
+        if len(_VALID_PLANS) >= _MAX_VALID_PLANS:
+            _VALID_PLANS.clear()
+        _VALID_PLANS.add(key)
     return spec
+
+
+# Stored plans found valid, as the JSON text of their fields (amounts as written, so 1.0 and 1.00 stay apart):
+# every figure of an account checks its plans, and parse_plan's checks are pure, so each shape is checked once.
+_VALID_PLANS: set[str] = set()
+_MAX_VALID_PLANS = 4096
 
 
 def _stored_spec(plan: Plan) -> PlanSpec:
@@ -252,12 +268,59 @@ def plan_history(session: Session, sub: Subscription, *, check: bool = True) -> 
 
     Two changes with the same moment: the later one recorded wins (the earlier is left out).
     """
-    rows = session.exec(
+    return _periods(session, sub, session.execute(_plan_changes_sql(), {"subscription_id": sub.id}).all(), check)
+
+
+def subscription_history(session: Session, account: Account, *, check: bool = True) -> tuple[Subscription, list[PlanPeriod]]:
+    """The account's subscription and its :func:`plan_history`, read in one query.
+
+    The same as :func:`get_subscription` then :func:`plan_history`, errors
+    included (the plan in force now is checked first), without reading the plan
+    changes twice.
+
+    Raises
+    ------
+    NotFound
+        Without a subscription.
+    StoredPlanError
+        ``check`` and a stored plan breaks a rule; see :func:`plan_spec`.
+    """
+    found = session.execute(_subscription_history_sql(), {"account_id": account.id}).all()
+    if not found:
+        raise NotFound(f"account {account.slug!r} has no subscription")
+    sub = found[0][0]
+    rows = [(change, plan) for _, change, plan in found if change is not None and plan is not None]
+    if check:
+        # get_subscription's plan: the latest change in force now (rows are in effective_at, id order).
+        now = utcnow()
+        in_force = [plan for change, plan in rows if stored_utc(change.effective_at) <= now]
+        plan_spec(in_force[-1] if in_force else session.get(Plan, sub.plan_id))
+    return sub, _periods(session, sub, rows, check)
+
+
+@cache
+def _subscription_history_sql():
+    # The subscription with each of its plan changes and their plans (one row with two NULLs without any).
+    return (
+        select(Subscription, PlanChange, Plan)
+        .outerjoin(PlanChange, PlanChange.subscription_id == Subscription.id)
+        .outerjoin(Plan, Plan.id == PlanChange.plan_id)
+        .where(Subscription.account_id == bindparam("account_id"))
+        .order_by(PlanChange.effective_at, PlanChange.id)
+    )
+
+
+@cache
+def _plan_changes_sql():
+    return (
         select(PlanChange, Plan)
         .join(Plan, Plan.id == PlanChange.plan_id)
-        .where(PlanChange.subscription_id == sub.id)
+        .where(PlanChange.subscription_id == bindparam("subscription_id"))
         .order_by(PlanChange.effective_at, PlanChange.id)
-    ).all()
+    )
+
+
+def _periods(session: Session, sub: Subscription, rows, check: bool) -> list[PlanPeriod]:
     periods: list[PlanPeriod] = []
     for change, plan in rows:
         period = PlanPeriod(stored_utc(change.effective_at), plan_spec(plan, check=check), change.seats, stored_utc(change.created_at), change.created_by)

@@ -35,8 +35,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
@@ -115,10 +116,7 @@ def _locked_states(session: Session, account: Account, at: datetime) -> dict[str
     pg = session.get_bind().dialect.name == "postgresql"
 
     def read() -> dict[str, AlertState]:
-        query = select(AlertState).where(AlertState.account_id == account.id)
-        if pg:
-            query = query.with_for_update()
-        return {row.rule: row for row in session.execute(query).scalars()}
+        return {row.rule: row for row in session.execute(_states_sql(pg), {"account_id": account.id}).scalars()}
 
     rows = read()
     missing = [rule for rule in RULES if rule not in rows]
@@ -136,6 +134,12 @@ def _locked_states(session: Session, account: Account, at: datetime) -> dict[str
             session.execute(insert(AlertState).values(values))
         rows = read()
     return rows
+
+
+@cache
+def _states_sql(lock: bool):
+    query = select(AlertState).where(AlertState.account_id == bindparam("account_id"))
+    return query.with_for_update() if lock else query
 
 
 def _plain(value) -> str | None:

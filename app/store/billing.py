@@ -47,11 +47,11 @@ import calendar
 from collections import defaultdict
 from itertools import groupby
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import String, extract, func, not_, or_, select, type_coerce
+from sqlalchemy import Integer, String, bindparam, extract, func, not_, or_, select, type_coerce
 from sqlmodel import Session
 
 from app.core.clock import stored_utc
@@ -61,9 +61,10 @@ from app.domain.errors import OverseerError
 from app.domain.invoice import Invoice, LateOutcomes, Projection, rate_month, rate_periods, usage_charge
 from app.domain.plans import PlanSpec
 from app.models import Account, ClosedInvoice, IncorrectSpan, Outcome, RollupOutcomeDay, RollupStartedDay, Subscription, utcnow
-from app.store.accounts import get_subscription, plan_history
+from app.store.accounts import get_subscription, subscription_history
 from app.store.metrics import as_date
 from app.store.outcome_sql import utc_day
+from app.store import prepared
 
 DAY = timedelta(days=1)
 
@@ -157,8 +158,7 @@ def billing_context(
         A naive ``as_of``; :class:`app.domain.errors.NotFound` without a subscription.
     """
     as_of = aware_utc(as_of)
-    sub, _ = get_subscription(session, account)
-    periods = plan_history(session, sub)
+    sub, periods = subscription_history(session, account)
     current = next((p for p in reversed(periods) if p.effective_at <= as_of), periods[0]).plan
     effects = verdict_effects(session, account, sub, as_of)
     days = _units_per_day(completed_by_day(session, account, sub, as_of), effects)
@@ -173,12 +173,18 @@ def billing_context(
 
 def closed_months(session: Session, account: Account, as_of: datetime) -> dict[tuple[int, int], ClosedInvoice]:
     """The account's final invoices closed by ``as_of``, by ``(year, month)`` in month order."""
-    rows = session.execute(
-        select(ClosedInvoice)
-        .where(ClosedInvoice.account_id == account.id, ClosedInvoice.closed_at <= as_of)
-        .order_by(ClosedInvoice.year, ClosedInvoice.month)
-    ).scalars()
+    rows = session.execute(_closed_sql(), {"account_id": account.id, "as_of": as_of}).scalars()
     return {(row.year, row.month): row for row in rows}
+
+
+@cache
+def _closed_sql():
+    account_id, as_of = prepared.params("account_id", "as_of")
+    return (
+        select(ClosedInvoice)
+        .where(ClosedInvoice.account_id == account_id, ClosedInvoice.closed_at <= as_of)
+        .order_by(ClosedInvoice.year, ClosedInvoice.month)
+    )
 
 
 def day_start(day: date) -> datetime:
@@ -240,7 +246,30 @@ def billed_conditions(
     list
         SQLAlchemy conditions for ``Outcome``, to splat into ``where()``.
     """
-    month_end = month_bounds(lo.year, lo.month)[1]
+    (lower_open, upper_open), values = _billed_bounds(account, sub, as_of, lo, hi, lo_open, hi_open)
+    return _billed_where(
+        values["account_id"], values["as_of"], values["month_end"], values["lower"], values["upper"], lower_open, upper_open
+    )
+
+
+def _billed_bounds(
+    account: Account, sub: Subscription, as_of: datetime, lo: datetime, hi: datetime, lo_open: bool, hi_open: bool
+) -> tuple[tuple[bool, bool], dict]:
+    """The shape (which bounds are open) and the values of :func:`billed_conditions`' conditions."""
+    lower, lower_open = day_start(sub.started_on), False
+    if lo > lower or (lo == lower and lo_open):
+        lower, lower_open = lo, lo_open
+    upper, upper_open = as_of, False
+    if hi < upper or (hi == upper and hi_open):
+        upper, upper_open = hi, hi_open
+    values = {
+        "account_id": account.id, "as_of": as_of, "month_end": month_bounds(lo.year, lo.month)[1],
+        "lower": lower, "upper": upper,
+    }
+    return (lower_open, upper_open), values
+
+
+def _billed_where(account_id, as_of, month_end, lower, upper, lower_open: bool, upper_open: bool) -> list:
     covered = (
         select(IncorrectSpan.id)
         .where(
@@ -251,18 +280,35 @@ def billed_conditions(
         )
         .exists()
     )
-    lower, lower_open = day_start(sub.started_on), False
-    if lo > lower or (lo == lower and lo_open):
-        lower, lower_open = lo, lo_open
-    upper, upper_open = as_of, False
-    if hi < upper or (hi == upper and hi_open):
-        upper, upper_open = hi, hi_open
     return [
-        Outcome.account_id == account.id,
+        Outcome.account_id == account_id,
         Outcome.status == "completed",
         *_between(Outcome.completed_at, lower, upper, lower_open, upper_open),
         not_(covered),
     ]
+
+
+@cache
+def _billed_count_sql(lower_open: bool, upper_open: bool):
+    where = _billed_where(*prepared.params("account_id", "as_of", "month_end", "lower", "upper"), lower_open, upper_open)
+    return select(func.count()).select_from(Outcome).where(*where)
+
+
+@cache
+def _billed_first_sql(lower_open: bool, upper_open: bool, last: bool):
+    where = _billed_where(*prepared.params("account_id", "as_of", "month_end", "lower", "upper"), lower_open, upper_open)
+    order = (Outcome.completed_at.desc(), Outcome.id.desc()) if last else (Outcome.completed_at, Outcome.id)
+    return select(Outcome.completed_at, Outcome.id).where(*where).order_by(*order).limit(1).offset(
+        bindparam("offset", type_=Integer)
+    )
+
+
+def _billed_count(
+    ctx: BillingContext, lo: datetime, hi: datetime, *, lo_open: bool = False, hi_open: bool = False
+) -> int:
+    """How many outcomes :func:`billed_conditions` selects (one statement built once per shape)."""
+    shape, values = _billed_bounds(ctx.account, ctx.subscription, ctx.as_of, lo, hi, lo_open, hi_open)
+    return int(prepared.rows(ctx.session, _billed_count_sql(*shape), **values).scalar() or 0)
 
 
 def _between(column, lo: datetime, hi: datetime, lo_open: bool = False, hi_open: bool = False) -> list:
@@ -305,20 +351,30 @@ def completed_by_day(session: Session, account: Account, sub: Subscription, as_o
         return {}
     tomorrow = day_start(today + DAY)
     table: dict[date, int] = defaultdict(int)
-    r = RollupOutcomeDay
-    for day, n in session.execute(
-        select(r.day, func.sum(r.outcomes))
-        .where(r.account_id == account.id, r.status == "completed", r.day >= sub.started_on, r.day <= today)
-        .group_by(r.day)
-    ):
+    for day, n in prepared.rows(session, _completed_per_day_sql(), account_id=account.id, first=sub.started_on, last=today):
         table[as_date(day)] += int(n or 0)
-    table[today] -= _count(
-        session,
-        Outcome.account_id == account.id,
-        Outcome.status == "completed",
-        *_between(Outcome.completed_at, as_of, tomorrow, True, True),
-    )
+    later = prepared.rows(session, _completed_later_sql(), account_id=account.id, lo=as_of, hi=tomorrow).scalar()
+    table[today] -= int(later or 0)
     return {day: n for day, n in sorted(table.items()) if n}
+
+
+@cache
+def _completed_per_day_sql():
+    r = RollupOutcomeDay
+    account_id, first, last = prepared.params("account_id", "first", "last")
+    return (
+        select(r.day, func.sum(r.outcomes))
+        .where(r.account_id == account_id, r.status == "completed", r.day >= first, r.day <= last)
+        .group_by(r.day)
+    )
+
+
+@cache
+def _completed_later_sql():
+    account_id, lo, hi = prepared.params("account_id", "lo", "hi")
+    return select(func.count()).select_from(Outcome).where(
+        Outcome.account_id == account_id, Outcome.status == "completed", *_between(Outcome.completed_at, lo, hi, True, True)
+    )
 
 
 @dataclass
@@ -404,8 +460,8 @@ def _eventful(as_of: datetime, span=IncorrectSpan):
     )
 
 
-def _spans_completed(account: Account, lo: datetime, as_of: datetime, span=IncorrectSpan) -> list:
-    return [span.account_id == account.id, *_between(span.completed_at, lo, as_of)]
+def _spans_completed(account_id, lo, as_of, span=IncorrectSpan) -> list:
+    return [span.account_id == account_id, *_between(span.completed_at, lo, as_of)]
 
 
 def _covered_per_day(session: Session, account: Account, lo: datetime, as_of: datetime):
@@ -415,12 +471,14 @@ def _covered_per_day(session: Session, account: Account, lo: datetime, as_of: da
     outcome's spans never overlap, so an outcome has at most one: counting
     spans counts outcomes.
     """
+    return prepared.rows(session, _covered_per_day_sql(), account_id=account.id, lo=lo, as_of=as_of).all()
+
+
+@cache
+def _covered_per_day_sql():
     day = utc_day(IncorrectSpan.completed_at)
-    return session.execute(
-        select(day, func.count())
-        .where(*_spans_completed(account, lo, as_of), _covering(as_of))
-        .group_by(day)
-    ).all()
+    account_id, lo, as_of = prepared.params("account_id", "lo", "as_of")
+    return select(day, func.count()).where(*_spans_completed(account_id, lo, as_of), _covering(as_of)).group_by(day)
 
 
 _IN_CHUNK = 500  # bound parameters per IN list: far below SQLite's and PostgreSQL's limits
@@ -433,27 +491,35 @@ def _spans_of_eventful(session: Session, account: Account, lo: datetime, as_of: 
     ``datetime.fromisoformat`` (C), a tenth of the column type's own conversion.
     """
     raw = session.get_bind().dialect.name == "sqlite"
-
-    def col(column):
-        return type_coerce(column, String) if raw else column
-
     # Two steps, as the eventful outcomes are a few among the spans: find them in one pass, then read
     # their spans by outcome.
-    pks = sorted(set(session.scalars(
-        select(IncorrectSpan.outcome_pk).where(*_spans_completed(account, lo, as_of), _eventful(as_of))
-    )))
+    pks = sorted(set(prepared.rows(session, _eventful_sql(), account_id=account.id, lo=lo, as_of=as_of).scalars()))
     rows = []
-    span = IncorrectSpan
     for i in range(0, len(pks), _IN_CHUNK):
-        rows += session.execute(
-            select(span.outcome_pk, col(span.completed_at), col(span.started_at), col(span.ended_at))
-            .where(span.outcome_pk.in_(pks[i : i + _IN_CHUNK]), span.started_at <= as_of)
-            .order_by(span.outcome_pk, span.started_at)
-        ).all()
+        rows += prepared.rows(session, _spans_of_sql(raw), pks=pks[i : i + _IN_CHUNK], as_of=as_of).all()
     parse = _text_time if raw else stored_utc
     for (pk, completed_at), group in groupby(rows, key=lambda row: (row[0], row[1])):
         spans = [verdicts.Span(parse(start), None if end is None else parse(end)) for _, _, start, end in group]
         yield pk, parse(completed_at), spans
+
+
+@cache
+def _eventful_sql():
+    account_id, lo, as_of = prepared.params("account_id", "lo", "as_of")
+    return select(IncorrectSpan.outcome_pk).where(*_spans_completed(account_id, lo, as_of), _eventful(as_of))
+
+
+@cache
+def _spans_of_sql(raw: bool):
+    def col(column):
+        return type_coerce(column, String) if raw else column
+
+    span = IncorrectSpan
+    return (
+        select(span.outcome_pk, col(span.completed_at), col(span.started_at), col(span.ended_at))
+        .where(span.outcome_pk.in_(bindparam("pks", expanding=True)), span.started_at <= bindparam("as_of"))
+        .order_by(span.outcome_pk, span.started_at)
+    )
 
 
 def _text_time(text: str) -> datetime:
@@ -505,20 +571,16 @@ def billed_after(ctx: BillingContext, moment: datetime, *, inclusive: bool = Fal
     if not on_day:
         return whole
     d0, d1 = day_start(day), day_start(day + DAY)
-    billed = partial(billed_conditions, ctx.account, ctx.subscription, ctx.as_of)
     if moment - d0 < d1 - moment:
-        return whole + on_day - _count(ctx.session, *billed(lo=d0, hi=moment, hi_open=inclusive))
-    return whole + _count(ctx.session, *billed(lo=moment, lo_open=not inclusive, hi=d1, hi_open=True))
+        return whole + on_day - _billed_count(ctx, d0, moment, hi_open=inclusive)
+    return whole + _billed_count(ctx, moment, d1, lo_open=not inclusive, hi_open=True)
 
 
 def _first_of_day(ctx: BillingContext, day: date, offset: int, *, last: bool = False):
-    order = (Outcome.completed_at.desc(), Outcome.id.desc()) if last else (Outcome.completed_at, Outcome.id)
-    billed = billed_conditions(
-        ctx.account, ctx.subscription, ctx.as_of, lo=day_start(day), hi=day_start(day + DAY), hi_open=True
+    shape, values = _billed_bounds(
+        ctx.account, ctx.subscription, ctx.as_of, day_start(day), day_start(day + DAY), False, True
     )
-    return ctx.session.execute(
-        select(Outcome.completed_at, Outcome.id).where(*billed).order_by(*order).limit(1).offset(offset)
-    ).first()
+    return prepared.rows(ctx.session, _billed_first_sql(*shape, last), offset=offset, **values).first()
 
 
 def last_billed(ctx: BillingContext) -> datetime | None:
@@ -532,7 +594,22 @@ def last_billed(ctx: BillingContext) -> datetime | None:
 def _started_raw(session: Session, account_id: int, lo: datetime, hi: datetime, lo_open: bool, hi_open: bool) -> int:
     if _empty(lo, hi, lo_open, hi_open):
         return 0
-    return _count(session, Outcome.account_id == account_id, *_between(Outcome.started_at, lo, hi, lo_open, hi_open))
+    return int(prepared.rows(session, _started_raw_sql(lo_open, hi_open), account_id=account_id, lo=lo, hi=hi).scalar() or 0)
+
+
+@cache
+def _started_raw_sql(lo_open: bool, hi_open: bool):
+    account_id, lo, hi = prepared.params("account_id", "lo", "hi")
+    return select(func.count()).select_from(Outcome).where(
+        Outcome.account_id == account_id, *_between(Outcome.started_at, lo, hi, lo_open, hi_open)
+    )
+
+
+@cache
+def _started_per_day_sql():
+    r = RollupStartedDay
+    account_id, first, last = prepared.params("account_id", "first", "last")
+    return select(r.day, func.sum(r.outcomes)).where(r.account_id == account_id, r.day >= first, r.day <= last).group_by(r.day)
 
 
 def _started_within_day(
@@ -577,13 +654,8 @@ def started_between(
     if hi < lo:
         return 0
     lo_day, hi_day = lo.date(), hi.date()
-    r = RollupStartedDay
     per_day: dict[date, int] = defaultdict(int)
-    for day, n in session.execute(
-        select(r.day, func.sum(r.outcomes))
-        .where(r.account_id == account_id, r.day >= lo_day, r.day <= hi_day)
-        .group_by(r.day)
-    ):
+    for day, n in prepared.rows(session, _started_per_day_sql(), account_id=account_id, first=lo_day, last=hi_day):
         per_day[as_date(day)] += int(n or 0)
     if lo_day == hi_day:
         return _started_within_day(session, account_id, per_day[lo_day], lo, hi, lo_open, hi_open)

@@ -38,10 +38,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
+from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlmodel import Session
 
 from app.core.clock import stored_utc
@@ -50,6 +51,7 @@ from app.domain.outcome_rules import autonomous as is_autonomous
 from app.domain.steps import STEPS, step_column
 from app.domain.summary import StepStat, Summary
 from app.models import Job, JobStep, Outcome, Review, RollupOutcomeDay, RollupStartedDay, RollupStepDay
+from app.store import prepared
 from app.store.outcome_sql import autonomous, billable_now, dated_between
 
 DAILY_COLUMNS: tuple[str, ...] = (
@@ -379,39 +381,22 @@ def as_of_correction(
     last = last_day_counted(start, end, as_of)
     if last < start:
         return fix
-    scope = [Outcome.account_id == account_id] + ([] if job_id is None else [Outcome.job_id == job_id])
-    columns = (Outcome.job_id, Outcome.status, Outcome.verdict, Outcome.handoff_step, *(getattr(Outcome, c) for c in _STEP_COLUMNS))
+    sql = _correction_sql(job_id is not None)
+    scope = {"account_id": account_id} if job_id is None else {"account_id": account_id, "job_id": job_id}
     tomorrow = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.utc)
     if last == today:
-        # Each read bounds one indexed time column once each way (see app.store.billing).
-        later = [
-            and_(Outcome.completed_at > as_of, Outcome.completed_at < tomorrow),
-            and_(Outcome.completed_at.is_(None), Outcome.started_at > as_of, Outcome.started_at < tomorrow),
-        ]
-        for condition in later:
-            for job, status, verdict, handoff, *performers in session.execute(select(*columns).where(*scope, condition)):
+        for stmt in sql.later:
+            for job, status, verdict, handoff, *performers in prepared.rows(session, stmt, **scope, as_of=as_of, tomorrow=tomorrow):
                 counts = _counts_of(status, verdict, is_autonomous(status, handoff, performers))
                 fix.add(fix.counts, (today, job), counts, -1)
                 fix.add(fix.steps, (today, job), _step_values(tuple(performers), handoff), -1)
                 if counts["billable"]:
                     fix.add(fix.billable_ai, (today, job), _ai_runs(tuple(performers)), -1)
-        for job, n in session.execute(
-            select(Outcome.job_id, func.count())
-            .where(*scope, Outcome.started_at > as_of, Outcome.started_at < tomorrow)
-            .group_by(Outcome.job_id)
-        ):
+        for job, n in prepared.rows(session, sql.started_later, **scope, as_of=as_of, tomorrow=tomorrow):
             fix.add(fix.counts, (today, job), {"tasks": int(n)}, -1)
     lo = datetime.combine(start, time.min, tzinfo=timezone.utc)
-    reviewed_later = select(
-        Outcome.id,
-        Outcome.job_id,
-        Outcome.completed_at,
-        Outcome.verdict,
-        Outcome.handoff_step,
-        *(getattr(Outcome, c) for c in _STEP_COLUMNS),
-    ).where(*scope, Outcome.reviewed_at > as_of, Outcome.reviewed_at < _NO_LATER_THAN, Outcome.status == "completed")
     changed = {}
-    for pk, job, completed_at, verdict, handoff, *performers in session.execute(reviewed_later):
+    for pk, job, completed_at, verdict, handoff, *performers in prepared.rows(session, sql.reviewed_later, **scope, as_of=as_of):
         completed_at = stored_utc(completed_at)
         # Within the days counted only: the callers add these deltas up without looking at their day.
         if lo <= completed_at <= as_of and completed_at.date() <= last:
@@ -420,11 +405,7 @@ def as_of_correction(
         return fix
     # The verdict in force at as_of: the latest review at or before it (the one recorded last on a tie).
     then: dict[int, str] = {}
-    for pk, verdict in session.execute(
-        select(Review.outcome_pk, Review.verdict)
-        .where(Review.outcome_pk.in_(list(changed)), Review.reviewed_at <= as_of)
-        .order_by(Review.outcome_pk, Review.reviewed_at, Review.id)
-    ):
+    for pk, verdict in prepared.rows(session, sql.reviews_then, pks=list(changed), as_of=as_of):
         then[pk] = verdict
     for pk, (job, completed_at, verdict, handoff, performers) in changed.items():
         verdict_then = then.get(pk, "unreviewed")
@@ -438,6 +419,46 @@ def as_of_correction(
             if now_counts["billable"] != then_counts["billable"]:
                 fix.add(fix.billable_ai, key, _ai_runs(performers), then_counts["billable"] - now_counts["billable"])
     return fix
+
+
+class _CorrectionSql:
+    """The statements of :func:`as_of_correction`, built once per scope (account, or account and job)."""
+
+    def __init__(self, by_job: bool) -> None:
+        account_id, job_id, as_of, tomorrow = prepared.params("account_id", "job_id", "as_of", "tomorrow")
+        scope = [Outcome.account_id == account_id] + ([Outcome.job_id == job_id] if by_job else [])
+        columns = (Outcome.job_id, Outcome.status, Outcome.verdict, Outcome.handoff_step, *(getattr(Outcome, c) for c in _STEP_COLUMNS))
+        # Each read bounds one indexed time column once each way (see app.store.billing).
+        self.later = tuple(
+            select(*columns).where(*scope, condition)
+            for condition in (
+                and_(Outcome.completed_at > as_of, Outcome.completed_at < tomorrow),
+                and_(Outcome.completed_at.is_(None), Outcome.started_at > as_of, Outcome.started_at < tomorrow),
+            )
+        )
+        self.started_later = (
+            select(Outcome.job_id, func.count())
+            .where(*scope, Outcome.started_at > as_of, Outcome.started_at < tomorrow)
+            .group_by(Outcome.job_id)
+        )
+        self.reviewed_later = select(
+            Outcome.id,
+            Outcome.job_id,
+            Outcome.completed_at,
+            Outcome.verdict,
+            Outcome.handoff_step,
+            *(getattr(Outcome, c) for c in _STEP_COLUMNS),
+        ).where(*scope, Outcome.reviewed_at > as_of, Outcome.reviewed_at < _NO_LATER_THAN, Outcome.status == "completed")
+        self.reviews_then = (
+            select(Review.outcome_pk, Review.verdict)
+            .where(Review.outcome_pk.in_(bindparam("pks", expanding=True)), Review.reviewed_at <= as_of)
+            .order_by(Review.outcome_pk, Review.reviewed_at, Review.id)
+        )
+
+
+@cache
+def _correction_sql(by_job: bool) -> _CorrectionSql:
+    return _CorrectionSql(by_job)
 
 
 _COUNT_NAMES = frozenset(_SUMMARY_FIELDS) | {f"{s}_{k}" for s in STEPS for k in ("ai", "human", "reached", "handoffs")}
@@ -477,21 +498,32 @@ def summary(
         When ``end`` is before ``start``.
     """
     last = last_day_counted(start, end, as_of)
-    started = RollupStartedDay
-    tasks = (
-        select(func.sum(started.outcomes))
-        .where(*_rollup_scope(started, account_id, job_id), started.day >= start, started.day <= last)
-        .scalar_subquery()
-    )
-    stmt = select(*rollup_status_counts(), tasks.label("tasks")).where(
-        *_rollup_scope(RollupOutcomeDay, account_id, job_id), RollupOutcomeDay.day >= start, RollupOutcomeDay.day <= last
-    )
-    row = session.execute(stmt).mappings().first()
+    values = {"account_id": account_id, "first": start, "last": last}
+    if job_id is not None:
+        values["job_id"] = job_id
+    row = prepared.rows(session, _summary_sql(job_id is not None), **values).mappings().first()
     if as_of is None:
         return summary_from_row(row)
     fix = as_of_correction(session, account_id, start, end, as_of, job_id=job_id)
     values = {} if row is None else dict(row)
     return summary_from_row(corrected(values, fix.total(fix.counts)))
+
+
+@cache
+def _summary_sql(by_job: bool):
+    """:func:`summary`'s statement, built once per scope; its values are bound by name."""
+    account_id, job_id, first, last = prepared.params("account_id", "job_id", "first", "last")
+    started = RollupStartedDay
+    tasks = (
+        select(func.sum(started.outcomes))
+        .where(*_rollup_scope(started, account_id, job_id if by_job else None), started.day >= first, started.day <= last)
+        .scalar_subquery()
+    )
+    return select(*rollup_status_counts(), tasks.label("tasks")).where(
+        *_rollup_scope(RollupOutcomeDay, account_id, job_id if by_job else None),
+        RollupOutcomeDay.day >= first,
+        RollupOutcomeDay.day <= last,
+    )
 
 
 def daily(
