@@ -46,6 +46,7 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -74,6 +75,7 @@ class Merge:
 class _Job:
     work: Callable[[Session], object]
     weight: int
+    engine: Engine
     merge: Merge | None = None
     future: Future = field(default_factory=Future)
 
@@ -84,8 +86,8 @@ class WriteGroups:
     Parameters
     ----------
     run_group : callable
-        ``run_group(work, attempts=...)`` runs ``work(session)`` as one transaction,
-        again on a clash (:func:`app.core.db.run_in_transaction`).
+        ``run_group(work, engine, attempts=...)`` runs ``work(session)`` as one transaction
+        of ``engine``, again on a clash (:func:`app.core.db.run_in_transaction`).
     """
 
     def __init__(self, run_group: Callable | None = None, *, max_items: int = MAX_GROUP_ITEMS):
@@ -96,9 +98,20 @@ class WriteGroups:
         self._thread: threading.Thread | None = None
         self._carried: _Job | None = None  # taken from the queue, but too big for the group it came to
 
-    def submit(self, work: Callable[[Session], object], weight: int = 1, merge: Merge | None = None) -> Future:
-        """Queue ``work(session)``; the future holds its result once its group committed, or its error."""
-        job = _Job(work, max(1, weight), merge)
+    def submit(
+        self, work: Callable[[Session], object], weight: int = 1, merge: Merge | None = None, engine: Engine | None = None
+    ) -> Future:
+        """Queue ``work(session)``; the future holds its result once its group committed, or its error.
+
+        The work runs on ``engine``, by default the process's engine as it is now: a write
+        goes to the database its request came to, even if the process's engine is replaced
+        before it runs (tests replace it between tests).
+        """
+        if engine is None:
+            from app.core.db import get_engine
+
+            engine = get_engine()
+        job = _Job(work, max(1, weight), engine, merge)
         self._queue.put(job)
         self._start()
         return job.future
@@ -123,7 +136,7 @@ class WriteGroups:
                 job = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if items + job.weight > self._max_items:
+            if items + job.weight > self._max_items or job.engine is not first.engine:
                 self._carried = job  # it opens the next group
                 break
             group.append(job)
@@ -148,9 +161,9 @@ class WriteGroups:
         return run_in_transaction
 
     def _write(self, group: list[_Job]) -> None:
-        run = self._runner()
+        run, engine = self._runner(), group[0].engine
         try:
-            outcomes = run(lambda session: _group_work(session, group), attempts=ATTEMPTS)
+            outcomes = run(lambda session: _group_work(session, group), engine, attempts=ATTEMPTS)
         except Exception as exc:
             if len(group) == 1:
                 group[0].future.set_exception(exc)
@@ -160,7 +173,7 @@ class WriteGroups:
                         str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             for job in group:
                 try:
-                    job.future.set_result(run(job.work, attempts=ATTEMPTS))
+                    job.future.set_result(run(job.work, engine, attempts=ATTEMPTS))
                 except Exception as alone:  # noqa: BLE001 - that request's own answer
                     job.future.set_exception(alone)
             return

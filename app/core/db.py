@@ -249,7 +249,8 @@ def get_engine() -> Engine:
 def set_engine(engine: Engine | None) -> None:
     """Replace the process-wide engine (tests, benchmarks)."""
     global _ENGINE
-    _ENGINE = engine
+    with _ENGINE_LOCK:  # not in the middle of get_engine making one, which would then overwrite it
+        _ENGINE = engine
 
 
 @contextmanager

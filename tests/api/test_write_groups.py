@@ -36,12 +36,12 @@ class _Held:
         self.entered = threading.Event()
         self.calls = 0
 
-    def __call__(self, work, attempts):
+    def __call__(self, work, engine, attempts):
         self.calls += 1
         if self.calls == 1:
             self.entered.set()
             assert self.gate.wait(WAIT)
-        return run_in_transaction(work, attempts=attempts)
+        return run_in_transaction(work, engine, attempts=attempts)
 
     def release(self):
         self.gate.set()
@@ -185,7 +185,7 @@ def test_a_group_evaluates_the_accounts_alerts_once(account, session, monkeypatc
 
 
 def test_every_waiting_client_gets_an_answer_when_the_runner_itself_fails(account):
-    def broken_runner(work, attempts):
+    def broken_runner(work, engine, attempts):
         raise RuntimeError("no database")
 
     writer = WriteGroups(broken_runner)
@@ -213,3 +213,23 @@ def test_a_group_holds_at_most_its_outcomes_and_a_big_request_waits_for_the_next
     assert [f.result(WAIT) for f in futures] == [4, 5, 8, 2]
     assert runner.calls == 3  # [1], then [4, 5] (8 more would make 17), then [8, 2]
     assert sizes == [1, 4, 5, 8, 2]
+
+
+def test_a_write_goes_to_the_database_of_its_request_even_if_the_process_engine_changes(account, session, engine, tmp_path):
+    from app.core import db as core_db
+
+    other = core_db.make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    core_db.migrate(other)
+    runner = _Held()
+    writer = WriteGroups(runner)
+    writer.submit(_post(account, "O-0")[1])
+    assert runner.entered.wait(WAIT)
+    waiting = writer.submit(_post(account, "O-1")[1])  # its request came to ``engine``
+    core_db.set_engine(other)
+    try:
+        runner.release()
+        assert waiting.result(WAIT).written
+    finally:
+        core_db.set_engine(engine)
+        other.dispose()
+    assert _count(session, Outcome) == 2
