@@ -18,7 +18,7 @@ import streamlit as st  # noqa: E402
 from app.core import clock  # noqa: E402
 from app.ui import data  # noqa: E402
 from app.ui.auth import gate, user_panel  # noqa: E402
-from app.ui import tour  # noqa: E402
+from app.ui import paint, tour  # noqa: E402
 from app.ui.frame import account_labels, show_error, sidebar  # noqa: E402
 
 st.set_page_config(page_title="Overseer", page_icon=":material/visibility:", layout="wide", initial_sidebar_state="auto")
@@ -84,3 +84,5 @@ try:
     page.run()
 except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
     show_error(exc)
+finally:
+    paint.finish()  # also after st.stop() in a page: the charts a first run left are asked for
