@@ -63,21 +63,33 @@ PAGES = [
 BARE_SCRIPT = 'import streamlit as st\n\nst.metric("Outcomes", "1,018,505")\n'
 
 # Installed before any of the page's own scripts. Each frame it stamps, once, every figure, table and
-# chart that is on screen (connected, laid out, not hidden, drawn); `__benchDone()` says when the
-# script run has finished, the headline is drawn, every chart is drawn and nothing changed for a while.
+# chart that is on screen (connected, laid out, not hidden, drawn); a figure (label and value) keeps the
+# time it first showed when a rerun puts up a new node for it. `__benchDone()` says when the script run
+# has finished, the headline is drawn, every chart is drawn and nothing changed for a while.
 PROBE = """
 (() => {
   const seen = new Map();
+  const figures = new Map();  // a figure's label and value: first on screen (a rerun may put up a new node)
+  const gaps = new Set();  // figures that left the screen after showing (a flicker)
   let lastChange = 0;
   const shown = el => el.isConnected && el.getClientRects().length > 0
     && (!el.checkVisibility || el.checkVisibility({opacityProperty: true, visibilityProperty: true}));
   const CHARTS = "[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart'], [data-testid='stArrowVegaLiteChart']";
   const DRAWN = ".main-svg, canvas, svg.marks";
+  const FIGURES = "[data-testid='stMain'] [data-testid='stMetricValue']";  // the page's, not the sidebar's
+  const figureOf = el => (el.closest("[data-testid='stMetric']") || el).textContent;
   function stamp(el, now) { if (!seen.has(el)) { seen.set(el, now); lastChange = now; } }
   function frame() {
     const now = performance.now();
-    for (const el of document.querySelectorAll("[data-testid='stMetricValue']"))
-      if (el.textContent.trim() && shown(el)) stamp(el, now);
+    const onScreen = new Set();
+    for (const el of document.querySelectorAll(FIGURES)) {
+      if (el.textContent.trim() && shown(el)) onScreen.add(figureOf(el));
+      if (seen.has(el) || !el.textContent.trim() || !shown(el)) continue;
+      const figure = figureOf(el);
+      if (!figures.has(figure)) figures.set(figure, now);
+      stamp(el, figures.get(figure));
+    }
+    for (const figure of figures.keys()) if (!onScreen.has(figure)) gaps.add(figure);  // shown, then gone
     for (const el of document.querySelectorAll("[data-testid='stDataFrame']")) {
       const c = el.querySelector("canvas");
       if (c && shown(c)) stamp(el, now);
@@ -96,7 +108,7 @@ PROBE = """
   window.__benchReport = (headline, viewportHeight) => {
     let head = [];
     if (headline === "metrics") {
-      head = [...document.querySelectorAll("[data-testid='stMetricValue']")]
+      head = [...document.querySelectorAll(FIGURES)]
         .filter(el => el.getBoundingClientRect().top < viewportHeight).map(el => seen.get(el));
     } else {
       head = times("[data-testid='stDataFrame']").slice(0, 1);
@@ -105,12 +117,12 @@ PROBE = """
     const res = performance.getEntriesByType("resource").map(r => ({
       name: r.name.split("/").pop(), start: r.startTime, end: r.responseEnd, size: r.transferSize || r.encodedBodySize}));
     const paint = Object.fromEntries(performance.getEntriesByType("paint").map(p => [p.name, p.startTime]));
-    return {head, charts, res, paint, count: head.length};
+    return {head, charts, res, paint, count: head.length, gaps: [...gaps]};
   };
   window.__benchDone = (headline) => {
     const a = app();
     if (!a || a.getAttribute("data-test-script-state") !== "notRunning") return false;
-    const sel = headline === "metrics" ? "[data-testid='stMetricValue']" : "[data-testid='stDataFrame']";
+    const sel = headline === "metrics" ? FIGURES : "[data-testid='stDataFrame']";
     const head = [...document.querySelectorAll(sel)];
     if (!head.length || head.some(el => !seen.has(el))) return false;
     if ([...document.querySelectorAll(CHARTS)].some(el => !seen.has(el))) return false;
@@ -129,6 +141,7 @@ class Sample:
     charts: float | None
     first_paint: float | None
     plotly_end: float | None
+    flickers: int = 0  # figures that left the screen after they had shown
     resources: list[dict] = field(default_factory=list)
 
 
@@ -196,6 +209,7 @@ def measure(browser, url: str, headline: str = "metrics") -> Sample:
         charts=max(charts) / 1000 if charts else None,
         first_paint=(got["paint"].get("first-contentful-paint") or 0) / 1000 or None,
         plotly_end=plotly[0] / 1000 if plotly else None,
+        flickers=len(got["gaps"]),
         resources=got["res"],
     )
 
@@ -275,8 +289,8 @@ def run(size: int = DEFAULT_SIZE, rounds: int = 5, workdir: Path | None = None, 
     print(f"\nFigures on screen in Chromium, {outcomes:,} outcomes, median of {rounds} "
           f"(ratio: to the bare page, measured in the same run)\n")
     print("| page | headline figures, new visitor | × bare page | charts complete | first contentful paint "
-          "| plotly.js loaded |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+          "| plotly.js loaded | figures that flickered |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in ["bare", *[n for n, _, _ in PAGES]]:
         samples = visitor[name]
         head = _median(s.headline for s in samples)
@@ -284,12 +298,14 @@ def run(size: int = DEFAULT_SIZE, rounds: int = 5, workdir: Path | None = None, 
         medians[f"{name} charts"] = _median(s.charts for s in samples)
         label = "bare page, one `st.metric`" if name == "bare" else name
         print(f"| {label} | {_s(head)} | {head / floor:.2f}× | {_s(medians[f'{name} charts'])} "
-              f"| {_s(_median(s.first_paint for s in samples))} | {_s(_median(s.plotly_end for s in samples))} |")
+              f"| {_s(_median(s.first_paint for s in samples))} | {_s(_median(s.plotly_end for s in samples))} "
+              f"| {sum(s.flickers for s in samples)} |")
     medians["first open"] = _median(s.headline for s in first)
     medians["first open charts"] = _median(s.charts for s in first)
     print(f"| Overview, first open of a just-started server | {_s(medians['first open'])} "
           f"| {medians['first open'] / floor:.2f}× | {_s(medians['first open charts'])} "
-          f"| {_s(_median(s.first_paint for s in first))} | {_s(_median(s.plotly_end for s in first))} |")
+          f"| {_s(_median(s.first_paint for s in first))} | {_s(_median(s.plotly_end for s in first))} "
+          f"| {sum(s.flickers for s in first)} |")
     if detail:
         print("\nOverview, last new visitor: resources (start → end, KiB)")
         for r in sorted(visitor["Overview"][-1].resources, key=lambda r: r["start"]):

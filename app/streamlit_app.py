@@ -77,6 +77,7 @@ except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
     st.stop()
 page = st.navigation(navigation(who), position="sidebar")
 st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")
+paint.preload()  # the tiles' code, before the page's tiles
 try:
     ctx = sidebar()
     user_panel(who)  # below the account picker, which matters more on every page

@@ -13,7 +13,7 @@ from tests.ui.conftest import make_app, no_errors
 
 
 def _metrics(at) -> list[tuple[str, str]]:
-    return [(m.label, m.value) for m in at.metric]
+    return [(m.label, m.value) for m in at.main.metric]
 
 
 def test_the_first_run_draws_the_figures_and_keeps_the_charts_places(demo_engine):
@@ -52,3 +52,11 @@ def test_the_server_warms_the_process_before_its_first_visitor():
     from app import background
 
     assert background.STARTERS[0] is warm.lifespan
+
+
+def test_the_first_run_loads_the_tiles_code_first_and_only_then(demo_engine):
+    at = make_app()
+    at.run()
+    assert [m.label for m in at.sidebar.metric] == ["Loading"]  # hidden by its style, first of the run
+    at.run()
+    assert not at.sidebar.metric
