@@ -282,11 +282,12 @@ else:
     st.dataframe(
         [
             {
+                # The money first and the long status last: on a phone the first columns are what shows.
                 "Month": fmt.month_name(i.year, i.month) + (" (to date)" if i.projected is not None else ""),
-                "Status": f"Final · {i.number}" if i.status == "final" else "Draft",
+                "Total": fmt.money(i.total, cur),
                 "Billable outcomes": i.billable,
                 "Free outcomes used": i.free_used,
-                "Total": fmt.money(i.total, cur),
+                "Status": f"Final · {i.number}" if i.status == "final" else "Draft",
             }
             for i in reversed(history)
         ],
