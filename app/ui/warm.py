@@ -45,19 +45,19 @@ def warm() -> float:
             importlib.import_module(name)
         except ImportError:  # ``from x import function``: not a module, and x is imported already
             pass
+    # Imported here, not at the top: the point is to pay for them on the lifespan's thread, not in
+    # whatever imports app.background (the server module, tests of the starters).
     import pandas as pd
     import plotly.io as pio
     import pyarrow as pa
 
-    from app.core.db import get_engine
-    from app.ui import charts
+    from app.ui import charts, data
 
     day = pd.Timestamp("2026-01-01").date()
     frame = pd.DataFrame({"day": [day], "completed": [1], "escalated": [0], "failed": [0], "open": [0]})
     pio.to_json(charts.daily_outcomes(frame))  # plotly's templates and validators, as the first chart needs them
     pa.Table.from_pandas(frame)  # the first st.dataframe converts through Arrow
-    with get_engine().connect() as conn:  # migrated (once a process) and connected
-        conn.exec_driver_sql("SELECT 1")
+    data.data_version()  # the process's engine: migrated (once a process), connected, one read
     took = time.perf_counter() - began
     log.info("warmed the process for its first visitor in %.1f s", took)
     return took
