@@ -60,6 +60,8 @@ PAGES = [
     ("Job map", "job-map", "metrics"),
     ("Portfolio", "portfolio", "table"),
 ]
+#: The key suffix of a chart's place in a first run (app.ui.paint.chart): the page is done when none is left.
+PLACE_SUFFIX = "_place"
 BARE_SCRIPT = 'import streamlit as st\n\nst.metric("Outcomes", "1,018,505")\n'
 
 # Installed before any of the page's own scripts. Each frame it stamps, once, every figure, table and
@@ -76,6 +78,7 @@ PROBE = """
     && (!el.checkVisibility || el.checkVisibility({opacityProperty: true, visibilityProperty: true}));
   const CHARTS = "[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart'], [data-testid='stArrowVegaLiteChart']";
   const DRAWN = ".main-svg, canvas, svg.marks";
+  const PLACES = "[class*='st-key-'][class*='%(place)s']";  // app.ui.paint.chart's places
   const FIGURES = "[data-testid='stMain'] [data-testid='stMetricValue']";  // the page's, not the sidebar's
   const figureOf = el => (el.closest("[data-testid='stMetric']") || el).textContent;
   function stamp(el, now) { if (!seen.has(el)) { seen.set(el, now); lastChange = now; } }
@@ -127,10 +130,11 @@ PROBE = """
     if (!head.length || head.some(el => !seen.has(el))) return false;
     if ([...document.querySelectorAll(CHARTS)].some(el => !seen.has(el))) return false;
     if (document.querySelector("[data-testid='stSkeleton']")) return false;
+    if (document.querySelector(PLACES)) return false;  // a chart's place, its chart still to come
     return performance.now() - lastChange > %(settle)d;
   };
 })();
-""" % {"settle": SETTLE_MS}
+""" % {"settle": SETTLE_MS, "place": PLACE_SUFFIX}
 
 
 @dataclass

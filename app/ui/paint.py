@@ -28,6 +28,7 @@ from app.ui.charts import PLOTLY_CONFIG
 #: How long the browser waits before asking for the charts: longer than React takes to reveal
 #: tiles whose code has just arrived (it holds a reveal up to 300 ms), short beside plotly's load.
 WAIT_S = 0.4
+PLACE_SUFFIX = "_place"  # a chart's place: its key and this (app.bench_browser waits until none is left)
 _RAN = "_paint_session_ran"  # a run of this session has finished: charts are drawn in line
 _LEFT = "_paint_charts_left"  # this run left charts in their places
 _ASKED = "_paint_charts_asked"  # the fragment is waiting for the browser's tick
@@ -48,7 +49,7 @@ def chart(build: Callable[[], object], *, key: str, height: int) -> None:
         st.plotly_chart(build(), width="stretch", key=key, config=PLOTLY_CONFIG)
         return
     st.session_state[_LEFT] = True
-    with st.container(height=height, border=False, key=f"{key}_place"):
+    with st.container(height=height, border=False, key=f"{key}{PLACE_SUFFIX}"):
         st.caption(":material/bar_chart: Drawing the chart…")
 
 

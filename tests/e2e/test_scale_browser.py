@@ -61,10 +61,14 @@ def test_overview_of_a_million_outcomes_shows_its_figures(browser, tmp_path, cap
         bare = measure(browser, bare_base)
     with capsys.disabled():  # the figures are the point of this test: show them even under -q
         print(f"\nOverview of {rows:,} outcomes (built in {build_s:.0f} s): figures shown after {first.headline:.2f} s "
-              f"on the first open of a just-started server (charts complete {first.charts or 0:.2f} s), "
+              f"on the first open of a just-started server (charts complete {_s(first.charts)}), "
               f"{again:.2f} s on reload, {visitor.headline:.2f} s for a new visitor of the running server "
-              f"(charts complete {visitor.charts or 0:.2f} s); a bare one-st.metric page: {bare.headline:.2f} s "
+              f"(charts complete {_s(visitor.charts)}); a bare one-st.metric page: {bare.headline:.2f} s "
               f"({visitor.headline / bare.headline:.2f}×)")
+
+
+def _s(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds:.2f} s"
 
 
 def _figures_shown(page) -> None:

@@ -43,6 +43,12 @@ def test_after_the_first_run_every_page_draws_its_charts_in_line(demo_engine):
     assert at.session_state[paint._RAN]
 
 
+def test_the_benchmark_waits_for_the_places_this_module_leaves():
+    from app import bench_browser
+
+    assert bench_browser.PLACE_SUFFIX == paint.PLACE_SUFFIX
+
+
 def test_the_warm_up_imports_what_the_pages_import():
     names = warm.page_imports()
     assert {"plotly.graph_objects", "app.ui.data", "app.ui.charts", "app.ui.paint"} <= set(names)
