@@ -16,9 +16,11 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from app.notify import worker as notify_worker
+from app.ui import warm
 
-#: Functions ``starter(app) -> async context manager``, entered in order at start-up.
-STARTERS: list[Callable[[object], AbstractAsyncContextManager]] = [notify_worker.lifespan]
+#: Functions ``starter(app) -> async context manager``, entered in order at start-up: the process is
+#: warmed for its first visitor (:mod:`app.ui.warm`) before the server takes requests.
+STARTERS: list[Callable[[object], AbstractAsyncContextManager]] = [warm.lifespan, notify_worker.lifespan]
 
 
 @asynccontextmanager

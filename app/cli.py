@@ -430,6 +430,16 @@ def cmd_key_list(args) -> int:
 def cmd_bench(args) -> int:
     from app import bench
 
+    if args.browser:
+        from app import bench_browser
+
+        if not 1_000 <= args.size <= MAX_COUNT or not 1 <= args.rounds <= 50:
+            raise OverseerError(f"--size must be from 1,000 to {MAX_COUNT:,} and --rounds from 1 to 50")
+        try:
+            bench_browser.run(args.size, args.rounds, Path(args.workdir) if args.workdir else None, detail=args.detail)
+        except RuntimeError as exc:
+            raise OverseerError(str(exc)) from None
+        return 0
     if args.api:
         from app import bench_api
 
@@ -485,6 +495,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-rows", type=_whole, default=20_000, help="with --api: outcomes sent in batches of 1,000")
     p.add_argument("--clients", type=_whole, default=16, help="with --api: concurrent clients of single POSTs")
     p.add_argument("--singles", type=_whole, default=50, help="with --api: single-outcome POSTs per client")
+    p.add_argument("--browser", action="store_true",
+                   help="measure in Chromium instead: how soon pages show their figures, beside a bare Streamlit page")
+    p.add_argument("--size", type=_whole, default=1_000_000,
+                   help="with --browser: outcomes of the account (1,000,000 gives 1,018,505); kept in --workdir")
+    p.add_argument("--rounds", type=_whole, default=5, help="with --browser: loads of each page (the median is shown)")
+    p.add_argument("--detail", action="store_true", help="with --browser: also list the Overview's resources")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("key", help="API keys of an account (the key is shown once)")

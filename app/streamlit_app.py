@@ -18,7 +18,7 @@ import streamlit as st  # noqa: E402
 from app.core import clock  # noqa: E402
 from app.ui import data  # noqa: E402
 from app.ui.auth import gate, user_panel  # noqa: E402
-from app.ui import tour  # noqa: E402
+from app.ui import paint, tour  # noqa: E402
 from app.ui.frame import account_labels, show_error, sidebar  # noqa: E402
 
 st.set_page_config(page_title="Overseer", page_icon=":material/visibility:", layout="wide", initial_sidebar_state="auto")
@@ -77,6 +77,7 @@ except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
     st.stop()
 page = st.navigation(navigation(who), position="sidebar")
 st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")
+paint.preload()  # the tiles' code, before the page's tiles
 try:
     ctx = sidebar()
     user_panel(who)  # below the account picker, which matters more on every page
@@ -84,3 +85,5 @@ try:
     page.run()
 except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
     show_error(exc)
+finally:
+    paint.finish()  # also after st.stop() in a page: the charts a first run left are asked for

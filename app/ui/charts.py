@@ -18,10 +18,25 @@ from app.ui import format as fmt
 from app.ui import theme
 
 PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False}
+#: A chart's height in pixels unless its builder says otherwise (pages keep a chart's place at its height).
+HEIGHT = 340
+JOB_MAP_HEIGHT = 250
+BILLING_HEIGHT = 300  # the allowance gauge and burn-down, and the invoice history
+
+
+def heatmap_height(rows: int) -> int:
+    """The coverage heat map's height for ``rows`` jobs."""
+    return max(220, 90 + 34 * rows)
+
+
+def handoff_bars_height(bars: int) -> int:
+    """The handoff chart's height for ``bars`` steps."""
+    return max(260, 90 + 30 * bars)
+
 FONT = dict(family="Source Sans Pro, Helvetica, Arial, sans-serif", size=13, color=theme.TARGET)
 
 
-def _layout(fig: go.Figure, title: str, *, height: int = 340, xtitle: str | None = None, ytitle: str | None = None) -> go.Figure:
+def _layout(fig: go.Figure, title: str, *, height: int = HEIGHT, xtitle: str | None = None, ytitle: str | None = None) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left", y=0.98, yanchor="top", yref="container", font=dict(size=16)),
         template="plotly_white",
@@ -198,7 +213,7 @@ def job_map(steps: Sequence, stats: Sequence, *, title: str = "Job map") -> go.F
     total = len(steps) * (width + gap) - gap
     fig.update_xaxes(visible=False, range=[-0.05, total + 0.05], fixedrange=True)
     fig.update_yaxes(visible=False, range=[-0.05, height + 0.05], fixedrange=True)
-    fig = _layout(fig, fmt.chart_text(title), height=250)
+    fig = _layout(fig, fmt.chart_text(title), height=JOB_MAP_HEIGHT)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="left", x=0), margin=dict(l=10, r=10, t=50, b=30))
     return fig
 
@@ -235,7 +250,7 @@ def allowance_gauge(free_used: int, free_total: int) -> go.Figure:
             ),
         )
     )
-    fig = _layout(fig, "Free outcomes used", height=300)
+    fig = _layout(fig, "Free outcomes used", height=BILLING_HEIGHT)
     fig.update_layout(margin=dict(l=30, r=30, t=70, b=10))
     return fig
 
@@ -272,7 +287,7 @@ def allowance_burndown(frame: pd.DataFrame, free_total: int, runs_out: date | No
     fig.update_yaxes(range=[0, free_total * 1.05 + 1], tickformat=",d")
     fig.update_xaxes(tickformat="%d %b", showgrid=False)
     _day_axis(fig, [*frame["day"], *((today, runs_out) if runs_out is not None and len(frame) and int(frame["remaining"].iloc[-1]) > 0 else ())])
-    return _layout(fig, "Free allowance burn-down", height=300, xtitle="Day (UTC)", ytitle="Free outcomes left")
+    return _layout(fig, "Free allowance burn-down", height=BILLING_HEIGHT, xtitle="Day (UTC)", ytitle="Free outcomes left")
 
 
 def invoice_history(invoices: Sequence, currency: str) -> go.Figure:
@@ -313,7 +328,7 @@ def invoice_history(invoices: Sequence, currency: str) -> go.Figure:
         fig.update_yaxes(range=[0, 100], tickformat=",.0f")
     else:
         fig.update_yaxes(rangemode="tozero", tickformat=",.0f")
-    return _layout(fig, "Invoices by month", height=300, xtitle="Month", ytitle=f"Amount ({currency})")
+    return _layout(fig, "Invoices by month", height=BILLING_HEIGHT, xtitle="Month", ytitle=f"Amount ({currency})")
 
 
 def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
@@ -375,7 +390,7 @@ def coverage_heatmap(matrix: pd.DataFrame, value: str, title: str) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig = _layout(fig, title, height=max(220, 90 + 34 * len(rows)), xtitle="Job-map step")
+    fig = _layout(fig, title, height=heatmap_height(len(rows)), xtitle="Job-map step")
     fig.update_layout(margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
@@ -433,6 +448,6 @@ def handoff_bars(frame: pd.DataFrame, label_col: str, rate_col: str, hover_cols:
         )
     )
     fig.update_xaxes(tickformat=".0%", rangemode="tozero")
-    fig = _layout(fig, "Steps with the highest handoff rates", height=max(260, 90 + 30 * len(frame)), xtitle="Handoff rate: outcomes handed to a person at the step / outcomes that reached it")
+    fig = _layout(fig, "Steps with the highest handoff rates", height=handoff_bars_height(len(frame)), xtitle="Handoff rate: outcomes handed to a person at the step / outcomes that reached it")
     fig.update_layout(margin=dict(l=10, r=30, t=50, b=10))
     return fig

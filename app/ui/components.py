@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import streamlit as st
@@ -18,9 +19,18 @@ def kpi(label: str, value: str, caption: str = "", help: str | None = None, key:
         st.caption(caption or "\u00a0")
 
 
+# On a phone a row of tiles wraps to one tile a line: two side by side left captions three words wide.
+_ONE_TILE_A_LINE = (
+    "<style>@media (max-width: 640px) { [class*='st-key-kpi_row_'] > [data-testid='stLayoutWrapper'] "
+    "{ flex: 1 1 100% !important; min-width: 100% !important; } }</style>"
+)
+
+
 def kpi_row(items: Sequence[tuple]) -> None:
-    """A row of :func:`kpi` tiles: each item is ``(label, value, caption[, help[, key]])``."""
-    with st.container(horizontal=True, gap="small"):
+    """A row of :func:`kpi` tiles: each item is ``(label, value, caption[, help[, key]])``; one a line on a phone."""
+    st.html(_ONE_TILE_A_LINE)
+    labels = "|".join(str(item[0]) for item in items)
+    with st.container(horizontal=True, gap="small", key=f"kpi_row_{hashlib.sha1(labels.encode()).hexdigest()[:10]}"):
         for item in items:
             kpi(*item)
 

@@ -8,27 +8,18 @@ the tests are skipped locally; with ``OVERSEER_REQUIRE_BROWSER=1`` (set by
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from app.bench_browser import CHROMIUM, CHROMIUM_ARGS, serve
+from app.bench_browser import free_port as _free_port  # noqa: F401 - tests/e2e/oidc.py takes it from here
+
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("OVERSEER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Browser tests run at a fixed moment, so the demo (generated relative to "now") holds the same rows
 # whatever day the suite runs on. Only test_demo_today.py runs on the real clock (or on the
@@ -45,12 +36,6 @@ def _unavailable(reason: str):
     if os.environ.get("OVERSEER_REQUIRE_BROWSER") == "1":
         pytest.fail(f"browser tests required but {reason}")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def load_demo_into(env: dict) -> None:
@@ -79,42 +64,10 @@ def running_app(
     ``port`` fixes the port (a free one by default; sign-in needs the one its redirect URI
     names), ``extra_args`` are more server options (e.g. ``["--secrets.files", path]``),
     ``extra_env`` is laid over ``env``, and ``script`` is another entry script (tests only).
+    The benchmark starts its servers the same way (:func:`app.bench_browser.serve`).
     """
-    port = port or _free_port()
-    log = open(log_path, "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", str(script),
-            "--server.headless", "true",
-            "--server.port", str(port),
-            "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
-            *[str(a) for a in extra_args],
-        ],
-        cwd=REPO, env={**env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the app did not start:\n{log_path.read_text()}")
-            time.sleep(0.3)
+    with serve(REPO / script, {**env, **(extra_env or {})}, log_path, port=port, extra_args=extra_args) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def require_chromium() -> None:

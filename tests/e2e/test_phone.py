@@ -21,8 +21,8 @@ def test_a_phone_opens_on_the_page_not_the_sidebar(browser, app_server, path):
         no_failure(pg)
         assert pg.get_attribute("[data-testid='stSidebar']", "data-collapsed") == "true"
         # The page's first figure is on screen, not behind the sidebar.
-        box = pg.locator("[data-testid='stMetric']").first.bounding_box()
+        box = pg.locator("[data-testid='stMain'] [data-testid='stMetric']").first.bounding_box()
         assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 390
-        assert pg.locator("[data-testid='stMetric']").first.is_visible()
+        assert pg.locator("[data-testid='stMain'] [data-testid='stMetric']").first.is_visible()
     finally:
         context.close()

@@ -105,7 +105,7 @@ def test_changing_the_account_in_the_url_shows_not_found(people):
         at = signed_in("vic@example.com", account=wanted)
         no_errors(at)
         assert [h.value for h in at.subheader] == ["Account not found"]
-        assert not at.metric, "no figure of any account is shown"
+        assert not at.main.metric, "no figure of any account is shown"
         assert at.sidebar.button(key="sign_out"), "one can still sign out"
         shown = _texts(at)
         assert people["mine"] not in shown or wanted == people["mine"]

@@ -10,9 +10,8 @@ import streamlit as st
 
 from app.domain.errors import OverseerError
 from app.domain.plans import MAX_SEATS, SEED_PLANS, StoredPlanError
-from app.ui.charts import PLOTLY_CONFIG
 from app.ui import charts, components, data
-from app.ui import live
+from app.ui import live, paint
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
 
@@ -174,18 +173,18 @@ components.kpi_row(
 if state.free_total:
     g, b = st.columns([1, 2])
     with g:
-        st.plotly_chart(charts.allowance_gauge(state.free_used, state.free_total), width="stretch", key="chart_gauge", config=PLOTLY_CONFIG)
+        paint.chart(lambda: charts.allowance_gauge(state.free_used, state.free_total), key="chart_gauge",
+                    height=charts.BILLING_HEIGHT)
     with b:
         burn = data.allowance_burndown(slug, as_of)
         if len(burn) and state.free_remaining == 0 and state.activated_by == "allowance" and state.activated_on:
             # Used up: show how fast it went, not months of a flat line at zero.
             burn = burn[[d <= state.activated_on + timedelta(days=7) for d in burn["day"]]]
         if len(burn):
-            st.plotly_chart(
-                charts.allowance_burndown(burn, state.free_total, proj.allowance_runs_out if proj else None, as_of.date()),
-                width="stretch",
+            paint.chart(
+                lambda: charts.allowance_burndown(burn, state.free_total, proj.allowance_runs_out if proj else None, as_of.date()),
                 key="chart_burndown",
-                config=PLOTLY_CONFIG,
+                height=charts.BILLING_HEIGHT,
             )
         else:
             components.empty("The subscription has not started yet.")
@@ -279,15 +278,16 @@ st.subheader("Invoice history")
 if not history:
     components.empty("No invoices yet: the subscription starts later.")
 else:
-    st.plotly_chart(charts.invoice_history(history, cur), width="stretch", key="chart_history", config=PLOTLY_CONFIG)
+    paint.chart(lambda: charts.invoice_history(history, cur), key="chart_history", height=charts.BILLING_HEIGHT)
     st.dataframe(
         [
             {
+                # The money first and the long status last: on a phone the first columns are what shows.
                 "Month": fmt.month_name(i.year, i.month) + (" (to date)" if i.projected is not None else ""),
-                "Status": f"Final · {i.number}" if i.status == "final" else "Draft",
+                "Total": fmt.money(i.total, cur),
                 "Billable outcomes": i.billable,
                 "Free outcomes used": i.free_used,
-                "Total": fmt.money(i.total, cur),
+                "Status": f"Final · {i.number}" if i.status == "final" else "Draft",
             }
             for i in reversed(history)
         ],

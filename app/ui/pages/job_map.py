@@ -6,8 +6,7 @@ import streamlit as st
 
 from app.domain.errors import OverseerError
 from app.domain.steps import COVERAGE_LEVELS
-from app.ui.charts import PLOTLY_CONFIG
-from app.ui import charts, components, data, theme
+from app.ui import charts, components, data, paint, theme
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
 
@@ -91,7 +90,8 @@ components.kpi_row(
 )
 
 st.caption(fmt.coverage_explained(counts["automated"], counts["assisted"], coverage))
-st.plotly_chart(charts.job_map(steps, stats, title=f"{job.name} — job map"), width="stretch", key="chart_jobmap", config=PLOTLY_CONFIG)
+paint.chart(lambda: charts.job_map(steps, stats, title=f"{job.name} — job map"), key="chart_jobmap",
+            height=charts.JOB_MAP_HEIGHT)
 if summ.outcomes == 0:
     st.caption(f"No outcomes of this job in {ctx.range_label}: observed AI shares and handoff rates show “—”.")
 

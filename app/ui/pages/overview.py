@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.ui.charts import PLOTLY_CONFIG
 from app.ui import charts, components, data
-from app.ui import live
+from app.ui import live, paint
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
 
@@ -129,15 +128,14 @@ if summ.outcomes == 0:
 else:
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.daily_outcomes(frame, unit), width="stretch", key="chart_daily", config=PLOTLY_CONFIG)
+        paint.chart(lambda: charts.daily_outcomes(frame, unit), key="chart_daily", height=charts.HEIGHT)
     with right:
         rates = figures.trends
         if rates["completion"].notna().any() or rates["accuracy"].notna().any():
-            st.plotly_chart(
-                charts.rates_over_time(rates, acc.target_completion_rate, acc.target_accuracy),
-                width="stretch",
+            paint.chart(
+                lambda: charts.rates_over_time(rates, acc.target_completion_rate, acc.target_accuracy),
                 key="chart_rates",
-                config=PLOTLY_CONFIG,
+                height=charts.HEIGHT,
             )
         else:
             components.empty("No closed outcomes in this range yet, so there is no rate to draw.")

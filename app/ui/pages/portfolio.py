@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.ui.charts import PLOTLY_CONFIG
-from app.ui import charts, components, data
+from app.ui import charts, components, data, paint
 from app.ui import format as fmt
 from app.ui.frame import context, no_accounts
 
@@ -130,19 +129,18 @@ else:
         required=True,
         help="Configured: automated = 100%, assisted = 50%, manual = 0%. Observed: runs of the step by the AI / runs at all, in the date range.",
     )
+    heat_height = charts.heatmap_height(len(matrix[["account_name", "job_name"]].drop_duplicates()))
     if which == "Observed":
-        st.plotly_chart(
-            charts.coverage_heatmap(matrix, "observed_ai_share", "Observed AI share by step (— : the step never ran in the range)"),
-            width="stretch",
+        paint.chart(
+            lambda: charts.coverage_heatmap(matrix, "observed_ai_share", "Observed AI share by step (— : the step never ran in the range)"),
             key="chart_heat_observed",
-            config=PLOTLY_CONFIG,
+            height=heat_height,
         )
     else:
-        st.plotly_chart(
-            charts.coverage_heatmap(matrix, "configured_weight", "Configured coverage by step"),
-            width="stretch",
+        paint.chart(
+            lambda: charts.coverage_heatmap(matrix, "configured_weight", "Configured coverage by step"),
             key="chart_heat_configured",
-            config=PLOTLY_CONFIG,
+            height=heat_height,
         )
     st.download_button(
         "Download coverage by step (CSV)",
@@ -167,11 +165,10 @@ else:
         for a, j, s in zip(frame["account_slug"], frame["job_slug"], frame["step"], strict=True)
     ]
     frame["Outcomes"] = [f"{h:,} of {r:,} handed off" for h, r in zip(frame["handoffs"], frame["reached"], strict=True)]
-    st.plotly_chart(
-        charts.handoff_bars(frame, "label", "handoff_rate", ["Outcomes"]),
-        width="stretch",
+    paint.chart(
+        lambda: charts.handoff_bars(frame, "label", "handoff_rate", ["Outcomes"]),
         key="chart_handoffs",
-        config=PLOTLY_CONFIG,
+        height=charts.handoff_bars_height(len(frame)),
     )
 
 st.subheader("Completion and accuracy by job")

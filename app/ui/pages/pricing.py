@@ -17,11 +17,11 @@ import streamlit as st
 from app.domain.errors import OverseerError
 from app.domain.plans import SEED_PLANS, PlanSpec, parse_plan
 from app.domain.simulator import MAX_VOLUME, Comparison
-from app.ui import components, data, theme
+from app.ui import components, data, paint, theme
 from app.ui import format as fmt
-from app.ui.charts import PLOTLY_CONFIG
 from app.ui.frame import context
 
+CHART_HEIGHT = 420
 ORDER = ("seat", "usage", "freemium", "hybrid")
 COLORS = {"seat": "#8A94A6", "usage": "#E8A33D", "freemium": "#2F5BEA", "hybrid": "#2E9E6B", "custom": "#9B51E0"}
 MODEL = {
@@ -127,7 +127,7 @@ def _chart(cmp: Comparison, names: dict[str, str], currency: str) -> go.Figure:
     fig.update_layout(
         title=dict(text="Monthly cost by volume — circles mark break-even volumes", x=0, xanchor="left", font=dict(size=16)),
         template="plotly_white",
-        height=420,
+        height=CHART_HEIGHT,
         margin=dict(l=10, r=10, t=84, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
         hoverlabel=dict(bgcolor="white", font_size=13),
@@ -244,7 +244,7 @@ if below is not None:
     sentence += f" Below **{below.volume:,}**, {fmt.text(names[below.before])} would be."
 st.markdown(sentence, help="The break-even volumes nearest to the prospect's, where the cheapest plan changes.")
 
-st.plotly_chart(_chart(cmp, names, cur), width="stretch", key="sim_chart", config=PLOTLY_CONFIG)
+paint.chart(lambda: _chart(cmp, names, cur), key="sim_chart", height=CHART_HEIGHT)
 
 st.subheader("Break-even volumes")
 if cmp.break_evens:

@@ -16,10 +16,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.domain.errors import OverseerError
-from app.ui import components, data, links, theme
+from app.ui import components, data, links, paint, theme
 from app.ui import format as fmt
-from app.ui.charts import PLOTLY_CONFIG
 from app.ui.frame import account_labels, require_account
+
+CHART_HEIGHT = 360
 
 
 def _hours(h: Decimal) -> str:
@@ -106,11 +107,11 @@ with left:
     fig.add_bar(x=xs, y=[float(m.bill) for m in months], name="Bill", marker_color=theme.PRIMARY,
                 customdata=[[fmt.money(m.bill, cur), _multiple(m.multiple)] for m in months],
                 hovertemplate="%{x}<br>%{customdata[0]} · return %{customdata[1]}<extra>Bill</extra>")
-    fig.update_layout(barmode="group", template="plotly_white", height=360, margin=dict(l=10, r=10, t=84, b=10),
+    fig.update_layout(barmode="group", template="plotly_white", height=CHART_HEIGHT, margin=dict(l=10, r=10, t=84, b=10),
                       title=dict(text="Value delivered and the bill, by month", x=0, font=dict(size=16)),
                       legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0))
     fig.update_yaxes(title_text=f"Amount ({cur})", tickformat=",.0f")
-    st.plotly_chart(fig, width="stretch", key="value_months_chart", config=PLOTLY_CONFIG)
+    paint.chart(lambda fig=fig: fig, key="value_months_chart", height=CHART_HEIGHT)
     total = data.return_multiple(months)
     st.caption(
         f"Since the subscription began: {fmt.money(sum((m.value for m in months), Decimal(0)), cur)} of value for "
@@ -141,10 +142,10 @@ with right:
     fig.update_yaxes(categoryorder="array", categoryarray=[fmt.step_title(s_) for s_, _, _ in steps][::-1])
     fig.update_xaxes(title_text="Hours saved", tickformat=",.0f", rangemode="tozero")
     title = "Hours saved by step" + (f" — {fmt.chart_text(job_names[job_slug])}" if job_slug and len(jobs) > 1 else "")
-    fig.update_layout(template="plotly_white", height=360, margin=dict(l=10, r=10, t=84, b=10), barmode="stack",
+    fig.update_layout(template="plotly_white", height=CHART_HEIGHT, margin=dict(l=10, r=10, t=84, b=10), barmode="stack",
                       title=dict(text=title + f", {_month_label(month)}", x=0, font=dict(size=16)),
                       legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, traceorder="normal"))
-    st.plotly_chart(fig, width="stretch", key="value_steps_chart", config=PLOTLY_CONFIG)
+    paint.chart(lambda fig=fig: fig, key="value_steps_chart", height=CHART_HEIGHT)
     paying = report.steps_paying(month.bill)
     if month.bill <= 0:
         st.caption("Nothing is billed this month: every hour saved is free value.")
