@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
@@ -130,9 +130,12 @@ def _locked_states(session: Session, account: Account, at: datetime) -> dict[str
 
             # Another server may be making the same rows right now: theirs stand, then both lock them.
             session.execute(pg_insert(AlertState).values(values).on_conflict_do_nothing())
-        else:
-            session.execute(insert(AlertState).values(values))
-        rows = read()
+            return read()
+        # SQLite: this transaction is the only writer, so the rows made here are the rows stored.
+        made = [AlertState(**v) for v in values]
+        session.add_all(made)
+        session.flush()
+        rows.update((row.rule, row) for row in made)
     return rows
 
 
@@ -232,9 +235,9 @@ def evaluate_all(engine=None, *, as_of: datetime | None = None, close_months: bo
 
     Each account is first evaluated in a plain read (its own short read transaction,
     so a long pass never holds one old snapshot). Only an account whose states
-    differ from the stored ones, or that has a month to close, gets a write
-    transaction (retried on a clash with another writer), which evaluates it again
-    under the lock of its state rows and records what changed. A pass over quiet
+    differ from the stored ones, that has a month to close, or that was never
+    evaluated (it goes straight there) gets a write transaction (retried on a
+    clash with another writer), which evaluates it again under the lock of its state rows and records what changed. A pass over quiet
     accounts therefore never takes SQLite's writer lock, and costs what the
     figures cost.
     """
@@ -251,10 +254,13 @@ def evaluate_all(engine=None, *, as_of: datetime | None = None, close_months: bo
         for account in accounts:
             try:
                 due = close_months and is_due(read, account, at)
-                if not due:
+                known = stored.get(account.id, {})
+                # An account with a rule never evaluated is written whatever its figures (its state rows
+                # are made), so it goes straight to the write: evaluating it in a read first is wasted.
+                quiet = False
+                if not due and len(known) == len(RULES):
                     current = rule_states(account, **alert_inputs(read, account, as_of=at))
-                    known = stored.get(account.id, {})
-                    quiet = len(known) == len(RULES) and not transitions(known, current)
+                    quiet = not transitions(known, current)
                 read.commit()  # ends the read transaction (nothing was written)
                 if not due and quiet:
                     continue
