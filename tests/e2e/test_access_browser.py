@@ -79,7 +79,7 @@ def test_a_viewer_is_kept_to_their_account_and_an_admin_can_edit(oidc_auth, chro
             _goto(page, f"{base}/{path}?account={quote(theirs)}")
             text = _main(page)
             assert "Account not found" in text, (path, text[:500])
-            assert page.locator("[data-testid='stMetric']").count() == 0, path
+            assert page.locator("[data-testid='stMain'] [data-testid='stMetric']").count() == 0, path
             assert theirs not in page.inner_text("[data-testid='stSidebar']")
         # Staff and admin pages are not in the viewer's navigation.
         nav = page.inner_text("[data-testid='stSidebarNav']")
