@@ -83,7 +83,9 @@ def test_each_scenarios_shared_link_opens_its_account(tab, empty_app):
         tab.get_by_role("button", name="Start the demo").click()
         tab.get_by_text("The demo is ready: pick a scenario.").first.wait_for(timeout=120_000)
         wait_idle(tab, 800)
-    links = [c.inner_text().strip() for c in tab.locator("[data-testid='stMain'] [data-testid='stCode'] code").all()]
+    codes = tab.locator("[data-testid='stMain'] [data-testid='stCode'] code")
+    codes.nth(len(SCENARIOS) - 1).wait_for(timeout=60_000)  # the cards may still be arriving on a busy machine
+    links = [c.inner_text().strip() for c in codes.all()]
     assert len(links) == len(SCENARIOS)
     for scenario, link in zip(SCENARIOS, links, strict=True):
         assert link.startswith(f"{empty_app}/?account=")
