@@ -42,7 +42,7 @@ def _bump_on_commit(session: Session) -> None:
         return
     # Core, on the session's connection: an ORM update would first look for DataVersion objects to
     # synchronise, a cost paid on every commit of every write.
-    session.connection().execute(_BUMP)
+    bump(session.connection())
     # The bump itself is a write statement: forget it, or the next read-only commit would bump again.
     session.info.pop(_WROTE, None)
 
@@ -50,6 +50,11 @@ def _bump_on_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_WROTE, None)
+
+
+def bump(connection) -> None:
+    """Move the data version on, in ``connection``'s transaction (for writes made through a bare connection)."""
+    connection.execute(_BUMP)
 
 
 def current_version(session: Session) -> int:

@@ -46,6 +46,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
+from app.core import data_version
 from app.core.config import max_import_mb
 from app.core.db import claim_write_lock, is_write_conflict
 from app.domain import bounded_json
@@ -72,7 +73,6 @@ from app.domain.storable import check_storable
 from app.models import (
     NEVER_REVIEWED,
     Account,
-    DataVersion,
     Job,
     Outcome,
     Review,
@@ -831,9 +831,7 @@ def _ingest_once(
             if writer.wrote:
                 writer.finish()
                 # The writes went through the bare connection, unseen by the session's data-version hook.
-                session.connection().execute(
-                    update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1)
-                )
+                data_version.bump(session.connection())
             audit.record(
                 session, actor, "import", account=account, target=file_name or "uploaded file",
                 after={
@@ -970,7 +968,7 @@ def ingest_requests(session: Session, account: Account, requests: Sequence[Items
     for members in _passes(requests, checked):
         wrote |= _write_pass(session, account, job_ids, now, [(requests[i], checked[i], reports[i]) for i in members])
     if wrote:
-        session.connection().execute(update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1))
+        data_version.bump(session.connection())
         # Outcomes the session had loaded may have changed under it (the writes went through the connection).
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Outcome) and obj.account_id == account.id:
