@@ -129,3 +129,37 @@ def test_demo_buttons_switch_page_while_the_account_is_in_the_url(demo_engine, b
     got = at.query_params.get("account")
     assert (got[0] if isinstance(got, list) else got) == expected
     assert at.query_params.get("range") == ["2026-10-01", "2026-10-31"]
+
+
+def _displayed_by_magic(path: Path) -> list[int]:
+    """Lines of statements Streamlit's "magic" would write on the page: a bare expression that is not a call or a docstring."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and (body := node.body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+    }
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and not isinstance(node.value, (ast.Call, ast.Yield, ast.YieldFrom, ast.Await))
+        and id(node.value) not in docstrings
+    ]
+
+
+@pytest.mark.parametrize("name", PAGE_SIDE)
+def test_nothing_relies_on_magic_which_is_off(name):
+    # Magic is off (.streamlit/config.toml): its syntax-tree rewrite ran again for every visitor of an
+    # idle server. A bare expression would silently stop showing, so none may be written.
+    import tomllib
+
+    assert tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())["runner"]["magicEnabled"] is False
+    assert not _displayed_by_magic(APP_DIR / name)
+
+
+def test_the_magic_check_finds_a_bare_expression(tmp_path):
+    script = tmp_path / "page.py"
+    script.write_text('"""Doc."""\nimport streamlit as st\nx = 1\nx\nst.write(x)\n"a string on its own"\n')
+    assert _displayed_by_magic(script) == [4, 6]
