@@ -52,13 +52,13 @@ PAGE_TIMEOUT_S = 120
 SETTLE_MS = 600
 
 #: (name, URL path, what its headline is): "metrics" are the st.metric values in the first screen;
-#: "table" is the first table drawn (the Portfolio has no tiles).
+#: "table" is the first table drawn (for a page with no tiles; the Portfolio has had tiles since 2026-11-30).
 PAGES = [
     ("Overview", "", "metrics"),
     ("Billing", "billing", "metrics"),
     ("Outcomes", "outcomes", "metrics"),
     ("Job map", "job-map", "metrics"),
-    ("Portfolio", "portfolio", "table"),
+    ("Portfolio", "portfolio", "metrics"),
 ]
 #: The key suffix of a chart's place in a first run (app.ui.paint.chart): the page is done when none is left.
 PLACE_SUFFIX = "_place"

@@ -9,6 +9,9 @@ Rules chosen where SPEC is silent:
   runs of the step summed over every account and job (not an average of
   shares, so a busy account weighs what it ran), lowest first; a step never
   run is left out. Accounts rank by handoffs, most first, ties by name.
+- The Portfolio's headline: the lowest-ranked step, the handoffs of every account
+  together and the account with most, and where the trials stand (still on the
+  free allowance, or paid since it ran out or since an early conversion).
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from dataclasses import dataclass
 from app.domain.stats import Rate
 from app.domain.steps import STEPS
 
-__all__ = ["AccountRank", "WeakestStep", "StepRank", "weakest_step", "rank_accounts_by_handoffs", "rank_steps_by_ai_share"]
+__all__ = [
+    "AccountRank", "PortfolioHeadline", "WeakestStep", "StepRank", "portfolio_headline", "weakest_step",
+    "rank_accounts_by_handoffs", "rank_steps_by_ai_share",
+]
 
 
 @dataclass(frozen=True)
@@ -139,3 +145,55 @@ def rank_accounts_by_handoffs(rows: Iterable[dict]) -> list[AccountRank]:
         top = min(steps, key=lambda s: (-steps[s], STEPS.index(s))) if total else None
         ranks.append(AccountRank(slug, entry["name"], total, top, steps[top] if top else 0))
     return sorted(ranks, key=lambda a: (-a.handoffs, a.name, a.slug))
+
+
+@dataclass(frozen=True)
+class PortfolioHeadline:
+    """The Portfolio's tiles.
+
+    Attributes
+    ----------
+    lowest : StepRank or None
+        The step with the lowest observed AI share (None when no step ran).
+    handoffs : int
+        Outcomes handed to a person, every account together.
+    most_handoffs : AccountRank or None
+        The account that handed off most (None when nothing was handed off).
+    on_trial, paid_after_trial, converted : int
+        Accounts with a free allowance: still on it; paid since it ran out or since
+        an early conversion; of those, converted early.
+    """
+
+    lowest: StepRank | None
+    handoffs: int
+    most_handoffs: AccountRank | None
+    on_trial: int
+    paid_after_trial: int
+    converted: int
+
+
+def portfolio_headline(
+    steps: Sequence[StepRank], accounts: Sequence[AccountRank], trials_activated_by: Iterable[str | None]
+) -> PortfolioHeadline:
+    """The Portfolio's headline from its rankings and its trials.
+
+    Parameters
+    ----------
+    steps : sequence of StepRank
+        As :func:`rank_steps_by_ai_share` returns them (lowest first).
+    accounts : sequence of AccountRank
+        As :func:`rank_accounts_by_handoffs` returns them (most first).
+    trials_activated_by : iterable of str or None
+        For each account with a free allowance, what started its paid plan:
+        ``"allowance"``, ``"conversion"``, or None while it is still on the allowance.
+    """
+    activated = list(trials_activated_by)
+    top = accounts[0] if accounts and accounts[0].handoffs else None
+    return PortfolioHeadline(
+        lowest=steps[0] if steps else None,
+        handoffs=sum(a.handoffs for a in accounts),
+        most_handoffs=top,
+        on_trial=sum(1 for a in activated if a is None),
+        paid_after_trial=sum(1 for a in activated if a is not None),
+        converted=sum(1 for a in activated if a == "conversion"),
+    )

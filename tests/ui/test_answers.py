@@ -355,3 +355,42 @@ def test_the_observed_heatmap_colours_by_band_and_writes_the_share():
     assert list(fig.data[0].text[0][:3]) == ["72.0%", "100.0%", "83.6%"]
     assert list(fig.data[0].colorbar.ticktext) == charts.band_labels(theme.SHARE_BANDS)
     assert charts.band_labels(theme.SHARE_BANDS)[0] == "0–50%" and charts.band_labels(theme.SHARE_BANDS)[-1] == "95–100%"
+
+
+def test_portfolio_tiles_agree_with_its_tables(demo_engine):
+    from app.domain.stats import Rate
+    from app.domain.steps import STEPS
+    from app.ui import data
+    from app.ui import format as fmt
+
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/portfolio.py").run()
+    no_errors(at)
+    tiles = {m.label: m.value for m in at.main.metric}
+    assert tiles["Accounts"] == f"{len(data.accounts()):,}"
+
+    as_of = data.as_of_key()
+    start, end = as_of.date().replace(day=1), as_of.date()
+    trials = [t for t in data.trials(as_of)]
+    paid = sum(1 for t in trials if t.activated_on)
+    assert trials and tiles["Trials now paid"] == f"{paid:,} of {len(trials):,}"
+    trials_table = next(d.value for d in at.dataframe if "Status" in d.value.columns)
+    assert sum(s.startswith("Paid since") for s in trials_table["Status"]) == paid
+
+    # The lowest share by hand from the coverage matrix, as the ranking test does.
+    matrix = data.coverage_matrix(start, end, as_of)
+    ai, runs = {s: 0 for s in STEPS}, {s: 0 for s in STEPS}
+    for r in matrix.itertuples(index=False):
+        if r.runs:
+            ai[r.step] += round(float(r.observed_ai_share) * int(r.runs))
+            runs[r.step] += int(r.runs)
+    lowest = min((s for s in STEPS if runs[s]), key=lambda s: ai[s] / runs[s])
+    assert tiles["Lowest AI share"] == Rate(ai[lowest], runs[lowest]).format()
+    caption = next(c.value for c in at.caption if c.value.startswith(fmt.step_title(lowest) + " · "))
+    assert caption == f"{fmt.step_title(lowest)} · {ai[lowest]:,} of {runs[lowest]:,} runs"
+
+    accounts_table = next(d.value for d in at.dataframe if "Most at" in d.value.columns)
+    assert tiles["Outcomes handed off"] == f"{int(accounts_table['Handoffs'].sum()):,}"
+    top = accounts_table.iloc[0]
+    assert any(c.value == f"most at {fmt.text(top['Account'])} ({int(top['Handoffs']):,})" for c in at.caption)

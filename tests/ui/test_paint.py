@@ -1,22 +1,34 @@
-"""Figures first: a session's first run draws every figure and leaves each chart's place; the next draws the charts.
+"""Figures first: a browser session's first run draws the page's headline and leaves the charts' and the rest's
+places; the next run draws the whole page.
 
 In a browser the second run is asked for by the browser's timer (:mod:`app.ui.paint`), once the
-figures are on screen; here it is the next ``at.run()``. The figures are the same in both runs.
+figures are on screen; here it is the next ``at.run()``, with a browser faked (AppTest has none, and
+a session without one gets whole pages). The figures are the same in both runs.
 """
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from app.ui import paint, warm
 from tests.ui.conftest import make_app, no_errors
+
+REST = "Loading the rest of the page"
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """A browser behind the session, as far as app.ui.paint can tell (AppTest runs the script in this process)."""
+    monkeypatch.setattr(paint, "_browser", lambda: True)
 
 
 def _metrics(at) -> list[tuple[str, str]]:
     return [(m.label, m.value) for m in at.main.metric]
 
 
-def test_the_first_run_draws_the_figures_and_keeps_the_charts_places(demo_engine):
+def test_the_first_run_draws_the_figures_and_keeps_the_charts_places(demo_engine, browser):
     at = make_app()
     at.run()
     no_errors(at)
@@ -60,9 +72,56 @@ def test_the_server_warms_the_process_before_its_first_visitor():
     assert background.STARTERS[0] is warm.lifespan
 
 
-def test_the_first_run_loads_the_tiles_code_first_and_only_then(demo_engine):
+def test_the_first_run_loads_the_tiles_code_first_and_only_then(demo_engine, browser):
     at = make_app()
     at.run()
     assert [m.label for m in at.sidebar.metric] == ["Loading"]  # hidden by its style, first of the run
     at.run()
     assert not at.sidebar.metric
+
+
+# Each page's headline tile, and something only the rest of the page has.
+def _subheader(text):
+    return lambda at: text in [h.value for h in at.subheader]
+
+
+HEADLINES = {
+    "billing.py": ("Bill so far", _subheader("Invoice history")),
+    "job_map.py": ("Configured coverage", lambda at: "Edit this job map" in [e.label for e in at.expander]),
+    "outcomes.py": ("Accuracy", lambda at: bool(at.get("button_group"))),  # the Review queue / All outcomes switch
+    "portfolio.py": ("Accounts", _subheader("Trials and conversion")),
+}
+
+
+@pytest.mark.parametrize("page", sorted(HEADLINES))
+def test_a_first_run_stops_after_the_headline_and_the_next_draws_the_rest(demo_engine, browser, page):
+    tile, has_rest = HEADLINES[page]
+    at = make_app()
+    at.run()
+    at.switch_page(f"ui/pages/{page}").run()
+    assert has_rest(at)
+    # Now as a new session opening this page (AppTest opens the default page first): its "has run" and the
+    # first page's pending ask for the charts (AppTest never ticks) are taken back.
+    at.session_state[paint._RAN] = False
+    at.session_state[paint._ASKED] = False
+    at.run()
+    no_errors(at)
+    first = [(m.label, m.value) for m in at.main.metric]
+    assert tile in [label for label, _ in first] and all(value for _, value in first)
+    assert sum(REST in c.value for c in at.caption) == 1
+    assert not at.get("arrow_data_frame") and not at.get("plotly_chart") and not has_rest(at)
+
+    at.run()  # the run the browser asks for
+    no_errors(at)
+    assert not any(REST in c.value for c in at.caption)
+    assert [(m.label, m.value) for m in at.main.metric][: len(first)] == first
+    assert has_rest(at)
+
+
+def test_without_a_browser_the_first_run_draws_the_whole_page(demo_engine):
+    # Nothing would ask for a second run: AppTest, like any session with no browser, gets whole pages.
+    at = make_app()
+    at.run()
+    no_errors(at)
+    assert len(at.get("plotly_chart")) == 2
+    assert not any("Drawing the chart" in c.value or REST in c.value for c in at.caption)

@@ -38,7 +38,14 @@ from app.ui.data.downloads import (
     portfolio_export_name,
     summary_html,
 )
-from app.ui.data.portfolio import coverage_matrix, job_quality, portfolio_rankings, top_handoff_steps, trials
+from app.ui.data.portfolio import (
+    coverage_matrix,
+    job_quality,
+    portfolio_headline,
+    portfolio_rankings,
+    top_handoff_steps,
+    trials,
+)
 from app.ui.data.pricing import SIM_QUOTE, price_comparison, quote_for_summary, remember_quote
 from app.ui.data.principal import PRINCIPAL_KEY, acting_as, current_principal
 from app.ui.data.reads import (
@@ -129,7 +136,7 @@ __all__ = [
     "outcome_status_counts", "outcomes_page", "overview", "plan", "plan_history", "principal_for", "queue_counts",
     "return_multiple", "review_queue", "step_stats", "summary", "trial_status", "value_months", "value_report",
     "weakest_step",
-    "coverage_matrix", "job_quality", "portfolio_rankings", "top_handoff_steps", "trials",
+    "coverage_matrix", "job_quality", "portfolio_headline", "portfolio_rankings", "top_handoff_steps", "trials",
     # downloads
     "audit_export", "export_csv", "invoice_pdf", "invoice_pdf_bytes", "invoice_pdf_name", "portfolio_export",
     "portfolio_export_name", "summary_html",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from app.domain import rankings
-from app.domain.rankings import AccountRank, StepRank
+from app.domain.rankings import AccountRank, PortfolioHeadline, StepRank
 from app.store import accounts as accounts_store
 from app.store import billing, portfolio
 from app.ui.data.cache import scoped_cache
@@ -72,3 +72,9 @@ def trials(as_of: datetime) -> list[TrialRow]:
                 )
             )
     return rows
+
+
+def portfolio_headline(start: date, end: date, as_of: datetime) -> PortfolioHeadline:
+    """The Portfolio's tiles (:func:`app.domain.rankings.portfolio_headline`), from the two cached reads above."""
+    steps, accounts = portfolio_rankings(start, end, as_of)
+    return rankings.portfolio_headline(steps, accounts, [t.activated_by if t.activated_on else None for t in trials(as_of)])

@@ -170,6 +170,8 @@ components.kpi_row(
     ]
 )
 
+paint.rest(height=600)
+
 if state.free_total:
     g, b = st.columns([1, 2])
     with g:

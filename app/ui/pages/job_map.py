@@ -95,6 +95,8 @@ paint.chart(lambda: charts.job_map(steps, stats, title=f"{job.name} — job map"
 if summ.outcomes == 0:
     st.caption(f"No outcomes of this job in {ctx.range_label}: observed AI shares and handoff rates show “—”.")
 
+paint.rest(height=400)
+
 weakest = data.weakest_step(slug, ctx.start, ctx.end, ctx.as_of, job_slug)
 if weakest is not None:
     st.markdown(":material/front_hand: " + fmt.weakest_step_sentence(weakest, False))

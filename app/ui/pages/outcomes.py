@@ -15,7 +15,7 @@ from app.domain.errors import OverseerError
 from app.domain.stats import wilson_half_width
 from app.domain.steps import STATUSES, STEPS, VERDICTS
 from app.ui import components, data, theme
-from app.ui import live
+from app.ui import live, paint
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
 
@@ -267,6 +267,7 @@ def _label(r) -> str:
 
 summ, inv, kappa = _figures()
 _quality_strip(summ, inv, kappa)
+paint.rest(height=600)
 
 view = st.segmented_control(
     "View",

@@ -141,6 +141,7 @@ else:
             components.empty("No closed outcomes in this range yet, so there is no rate to draw.")
 
 if len(jobs) > 1:
+    paint.rest(height=300)
     st.subheader("By job")
     rows = []
     for job, js in figures.jobs:

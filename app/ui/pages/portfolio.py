@@ -18,6 +18,41 @@ if not accounts:
     st.stop()
 names = {a.slug: a.name for a in accounts}
 
+head = data.portfolio_headline(ctx.start, ctx.end, ctx.as_of)
+low, most = head.lowest, head.most_handoffs
+trials_total = head.on_trial + head.paid_after_trial
+components.kpi_row(
+    [
+        (
+            "Accounts",
+            fmt.count(len(accounts)),
+            f"{head.on_trial:,} on a free allowance" if trials_total else "none has a free allowance",
+            "Every account you may see.",
+        ),
+        (
+            "Trials now paid",
+            f"{head.paid_after_trial:,} of {trials_total:,}" if trials_total else fmt.DASH,
+            f"{head.converted:,} converted before the allowance ran out" if trials_total else "no trial to convert",
+            "Accounts with a free allowance whose paid plan has started: when the allowance ran out, or on an "
+            "early conversion (table below).",
+        ),
+        (
+            "Lowest AI share",
+            low.ai_share.format() if low else fmt.DASH,
+            f"{fmt.step_title(low.step)} · {low.ai_runs:,} of {low.runs:,} runs" if low else f"no step ran in {ctx.range_label}",
+            "The step the AI covers least: its runs by the AI / its runs at all, summed over every account and job "
+            "in the range (ranking below).",
+        ),
+        (
+            "Outcomes handed off",
+            fmt.count(head.handoffs),
+            f"most at {fmt.text(most.name)} ({most.handoffs:,})" if most else f"none in {ctx.range_label}",
+            "Outcomes handed to a person at some step, every account together, in the range.",
+        ),
+    ]
+)
+paint.rest(height=600)
+
 st.subheader("Trials and conversion")
 trials = data.trials(ctx.as_of)
 if not trials:
