@@ -88,4 +88,4 @@ except paint.Later:
 except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
     show_error(exc)
 finally:
-    paint.finish()  # also after st.stop() in a page: the charts a first run left are asked for
+    paint.finish()  # the session has run: every later run draws whole pages

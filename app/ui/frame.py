@@ -18,7 +18,7 @@ import streamlit as st
 
 from app.core import clock
 from app.domain.errors import OverseerError
-from app.ui import auth, data, tour
+from app.ui import auth, data, paint, tour
 from app.ui import format as fmt
 
 log = logging.getLogger("overseer.ui")
@@ -67,8 +67,16 @@ def sidebar() -> Context:
         account_not_found(wanted)
         auth.user_panel(data.current_principal())  # so they can still sign out
         st.stop()
+    # A browser session's first run shows what the pickers hold as text: their code (two dozen files
+    # the browser fetches six at a time) held the page's figures back (app.ui.paint). In a new session
+    # only the address can have set them; the next run, a moment later, draws the pickers themselves.
+    as_text = not paint.charts_now()
     with st.sidebar:
-        if accounts:
+        if accounts and as_text:
+            slug = next((s for s, label in labels.items() if label == wanted), accounts[0].slug)
+            picker_as_text("Account", labels[slug])
+            account = next(a for a in accounts if a.slug == slug)
+        elif accounts:
             slug = st.selectbox(
                 "Account",
                 options=[a.slug for a in accounts],
@@ -78,14 +86,18 @@ def sidebar() -> Context:
                 help="The customer account every page shows. The choice is kept in the page address, so a copied link opens the same view.",
             )
             account = next((a for a in accounts if a.slug == slug), accounts[0])
-        picked = st.date_input(
-            "Date range (UTC)",
-            value=(month_start, today),
-            key="range",
-            bind="query-params",
-            format="YYYY-MM-DD",
-            help="Outcomes count on the day they were completed (open ones on the day they started).",
-        )
+        if as_text and "range" not in st.query_params:
+            picked = (month_start, today)
+            picker_as_text("Date range (UTC)", f"{month_start:%Y-%m-%d} – {today:%Y-%m-%d}")
+        else:
+            picked = st.date_input(
+                "Date range (UTC)",
+                value=(month_start, today),
+                key="range",
+                bind="query-params",
+                format="YYYY-MM-DD",
+                help="Outcomes count on the day they were completed (open ones on the day they started).",
+            )
         start, end = _range(picked, month_start, today)
         if account is not None:
             _plan_card(account, as_of)
@@ -93,6 +105,12 @@ def sidebar() -> Context:
     ctx = Context(account=account, start=start, end=end, as_of=as_of)
     st.session_state[_KEY] = ctx
     return ctx
+
+
+def picker_as_text(label: str, value: str) -> None:
+    """What a picker holds, shown where it will be, until the next run draws it (a browser session's first run)."""
+    st.caption(label)
+    st.markdown(f"**{fmt.text(value)}**")
 
 
 def _range(picked, default_start: date, default_end: date) -> tuple[date, date]:

@@ -1,27 +1,29 @@
-"""Figures first: a browser session's first run leaves its charts for a second run, asked for once the page is up.
+"""Figures first: a browser session's first run draws the page's headline, and leaves the rest for a second run.
 
 Measured in Chromium (README "Performance", ``overseer bench --browser``): a new
-visitor's browser has none of plotly.js (a 4.6 MB chunk Streamlit loads when the
-first chart arrives), and compiling it and drawing the first chart hold the browser's
-one thread for 1.5 to 4 seconds. A tile whose value had arrived just before waits
-behind it. So the session's first run draws every chart's place (a box of its
-height) and no chart; the page's figures go to the browser alone. A fragment,
-:func:`_ask_for_charts`, lets the browser's own timer ask for the rest: its first
-tick reruns the page with the charts (every later run draws them in line).
+visitor's browser has none of Streamlit's element code. It fetches each element type's
+code when the first such element arrives (plotly.js is a 4.6 MB chunk whose compile
+holds the browser's one thread for 1 to 4 seconds; the data grid is 1.2 MB; a picker
+is a dozen small files, fetched six at a time), and it shows newly arrived tiles only
+once the code of the run's elements is in. So a session's first run draws the headline
+figures and, for everything else, its place; a fragment, :func:`_ask_for_next_run`,
+lets the browser's own timer ask for the next run, which draws the whole page (every
+later run draws it whole in line).
 
-- :func:`chart` — a plotly chart, or its place in the session's first run;
-- :func:`finish` — called by the entry script after every page: it remembers that the
-  session has run, and asks for the charts a first run left.
+- :func:`chart` — a plotly chart, or its place (a box of its height) in a first run;
+- :func:`rest` — called by a page where its headline ends: a first run stops there,
+  leaving the rest of the page (tables, forms, the review card) in one place;
+- :func:`preload` — called by the entry script first: in a first run it loads the tiles'
+  code before anything else and arms the fragment, so a page that stops (``st.stop()``
+  also stops what the run would start after it) still gets its next run;
+- :func:`finish` — called by the entry script after every page: the session has run.
 
-- :func:`rest` — called by a page where its headline ends: a session's first run stops
-  there and leaves the rest of the page (tables, forms, the review card) for the next
-  run. Measured the same way, every element type below the headline had the browser
-  load its code (the data grid alone is 1.2 MB) before it showed the headline's tiles.
+The sidebar's pickers are left too: a first run shows what they hold as text
+(:func:`app.ui.frame.picker_as_text`).
 
 A session without a browser (AppTest) has no timer to ask for the next run, so it gets
 whole pages from its first run on.
 """
-
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -35,7 +37,6 @@ from app.ui.charts import PLOTLY_CONFIG
 WAIT_S = 0.4
 PLACE_SUFFIX = "_place"  # a chart's place: its key and this (app.bench_browser waits until none is left)
 _RAN = "_paint_session_ran"  # a run of this session has finished: charts are drawn in line
-_LEFT = "_paint_charts_left"  # this run left charts in their places
 _ASKED = "_paint_charts_asked"  # the fragment is waiting for the browser's tick
 
 
@@ -62,7 +63,6 @@ def chart(build: Callable[[], object], *, key: str, height: int) -> None:
     if charts_now():
         st.plotly_chart(build(), width="stretch", key=key, config=PLOTLY_CONFIG)
         return
-    st.session_state[_LEFT] = True
     with st.container(height=height, border=False, key=f"{key}{PLACE_SUFFIX}"):
         st.caption(":material/bar_chart: Drawing the chart…")
 
@@ -82,19 +82,20 @@ def rest(*, height: int) -> None:
     """
     if charts_now():
         return
-    st.session_state[_LEFT] = True
     with st.container(height=height, border=False, key=f"paint_rest{PLACE_SUFFIX}"):
         st.caption(":material/hourglass_top: Loading the rest of the page…")
     raise Later
 
 
 def preload() -> None:
-    """In a session's first run, start the browser loading the tiles' code before anything else (entry script).
+    """Start a browser session's first run: load the tiles' code before anything else, and arm the next run.
 
     Streamlit loads each element's code when the first such element arrives, and React shows an
     element whose code arrived only once the page's stream of elements quiets down. A hidden
     ``st.metric`` at the top of the sidebar, the run's first element, has the tiles' code loaded
-    before the page's own tiles arrive.
+    before the page's own tiles arrive. The fragment that asks for the next run is armed here, at
+    the start, not at the end: a page that calls ``st.stop()`` stops whatever the run would still
+    have started, and its charts, rest and pickers would never come.
     """
     if charts_now():
         return
@@ -102,20 +103,20 @@ def preload() -> None:
         st.html("<style>.st-key-paint_preload{display:none}</style>")
         with st.container(key="paint_preload"):
             st.metric("Loading", "…", label_visibility="collapsed")
+            _ask_for_next_run()
 
 
 def finish() -> None:
-    """End a page run: the session has run; ask the browser for the charts this run left (entry script only)."""
+    """End a page run: the session has run (entry script only)."""
     st.session_state[_RAN] = True
-    if st.session_state.pop(_LEFT, False):
-        _ask_for_charts()
 
 
 @st.fragment(run_every=WAIT_S)
-def _ask_for_charts() -> None:
-    # In the page's run it only arms itself; its first rerun is the browser's timer, which runs only
-    # once the browser has taken the page in: then the whole page runs again, with its charts (a new
-    # page run stops the timer).
+def _ask_for_next_run() -> None:
+    # In the first run it only arms itself; its first rerun is the browser's timer, which ticks only
+    # once the browser has taken the page in: then the whole page runs again, whole (a new page run
+    # stops the timer). "Has run" is set here too: a first run that st.stop() ended never set it.
     if st.session_state.pop(_ASKED, False):
+        st.session_state[_RAN] = True
         st.rerun()
     st.session_state[_ASKED] = True

@@ -9,6 +9,7 @@ a session without one gets whole pages). The figures are the same in both runs.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -125,3 +126,41 @@ def test_without_a_browser_the_first_run_draws_the_whole_page(demo_engine):
     no_errors(at)
     assert len(at.get("plotly_chart")) == 2
     assert not any("Drawing the chart" in c.value or REST in c.value for c in at.caption)
+
+
+def test_a_first_run_shows_the_pickers_values_as_text_and_the_next_draws_the_pickers(demo_engine, browser):
+    at = make_app(account="Globex Helpdesk")
+    at.run()
+    no_errors(at)
+    assert not at.sidebar.selectbox and not at.sidebar.date_input
+    said = [m.value for m in at.sidebar.markdown]
+    assert "**Globex Helpdesk**" in said and "**2026-11-01 – 2026-11-24**" in said
+    first = [(m.label, m.value) for m in at.main.metric]
+
+    at.run()  # the run the browser asks for
+    no_errors(at)
+    assert at.sidebar.selectbox(key="account").value == "converted-freemium"  # Globex Helpdesk's slug
+    assert tuple(at.sidebar.date_input(key="range").value) == (date(2026, 11, 1), date(2026, 11, 24))
+    assert [(m.label, m.value) for m in at.main.metric][: len(first)] == first
+
+
+def test_a_range_in_the_address_is_read_by_its_picker_even_in_a_first_run(demo_engine, browser):
+    at = make_app(account="Globex Helpdesk", range=["2026-11-10", "2026-11-12"])
+    at.run()
+    no_errors(at)
+    assert tuple(at.sidebar.date_input(key="range").value) == (date(2026, 11, 10), date(2026, 11, 12))
+    assert "10–12 Nov 2026" in at.caption[0].value
+
+
+def test_the_job_maps_first_run_names_the_first_job_as_its_picker_would(demo_engine, browser):
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/job_map.py").run()
+    picked = at.selectbox(key="job")
+    assert picked.index == 0  # a new session without ?job= gets the first job
+    at.session_state[paint._RAN] = False
+    at.session_state[paint._ASKED] = False
+    at.run()
+    no_errors(at)
+    assert not [s for s in at.main.selectbox if s.key == "job"]
+    assert f"**{picked.options[0]}**" in [m.value for m in at.main.markdown]

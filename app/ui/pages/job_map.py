@@ -8,7 +8,7 @@ from app.domain.errors import OverseerError
 from app.domain.steps import COVERAGE_LEVELS
 from app.ui import charts, components, data, paint, theme
 from app.ui import format as fmt
-from app.ui.frame import page_header, require_account
+from app.ui.frame import page_header, picker_as_text, require_account
 
 ctx = require_account()
 slug = ctx.slug
@@ -53,7 +53,11 @@ names = {j.slug: j.name for j in jobs}
 wanted = st.session_state.pop("_jobmap_select", None)
 if wanted in names:
     st.session_state["job"] = wanted
-job_slug = st.selectbox("Job", list(names), format_func=lambda s: names[s], key="job", bind="query-params")
+if not paint.charts_now() and "job" not in st.query_params:
+    job_slug = jobs[0].slug  # the picker's first option, as a new session without ?job= gets it
+    picker_as_text("Job", names[job_slug])
+else:
+    job_slug = st.selectbox("Job", list(names), format_func=lambda s: names[s], key="job", bind="query-params")
 job = next(j for j in jobs if j.slug == job_slug)
 steps = data.job_map(slug, job_slug)
 stats = data.step_stats(slug, ctx.start, ctx.end, job_slug, as_of=ctx.as_of)
