@@ -108,9 +108,14 @@ def sidebar() -> Context:
 
 
 def picker_as_text(label: str, value: str) -> None:
-    """What a picker holds, shown where it will be, until the next run draws it (a browser session's first run)."""
-    st.caption(label)
-    st.markdown(f"**{fmt.text(value)}**")
+    """What a picker holds, shown where it will be, until the next run draws it (a browser session's first run).
+
+    One container, as the picker is one element: what follows keeps its place in the page, so the
+    next run does not redraw the figures below it (they would blink).
+    """
+    with st.container():
+        st.caption(label)
+        st.markdown(f"**{fmt.text(value)}**")
 
 
 def _range(picked, default_start: date, default_end: date) -> tuple[date, date]:
