@@ -190,6 +190,18 @@ def test_job_map_explains_configured_coverage(demo_engine):
         assert f"**{top['Step']}**: {int(top['Handoffs']):,} handoffs, {top['Handoff rate']} of the" in said
 
 
+def _step_runs(matrix) -> tuple[dict[str, int], dict[str, int]]:
+    """By hand, from the coverage matrix: AI runs and runs of each step summed over every account and job."""
+    from app.domain.steps import STEPS
+
+    ai, runs = {s: 0 for s in STEPS}, {s: 0 for s in STEPS}
+    for r in matrix.itertuples(index=False):
+        if r.runs:
+            ai[r.step] += round(float(r.observed_ai_share) * int(r.runs))
+            runs[r.step] += int(r.runs)
+    return ai, runs
+
+
 def test_portfolio_ranks_steps_and_accounts_and_exports_numbers(demo_engine):
     import csv
     import io
@@ -204,13 +216,8 @@ def test_portfolio_ranks_steps_and_accounts_and_exports_numbers(demo_engine):
     no_errors(at)
     as_of = data.as_of_key()
     start, end = as_of.date().replace(day=1), as_of.date()
-    # By hand, from the coverage matrix: AI runs and runs of each step summed over every account and job.
     matrix = data.coverage_matrix(start, end, as_of)
-    ai, runs = {s: 0 for s in STEPS}, {s: 0 for s in STEPS}
-    for r in matrix.itertuples(index=False):
-        if r.runs:
-            ai[r.step] += round(float(r.observed_ai_share) * int(r.runs))
-            runs[r.step] += int(r.runs)
+    ai, runs = _step_runs(matrix)
     expected = sorted((s for s in STEPS if runs[s]), key=lambda s: (ai[s] / runs[s], STEPS.index(s)))
     steps_table = next(d.value for d in at.dataframe if "Observed AI share" in d.value.columns and "#" in d.value.columns)
     assert list(steps_table["Step"]) == [fmt.step_title(s) for s in expected] or sorted(
@@ -378,13 +385,7 @@ def test_portfolio_tiles_agree_with_its_tables(demo_engine):
     trials_table = next(d.value for d in at.dataframe if "Status" in d.value.columns)
     assert sum(s.startswith("Paid since") for s in trials_table["Status"]) == paid
 
-    # The lowest share by hand from the coverage matrix, as the ranking test does.
-    matrix = data.coverage_matrix(start, end, as_of)
-    ai, runs = {s: 0 for s in STEPS}, {s: 0 for s in STEPS}
-    for r in matrix.itertuples(index=False):
-        if r.runs:
-            ai[r.step] += round(float(r.observed_ai_share) * int(r.runs))
-            runs[r.step] += int(r.runs)
+    ai, runs = _step_runs(data.coverage_matrix(start, end, as_of))  # the lowest share by hand
     lowest = min((s for s in STEPS if runs[s]), key=lambda s: ai[s] / runs[s])
     assert tiles["Lowest AI share"] == Rate(ai[lowest], runs[lowest]).format()
     caption = next(c.value for c in at.caption if c.value.startswith(fmt.step_title(lowest) + " · "))
