@@ -32,11 +32,12 @@ import streamlit as st
 
 from app.ui.charts import PLOTLY_CONFIG
 
-#: How long the browser waits before asking for the charts: longer than React takes to reveal
-#: tiles whose code has just arrived (it holds a reveal up to 300 ms), short beside plotly's load.
+#: How long the browser waits before asking for the next run: longer than React takes to reveal
+#: tiles whose code has just arrived (it holds a reveal up to 300 ms), short beside plotly's load
+#: (0.2 s was measured too: the Overview's figures then came later).
 WAIT_S = 0.4
 PLACE_SUFFIX = "_place"  # a chart's place: its key and this (app.bench_browser waits until none is left)
-_RAN = "_paint_session_ran"  # a run of this session has finished: charts are drawn in line
+_RAN = "_paint_session_ran"  # a run of this session has finished: pages are drawn whole
 _ASKED = "_paint_charts_asked"  # the fragment is waiting for the browser's tick
 
 
@@ -77,8 +78,8 @@ def rest(*, height: int) -> None:
     Raises
     ------
     Later
-        In a first run; the entry script catches it. Not ``st.stop()``: that would also stop the
-        fragment that asks for the next run.
+        In a first run; the entry script catches it. Not ``st.stop()``, which also ends whatever the
+        run would still start.
     """
     if charts_now():
         return
