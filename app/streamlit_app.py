@@ -79,7 +79,7 @@ page = st.navigation(navigation(who), position="sidebar")
 st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")
 paint.preload()  # the tiles' code, before the page's tiles
 try:
-    ctx = sidebar()
+    ctx = sidebar(pickers_as_text=(page.url_path or "overview") in paint.FIGURES_FIRST)
     user_panel(who)  # below the account picker, which matters more on every page
     tour.bar(page.url_path, account_labels(data.accounts()), ctx)  # "Next: …" on the demo's guided path
     page.run()

@@ -53,8 +53,12 @@ def account_labels(accounts: list[data.AccountInfo]) -> dict[str, str]:
     return {a.slug: (a.name if names.count(a.name) == 1 else f"{a.name} ({a.slug})") for a in accounts}
 
 
-def sidebar() -> Context:
-    """Draw the sidebar and return (and remember) the context."""
+def sidebar(pickers_as_text: bool = False) -> Context:
+    """Draw the sidebar and return (and remember) the context.
+
+    ``pickers_as_text``: the page is figures first (:data:`app.ui.paint.FIGURES_FIRST`), so a browser
+    session's first run shows what the pickers hold as text.
+    """
     as_of = data.as_of_key()
     today = as_of.date()
     month_start = today.replace(day=1)
@@ -70,7 +74,7 @@ def sidebar() -> Context:
     # A browser session's first run shows what the pickers hold as text: their code (two dozen files
     # the browser fetches six at a time) held the page's figures back (app.ui.paint). In a new session
     # only the address can have set them; the next run, a moment later, draws the pickers themselves.
-    as_text = not paint.charts_now()
+    as_text = pickers_as_text and not paint.charts_now()
     with st.sidebar:
         if accounts and as_text:
             slug = next((s for s, label in labels.items() if label == wanted), accounts[0].slug)
@@ -181,7 +185,7 @@ def require_account() -> Context:
     ctx = context()
     if ctx.account is None:
         no_accounts()
-        st.stop()
+        paint.stop()
     # A month whose grace period ended closes before any of its figures is shown.
     data.settle_months(ctx.slug)
     return ctx

@@ -27,6 +27,7 @@ whole pages from its first run on.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NoReturn
 
 import streamlit as st
 
@@ -41,8 +42,17 @@ _RAN = "_paint_session_ran"  # a run of this session has finished: pages are dra
 _ASKED = "_paint_charts_asked"  # the fragment is waiting for the browser's tick
 
 
-class Later(Exception):
-    """A session's first run stops after the page's headline (raised by :func:`rest`, caught by the entry script)."""
+#: The pages whose first run is figures first (each calls :func:`rest`): their sidebar shows what its
+#: pickers hold as text. On any other page the pickers are drawn at once, so a page that ends its
+#: first run with ``st.stop()`` (which stops the fragment that asks for the next run too) loses nothing.
+FIGURES_FIRST = ("overview", "outcomes", "job-map", "billing", "portfolio")
+
+
+class Later(BaseException):
+    """A first run stops after the page's headline (raised by :func:`rest` and :func:`stop`, caught by the entry script).
+
+    A ``BaseException``, as Streamlit's own stop: a page's ``except Exception`` does not swallow it.
+    """
 
 
 def _browser() -> bool:
@@ -86,6 +96,17 @@ def rest(*, height: int) -> None:
     with st.container(height=height, border=False, key=f"paint_rest{PLACE_SUFFIX}"):
         st.caption(":material/hourglass_top: Loading the rest of the page…")
     raise Later
+
+
+def stop() -> NoReturn:
+    """``st.stop()`` for the pages of :data:`FIGURES_FIRST`: in a first run, stop without stopping the next run.
+
+    ``st.stop()`` would also stop the fragment that asks for the next run, and the sidebar's pickers,
+    shown as text, would never come. The next run stops here with ``st.stop()``.
+    """
+    if not charts_now():
+        raise Later
+    st.stop()
 
 
 def preload() -> None:

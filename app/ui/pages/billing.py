@@ -136,7 +136,7 @@ except StoredPlanError as exc:
             _plan_form()
     else:
         st.caption(":material/lock: Only an admin of this account can change the plan.")
-    st.stop()
+    paint.stop()
 state = data.billing_state(slug, as_of)
 inv = data.invoice(slug, as_of.year, as_of.month, as_of)
 proj = inv.projected

@@ -47,7 +47,7 @@ def _new_job_form() -> None:
 if not jobs:
     components.empty("This account has no job yet.", "Create one from a template: its job map starts with sensible coverage levels.")
     _new_job_form()
-    st.stop()
+    paint.stop()
 
 names = {j.slug: j.name for j in jobs}
 wanted = st.session_state.pop("_jobmap_select", None)
@@ -136,7 +136,7 @@ st.dataframe(
 left, right = st.columns([3, 1])
 if not ctx.account.can_edit:
     st.caption(":material/lock: Only an admin of this account can edit its job maps.")
-    st.stop()
+    paint.stop()
 with left:
     with st.expander("Edit this job map", icon=":material/edit:"):
         with st.form(f"edit_{job_slug}", border=False):

@@ -15,7 +15,7 @@ st.caption(f"Every account · {ctx.range_label}")
 accounts = data.accounts()
 if not accounts:
     no_accounts()
-    st.stop()
+    paint.stop()
 names = {a.slug: a.name for a in accounts}
 
 head = data.portfolio_headline(ctx.start, ctx.end, ctx.as_of)
