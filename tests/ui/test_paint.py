@@ -164,3 +164,37 @@ def test_the_job_maps_first_run_names_the_first_job_as_its_picker_would(demo_eng
     no_errors(at)
     assert not [s for s in at.main.selectbox if s.key == "job"]
     assert f"**{picked.options[0]}**" in [m.value for m in at.main.markdown]
+
+
+def test_a_first_run_that_stops_still_gets_its_next_run(engine, browser, monkeypatch):
+    # No account yet: the Overview says so and stops. In a first run it stops with paint.stop(), not
+    # st.stop() (which would also stop the fragment asking for the next run), so the pickers still come.
+    import streamlit
+
+    real_stop = streamlit.stop
+
+    def no_stop_in_a_first_run():
+        raise AssertionError("st.stop() in a figures-first page's first run")
+
+    monkeypatch.setattr(streamlit, "stop", no_stop_in_a_first_run)
+    at = make_app()
+    at.run()
+    no_errors(at)
+    monkeypatch.setattr(streamlit, "stop", real_stop)
+    assert not at.sidebar.date_input
+    assert "**2026-11-01 – 2026-11-24**" in [m.value for m in at.sidebar.markdown]
+
+    at.run()  # the run the browser asks for
+    no_errors(at)
+    assert tuple(at.sidebar.date_input(key="range").value) == (date(2026, 11, 1), date(2026, 11, 24))
+
+
+def test_only_the_figures_first_pages_show_the_pickers_as_text(demo_engine, browser):
+    at = make_app()
+    at.run()
+    at.switch_page("ui/pages/import_data.py").run()
+    at.session_state[paint._RAN] = False
+    at.session_state[paint._ASKED] = False
+    at.run()
+    no_errors(at)
+    assert at.sidebar.date_input(key="range")  # the Import page stops with st.stop() when no file is chosen
