@@ -14,8 +14,10 @@ later run draws it whole in line).
 - :func:`rest` — called by a page where its headline ends: a first run stops there,
   leaving the rest of the page (tables, forms, the review card) in one place;
 - :func:`preload` — called by the entry script first: in a first run it loads the tiles'
-  code before anything else and arms the fragment, so a page that stops (``st.stop()``
-  also stops what the run would start after it) still gets its next run;
+  code before anything else and arms the fragment, so every first run asks for the next
+  one without each thing it leaves having to say so;
+- :func:`stop` — ``st.stop()`` for the pages of :data:`FIGURES_FIRST`: ``st.stop()`` also
+  stops the fragment, and their first run would never get its next one;
 - :func:`finish` — called by the entry script after every page: the session has run.
 
 The sidebar's pickers are left too: a first run shows what they hold as text
@@ -24,6 +26,7 @@ The sidebar's pickers are left too: a first run shows what they hold as text
 A session without a browser (AppTest) has no timer to ask for the next run, so it gets
 whole pages from its first run on.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -115,9 +118,9 @@ def preload() -> None:
     Streamlit loads each element's code when the first such element arrives, and React shows an
     element whose code arrived only once the page's stream of elements quiets down. A hidden
     ``st.metric`` at the top of the sidebar, the run's first element, has the tiles' code loaded
-    before the page's own tiles arrive. The fragment that asks for the next run is armed here, at
-    the start, not at the end: a page that calls ``st.stop()`` stops whatever the run would still
-    have started, and its charts, rest and pickers would never come.
+    before the page's own tiles arrive. The fragment that asks for the next run is armed beside it,
+    so every first run asks for the next one, whatever it left (charts, the rest, the pickers). A
+    first run that ends in ``st.stop()`` stops it too: the pages that leave anything use :func:`stop`.
     """
     if charts_now():
         return
@@ -136,9 +139,8 @@ def finish() -> None:
 @st.fragment(run_every=WAIT_S)
 def _ask_for_next_run() -> None:
     # In the first run it only arms itself; its first rerun is the browser's timer, which ticks only
-    # once the browser has taken the page in: then the whole page runs again, whole (a new page run
-    # stops the timer). "Has run" is set here too: a first run that st.stop() ended never set it.
+    # once the browser has taken the page in (and finish() has marked the session as run): then the
+    # page runs again, whole (a new page run stops the timer).
     if st.session_state.pop(_ASKED, False):
-        st.session_state[_RAN] = True
         st.rerun()
     st.session_state[_ASKED] = True
