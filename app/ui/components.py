@@ -22,7 +22,7 @@ def kpi(label: str, value: str, caption: str = "", help: str | None = None, key:
 # On a phone a row of tiles wraps to one tile a line: two side by side left captions three words wide.
 # A figure wider than its tile wraps at its space instead of ending in "…": a big account's bill
 # ("278,964.00 USD") did not fit a quarter of the page at 1280 px.
-_ONE_TILE_A_LINE = (
+_TILE_ROW_STYLE = (
     "<style>@media (max-width: 640px) { [class*='st-key-kpi_row_'] > [data-testid='stLayoutWrapper'] "
     "{ flex: 1 1 100% !important; min-width: 100% !important; } } "
     "[class*='st-key-kpi_row_'] [data-testid='stMetricValue'] > div "
@@ -32,7 +32,7 @@ _ONE_TILE_A_LINE = (
 
 def kpi_row(items: Sequence[tuple]) -> None:
     """A row of :func:`kpi` tiles: each item is ``(label, value, caption[, help[, key]])``; one a line on a phone."""
-    st.html(_ONE_TILE_A_LINE)
+    st.html(_TILE_ROW_STYLE)
     labels = "|".join(str(item[0]) for item in items)
     with st.container(horizontal=True, gap="small", key=f"kpi_row_{hashlib.sha1(labels.encode()).hexdigest()[:10]}"):
         for item in items:
