@@ -19,6 +19,14 @@ from tests.ui.conftest import make_app, no_errors
 REST = "Loading the rest of the page"
 
 
+def _as_a_new_session(at) -> None:
+    """The next ``at.run()`` as a new session's first run of the page open now (AppTest opens the default
+    page first): its "has run" and the first page's pending ask for the next run (AppTest never ticks)
+    are taken back."""
+    at.session_state[paint._RAN] = False
+    at.session_state[paint._ASKED] = False
+
+
 @pytest.fixture
 def browser(monkeypatch):
     """A browser behind the session, as far as app.ui.paint can tell (AppTest runs the script in this process)."""
@@ -101,10 +109,7 @@ def test_a_first_run_stops_after_the_headline_and_the_next_draws_the_rest(demo_e
     at.run()
     at.switch_page(f"ui/pages/{page}").run()
     assert has_rest(at)
-    # Now as a new session opening this page (AppTest opens the default page first): its "has run" and the
-    # first page's pending ask for the charts (AppTest never ticks) are taken back.
-    at.session_state[paint._RAN] = False
-    at.session_state[paint._ASKED] = False
+    _as_a_new_session(at)
     at.run()
     no_errors(at)
     first = [(m.label, m.value) for m in at.main.metric]
@@ -158,8 +163,7 @@ def test_the_job_maps_first_run_names_the_first_job_as_its_picker_would(demo_eng
     at.switch_page("ui/pages/job_map.py").run()
     picked = at.selectbox(key="job")
     assert picked.index == 0  # a new session without ?job= gets the first job
-    at.session_state[paint._RAN] = False
-    at.session_state[paint._ASKED] = False
+    _as_a_new_session(at)
     at.run()
     no_errors(at)
     assert not [s for s in at.main.selectbox if s.key == "job"]
@@ -193,8 +197,23 @@ def test_only_the_figures_first_pages_show_the_pickers_as_text(demo_engine, brow
     at = make_app()
     at.run()
     at.switch_page("ui/pages/import_data.py").run()
-    at.session_state[paint._RAN] = False
-    at.session_state[paint._ASKED] = False
+    _as_a_new_session(at)
     at.run()
     no_errors(at)
     assert at.sidebar.date_input(key="range")  # the Import page stops with st.stop() when no file is chosen
+
+
+def test_the_figures_first_pages_are_those_that_end_their_headline():
+    # paint.FIGURES_FIRST (read by the entry script before the page runs) names by URL the pages that call
+    # paint.rest(); a page added to one and not the other would keep text pickers or stop its first run.
+    import ast
+
+    from app.ui.warm import ENTRY, PAGES
+
+    by_file = {}
+    for node in ast.walk(ast.parse(ENTRY.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_page":
+            file, _title, _icon, url = (a.value for a in node.args[:4])
+            by_file[file] = url
+    calling_rest = {by_file[p.name] for p in PAGES.glob("*.py") if "paint.rest(" in p.read_text(encoding="utf-8")}
+    assert calling_rest == set(paint.FIGURES_FIRST)
