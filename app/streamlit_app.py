@@ -68,24 +68,31 @@ def navigation(who) -> dict[str, list[st.Page]]:
     }
 
 
+def _run() -> None:
+    """One run of the app: who it is for, the navigation, the sidebar and the page."""
+    try:
+        clock.check()  # an unreadable OVERSEER_NOW is said once, plainly, before any figure uses it
+        data.sync_with_database()  # first: a membership changed on another server must count in this run
+        who = gate()
+    except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
+        show_error(exc)
+        paint.stop()
+    page = st.navigation(navigation(who), position="sidebar")
+    st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")
+    paint.begin()  # whether this run is the session's first, before the page can end it
+    paint.preload()  # the tiles' code, before the page's tiles
+    try:
+        ctx = sidebar(pickers_as_text=(page.url_path or "overview") in paint.FIGURES_FIRST)
+        user_panel(who)  # below the account picker, which matters more on every page
+        tour.bar(page.url_path, account_labels(data.accounts()), ctx)  # "Next: …" on the demo's guided path
+        page.run()
+    except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
+        show_error(exc)
+
+
 try:
-    clock.check()  # an unreadable OVERSEER_NOW is said once, plainly, before any figure uses it
-    data.sync_with_database()  # first: a membership changed on another server must count in this run
-    who = gate()
-except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
-    show_error(exc)
-    st.stop()
-page = st.navigation(navigation(who), position="sidebar")
-st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")
-paint.preload()  # the tiles' code, before the page's tiles
-try:
-    ctx = sidebar(pickers_as_text=(page.url_path or "overview") in paint.FIGURES_FIRST)
-    user_panel(who)  # below the account picker, which matters more on every page
-    tour.bar(page.url_path, account_labels(data.accounts()), ctx)  # "Next: …" on the demo's guided path
-    page.run()
-except paint.Later:
-    pass  # a first run stopped after the page's headline; the rest comes with the next run
-except Exception as exc:  # noqa: BLE001 - no traceback ever reaches the browser
-    show_error(exc)
-finally:
-    paint.finish()  # the session has run: every later run draws whole pages
+    _run()
+except paint.Stop:
+    # The run ended early (paint.stop, or paint.rest in a first run, whose rest comes with the next run),
+    # and reaches its end here: Streamlit cleans up after a run that finished, not after st.stop().
+    pass

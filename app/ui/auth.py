@@ -14,7 +14,7 @@ import streamlit as st
 
 from app.domain.access import Principal
 from app.domain.errors import OverseerError
-from app.ui import data
+from app.ui import data, paint
 from app.ui import format as fmt
 
 log = logging.getLogger("overseer.ui")
@@ -58,7 +58,7 @@ def gate() -> Principal:
 def _signed_in() -> Principal:
     if not st.user.is_logged_in:
         _sign_in_screen()
-        st.stop()
+        paint.stop()
     email = st.user.get("email")
     name = st.user.get("name") or ""
     if not email or st.user.get("email_verified") is False:
@@ -69,13 +69,13 @@ def _signed_in() -> Principal:
                 "Ask your administrator to allow the `email` scope, then sign in again."
             )
             st.button("Sign out", on_click=st.logout, key="sign_out_no_email")
-        st.stop()
+        paint.stop()
     try:
         who = data.principal_for(email, name)
     except OverseerError as exc:
         st.error(fmt.text(exc))
         st.button("Sign out", on_click=st.logout, key="sign_out_bad_email")
-        st.stop()
+        paint.stop()
     if not st.session_state.get(_NOTED):
         st.session_state[_NOTED] = True
         try:

@@ -70,7 +70,7 @@ def sidebar(pickers_as_text: bool = False) -> Context:
         # An account that does not exist and one this person may not see look the same.
         account_not_found(wanted)
         auth.user_panel(data.current_principal())  # so they can still sign out
-        st.stop()
+        paint.stop()
     # A browser session's first run shows what the pickers hold as text: their code (two dozen files
     # the browser fetches six at a time) held the page's figures back (app.ui.paint). In a new session
     # only the address can have set them; the next run, a moment later, draws the pickers themselves.
@@ -209,7 +209,7 @@ def require_admin(what: str) -> Context:
         with st.container(border=True):
             st.markdown(f":material/lock: Only an admin of **{fmt.text(ctx.account.name)}** can {what}.")
             st.caption("Ask one of the account's admins to give you the admin role on the Members page.")
-        st.stop()
+        paint.stop()
     return ctx
 
 

@@ -13,12 +13,13 @@ later run draws it whole in line).
 - :func:`chart` — a plotly chart, or its place (a box of its height) in a first run;
 - :func:`rest` — called by a page where its headline ends: a first run stops there,
   leaving the rest of the page (tables, forms, the review card) in one place;
-- :func:`preload` — called by the entry script first: in a first run it loads the tiles'
+- :func:`stop` — ``st.stop()`` for every page: the run ends there as a run that reached its end;
+- :func:`begin` — called by the entry script first, in every run: whether this run is the
+  session's first, and that the session has run (written before the page can end the run);
+- :func:`preload` — called by the entry script next: in a first run it loads the tiles'
   code before anything else and arms the fragment, so every first run asks for the next
-  one without each thing it leaves having to say so;
-- :func:`stop` — ``st.stop()`` for the pages of :data:`FIGURES_FIRST`: ``st.stop()`` also
-  stops the fragment, and their first run would never get its next one;
-- :func:`finish` — called by the entry script after every page: the session has run.
+  one without each thing it leaves having to say so (a page that stops too: the fragment is
+  armed before the page runs).
 
 The sidebar's pickers are left too: a first run shows what they hold as text
 (:func:`app.ui.frame.picker_as_text`).
@@ -41,21 +42,25 @@ from app.ui.charts import PLOTLY_CONFIG
 #: (0.2 s was measured too: the Overview's figures then came later).
 WAIT_S = 0.4
 PLACE_SUFFIX = "_place"  # a chart's place: its key and this (app.bench_browser waits until none is left)
-_RAN = "_paint_session_ran"  # a run of this session has finished: pages are drawn whole
+_RAN = "_paint_session_ran"  # a run of this session has begun: every later run draws whole pages
+_FIRST = "_paint_first_run"  # this run is the session's first (set by begin() at the start of every run)
 _ASKED = "_paint_charts_asked"  # the fragment is waiting for the browser's tick
 
 
 #: The pages whose first run is figures first (each calls :func:`rest`): their sidebar shows what its
-#: pickers hold as text. On any other page the pickers are drawn at once, so a page that ends its
-#: first run with ``st.stop()`` (which stops the fragment that asks for the next run too) loses nothing.
+#: pickers hold as text. On any other page the pickers are drawn at once.
 FIGURES_FIRST = ("overview", "outcomes", "job-map", "billing", "portfolio")
 
 
-class Later(BaseException):
-    """A first run stops after the page's headline (raised by :func:`rest` and :func:`stop`, caught by the entry script).
+class Stop(BaseException):
+    """The page run ends here (raised by :func:`stop`, caught by the entry script).
 
     A ``BaseException``, as Streamlit's own stop: a page's ``except Exception`` does not swallow it.
     """
+
+
+class Later(Stop):
+    """A first run stops after the page's headline (raised by :func:`rest`, caught by the entry script)."""
 
 
 def _browser() -> bool:
@@ -65,7 +70,7 @@ def _browser() -> bool:
 
 def charts_now() -> bool:
     """Whether this run draws the whole page (every run but a browser session's first)."""
-    return bool(st.session_state.get(_RAN)) or not _browser()
+    return not st.session_state.get(_FIRST) or not _browser()
 
 
 def chart(build: Callable[[], object], *, key: str, height: int) -> None:
@@ -91,8 +96,7 @@ def rest(*, height: int) -> None:
     Raises
     ------
     Later
-        In a first run; the entry script catches it. Not ``st.stop()``, which also ends whatever the
-        run would still start.
+        In a first run; the entry script catches it, and the run ends as at the page's end.
     """
     if charts_now():
         return
@@ -102,14 +106,33 @@ def rest(*, height: int) -> None:
 
 
 def stop() -> NoReturn:
-    """``st.stop()`` for the pages of :data:`FIGURES_FIRST`: in a first run, stop without stopping the next run.
+    """End the page run here, as ``st.stop()`` would, but as a run that reached its end (the entry script catches it).
 
-    ``st.stop()`` would also stop the fragment that asks for the next run, and the sidebar's pickers,
-    shown as text, would never come. The next run stops here with ``st.stop()``.
+    Streamlit treats a run that ``st.stop()`` ended as unfinished: it keeps the fragments and the
+    browser's timers of the runs before it, and refuses every write of session state after the stop.
+    A first run's ask for the next run (:func:`_ask_for_next_run`) then went on ticking after a
+    later run had stopped, ran against a page that no longer had its place, and left the page blank
+    in Chromium. Every page stops through this function (``tests/ui/test_structure.py``).
+
+    Raises
+    ------
+    Stop
+        Always.
     """
-    if not charts_now():
-        raise Later
-    st.stop()
+    raise Stop
+
+
+def begin() -> None:
+    """Start a page run (entry script, before anything else): is it the session's first, and the session has run.
+
+    Both are written now, not when the run ends: once a page had called ``st.stop()``, Streamlit
+    raised ``StopException`` at every later write of session state in that run, so a "has run"
+    written at the end of a run that stopped was lost. Every run of such a page (the Demo page on an
+    empty database, the Import page until a file is chosen) was then a first run that armed the
+    fragment again, and the browser reran the page about twice a second for as long as it was open.
+    """
+    st.session_state[_FIRST] = not st.session_state.get(_RAN)
+    st.session_state[_RAN] = True
 
 
 def preload() -> None:
@@ -119,8 +142,8 @@ def preload() -> None:
     element whose code arrived only once the page's stream of elements quiets down. A hidden
     ``st.metric`` at the top of the sidebar, the run's first element, has the tiles' code loaded
     before the page's own tiles arrive. The fragment that asks for the next run is armed beside it,
-    so every first run asks for the next one, whatever it left (charts, the rest, the pickers). A
-    first run that ends in ``st.stop()`` stops it too: the pages that leave anything use :func:`stop`.
+    before the page runs, so every first run asks for the next one, whatever it left (charts, the
+    rest, the pickers) and however it ended (its end, :func:`rest` or :func:`stop`).
     """
     if charts_now():
         return
@@ -131,16 +154,11 @@ def preload() -> None:
             _ask_for_next_run()
 
 
-def finish() -> None:
-    """End a page run: the session has run (entry script only)."""
-    st.session_state[_RAN] = True
-
-
 @st.fragment(run_every=WAIT_S)
 def _ask_for_next_run() -> None:
     # In the first run it only arms itself; its first rerun is the browser's timer, which ticks only
-    # once the browser has taken the page in (and finish() has marked the session as run): then the
-    # page runs again, whole (a new page run stops the timer).
+    # once the browser has taken the page in: then the page runs again, whole (begin() marked the
+    # session as run), and that run does not arm it again, which stops the timer.
     if st.session_state.pop(_ASKED, False):
         st.rerun()
     st.session_state[_ASKED] = True

@@ -170,21 +170,12 @@ def test_the_job_maps_first_run_names_the_first_job_as_its_picker_would(demo_eng
     assert f"**{picked.options[0]}**" in [m.value for m in at.main.markdown]
 
 
-def test_a_first_run_that_stops_still_gets_its_next_run(engine, browser, monkeypatch):
-    # No account yet: the Overview says so and stops. In a first run it stops with paint.stop(), not
-    # st.stop() (which would also stop the fragment asking for the next run), so the pickers still come.
-    import streamlit
-
-    real_stop = streamlit.stop
-
-    def no_stop_in_a_first_run():
-        raise AssertionError("st.stop() in a figures-first page's first run")
-
-    monkeypatch.setattr(streamlit, "stop", no_stop_in_a_first_run)
+def test_a_first_run_that_stops_still_gets_its_next_run(engine, browser):
+    # No account yet: the Overview says so and stops (paint.stop); the fragment that asks for the
+    # next run was armed before the page ran, so the pickers, shown as text, still come.
     at = make_app()
     at.run()
     no_errors(at)
-    monkeypatch.setattr(streamlit, "stop", real_stop)
     assert not at.sidebar.date_input
     assert "**2026-11-01 – 2026-11-24**" in [m.value for m in at.sidebar.markdown]
 
@@ -200,7 +191,7 @@ def test_only_the_figures_first_pages_show_the_pickers_as_text(demo_engine, brow
     _as_a_new_session(at)
     at.run()
     no_errors(at)
-    assert at.sidebar.date_input(key="range")  # the Import page stops with st.stop() when no file is chosen
+    assert at.sidebar.date_input(key="range")  # the Import page stops when no file is chosen
 
 
 def test_the_figures_first_pages_are_those_that_end_their_headline():
@@ -217,3 +208,26 @@ def test_the_figures_first_pages_are_those_that_end_their_headline():
             by_file[file] = url
     calling_rest = {by_file[p.name] for p in PAGES.glob("*.py") if "paint.rest(" in p.read_text(encoding="utf-8")}
     assert calling_rest == set(paint.FIGURES_FIRST)
+
+
+@pytest.mark.parametrize("page", ["demo.py", "import_data.py", "overview.py"])
+def test_a_first_run_that_stops_is_the_sessions_only_first_run(engine, browser, page):
+    # On an empty database each of these pages stops. The session's "has run" used to be written at the
+    # end of a run, and a run ended by st.stop() refused it (Streamlit raises StopException at every
+    # later write of session state): every run of the Demo page was a first run, arming the fragment
+    # again, and the browser reran the page twice a second for ever (a click on "Start the demo" was
+    # lost among those reruns in CI).
+    at = make_app()
+    at.run()
+    at.switch_page(f"ui/pages/{page}").run()
+    _as_a_new_session(at)
+    at.run()
+    no_errors(at)
+    assert [m.label for m in at.sidebar.metric] == ["Loading"]  # a first run: it arms the next run
+
+    at.run()  # the run the browser asks for
+    no_errors(at)
+    assert not at.sidebar.metric  # not a first run: nothing asks for another
+    at.run()
+    assert not at.sidebar.metric
+

@@ -78,6 +78,29 @@ def test_switch_page_goes_through_the_frame_helper():
         assert "st.switch_page" not in path.read_text(), path
 
 
+def _calls_st_stop(path: Path) -> list[int]:
+    """Lines that call ``st.stop()``."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "stop"
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == "st"
+    ]
+
+
+@pytest.mark.parametrize("name", [n for n in PAGE_SIDE if n != "ui/paint.py"])
+def test_runs_stop_through_paint_stop(name):
+    # A run that st.stop() ends is unfinished for Streamlit: it keeps the fragments and timers of the
+    # runs before it, and a first run's ask for the next run then blanked the page (app.ui.paint.stop).
+    assert not _calls_st_stop(APP_DIR / name)
+
+
+def test_the_stop_check_finds_st_stop(tmp_path):
+    script = tmp_path / "page.py"
+    script.write_text("import streamlit as st\nfrom app.ui import paint\nif True:\n    st.stop()\npaint.stop()\n")
+    assert _calls_st_stop(script) == [4]
+
+
 def test_every_page_file_is_in_the_navigation():
     entry = (APP_DIR / "streamlit_app.py").read_text()
     listed = set(re.findall(r'_page\("([a-z_]+\.py)"', entry))

@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from app.ui import components, data
+from app.ui import components, data, paint
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_admin
 
@@ -53,7 +53,7 @@ if total == 0:
         "Reviews, imports, job-map edits, plan and settings changes and membership changes appear here as they happen.",
         icon=":material/history:",
     )
-    st.stop()
+    paint.stop()
 
 rows = data.audit_events(slug, action, PAGE_SIZE, (int(page_no) - 1) * PAGE_SIZE)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.domain.errors import OverseerError
-from app.ui import data, links, tour
+from app.ui import data, links, paint, tour
 from app.ui import format as fmt
 from app.ui.frame import account_labels, context, switch_page
 
@@ -76,7 +76,7 @@ if not loaded:
             st.markdown(f"- **{s.name}** — {s.headline}")
         if st.button("Start the demo", type="primary", icon=":material/play_arrow:", key="demo_start"):
             _load(reset=False)
-    st.stop()
+    paint.stop()
 
 st.caption("Pick a scenario to show. Each has a link you can share: it opens the overview on that account.")
 

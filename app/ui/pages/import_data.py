@@ -11,7 +11,7 @@ import streamlit as st
 
 from app.domain.errors import OverseerError
 from app.domain.steps import STEPS
-from app.ui import components, data
+from app.ui import components, data, paint
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_admin
 
@@ -72,13 +72,13 @@ if upload is None:
             "You will see a preview and the validation report before anything is written.",
             icon=":material/upload_file:",
         )
-    st.stop()
+    paint.stop()
 
 try:
     data.check_upload_size(upload.size)  # before reading it: no preview, no check of a file too large
 except OverseerError as exc:
     st.error(f"Not imported: {fmt.text(exc)}", icon=":material/error:")
-    st.stop()
+    paint.stop()
 raw = upload.getvalue()
 digest = hashlib.sha256(raw).hexdigest()[:16]
 file_key = f"{slug}:{upload.name}:{digest}"
@@ -118,7 +118,7 @@ if file_key not in reports:
             reports[file_key] = data.import_file(slug, io.BytesIO(raw), fmt=fmt_name, valid_only=False, dry_run=True)
     except OverseerError as exc:
         st.error(fmt.text(exc))
-        st.stop()
+        paint.stop()
 check = reports[file_key]
 valid = check.inserted + check.updated + check.unchanged
 
@@ -170,7 +170,7 @@ if st.button(label, type="primary", disabled=not can_import, icon=":material/upl
     except OverseerError as exc:
         bar.empty()
         st.error(f"Nothing was imported: {fmt.text(exc)}")
-        st.stop()
+        paint.stop()
     bar.progress(1.0, text="Done")
     reports.pop(file_key, None)
     if report.written:

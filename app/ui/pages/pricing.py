@@ -204,9 +204,9 @@ try:
     tpo = Decimal(tpo_text.strip())
 except (InvalidOperation, ValueError):
     st.error(f"Tasks per billable outcome must be a number such as 1.2, got “{fmt.text(tpo_text)}”.", icon=":material/error:")
-    st.stop()
+    paint.stop()
 if errors:
-    st.stop()
+    paint.stop()
 
 today = ctx.as_of.date()
 try:
@@ -216,7 +216,7 @@ try:
     )
 except OverseerError as exc:
     st.error(fmt.text(exc), icon=":material/error:")
-    st.stop()
+    paint.stop()
 
 names = {k: MODEL.get(k) or plans[k].name for k in plans}
 data.remember_quote(slug, cmp, names)  # the one-page summary quotes the volume typed here

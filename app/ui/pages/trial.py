@@ -11,7 +11,7 @@ from datetime import date
 import streamlit as st
 
 from app.domain.plans import SEED_PLANS, PlanSpec
-from app.ui import components, data, theme
+from app.ui import components, data, paint, theme
 from app.ui import format as fmt
 from app.ui.frame import require_account
 
@@ -46,7 +46,7 @@ if not status.in_trial:
     if trials:
         st.markdown("Accounts still in trial: " + ", ".join(f"**{fmt.text(t.name)}** ({t.free_used} of {t.free_total} free outcomes used)" for t in trials) + " — pick one in the sidebar.")
     if status.free_total == 0:
-        st.stop()
+        paint.stop()
 
 readiness = status.readiness
 ready_text, ready_sentence = fmt.readiness(readiness)
@@ -147,7 +147,7 @@ with right:
             + f": {inv.billable:,} billable outcomes, {inv.free_used:,} of them free."
         )
         _lines(inv, "trial_activation_bill")
-        st.stop()
+        paint.stop()
     st.subheader("The first bill after conversion")
     labels = {"own": f"Its plan — {own.name}"}
     labels.update({k: f"{SEED_PLANS[k].name}" for k in choices if k != "own"})

@@ -52,7 +52,7 @@ if flash:
 months = data.value_months(slug, as_of)
 if not months:
     components.empty("The subscription has not started yet, so there is no month to show.")
-    st.stop()
+    paint.stop()
 
 labels = {f"{m.year:04d}-{m.month:02d}": m for m in months}
 keys = list(labels)[::-1]
