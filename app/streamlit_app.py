@@ -21,9 +21,13 @@ from app.ui.auth import gate, user_panel  # noqa: E402
 from app.ui import paint, tour  # noqa: E402
 from app.ui.frame import account_labels, show_error, sidebar  # noqa: E402
 
-st.set_page_config(page_title="Overseer", page_icon=":material/visibility:", layout="wide", initial_sidebar_state="auto")
+LOGO = Path(__file__).resolve().parent / "ui" / "logo.svg"
+ICON = LOGO.with_name("icon.svg")  # the logo's eye alone: a tab icon is square
+PAGES = LOGO.parent / "pages"
 
-PAGES = Path(__file__).resolve().parent / "ui" / "pages"
+# The tab's icon is the logo's, sent with the page: a Material icon there is fetched from
+# fonts.gstatic.com by every visitor's browser (and fails where the dashboard has no internet).
+st.set_page_config(page_title="Overseer", page_icon=str(ICON), layout="wide", initial_sidebar_state="auto")
 
 
 # Every page is listed here: st.Page raises StreamlitPageNotFoundError for a missing file, so a page
@@ -78,7 +82,7 @@ def _run() -> None:
         show_error(exc)
         paint.stop()
     page = st.navigation(navigation(who), position="sidebar")
-    st.logo(str(Path(__file__).resolve().parent / "ui" / "logo.svg"), size="large")
+    st.logo(str(LOGO), size="large")
     paint.begin()  # whether this run is the session's first, before the page can end it
     paint.preload()  # the tiles' code, before the page's tiles
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -17,9 +18,13 @@ PAGES = [("", "Overview"), ("outcomes", "Outcomes"), ("job-map", "Job map"), ("b
 
 @pytest.mark.parametrize(("path", "title"), PAGES)
 def test_each_page_opens(page, app_server, path, title):
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))
     open_page(page, app_server, path)
     assert page.locator("h1").first.inner_text().strip() == title
     no_failure(page)
+    # Nothing is fetched from anywhere else (the tab's icon was a Material icon from fonts.gstatic.com).
+    assert hosts - {None} == {urlsplit(app_server).hostname}, hosts
     # the sidebar is on every page: account picker, date range, plan
     sidebar = page.locator("[data-testid='stSidebar']")
     assert sidebar.get_by_text("Account", exact=True).count() == 1

@@ -114,7 +114,8 @@ def test_a_missing_page_file_fails_the_app(engine, tmp_path):
     pages = app / "ui" / "pages"
     pages.mkdir(parents=True)
     (app / "streamlit_app.py").write_text((APP_DIR / "streamlit_app.py").read_text())
-    (app / "ui" / "logo.svg").write_text((APP_DIR / "ui" / "logo.svg").read_text())
+    for image in ("logo.svg", "icon.svg"):
+        (app / "ui" / image).write_text((APP_DIR / "ui" / image).read_text())
     for page in PAGES_DIR.glob("*.py"):
         if page.name != "trial.py":
             (pages / page.name).write_text(page.read_text())
