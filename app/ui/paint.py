@@ -53,14 +53,10 @@ FIGURES_FIRST = ("overview", "outcomes", "job-map", "billing", "portfolio")
 
 
 class Stop(BaseException):
-    """The page run ends here (raised by :func:`stop`, caught by the entry script).
+    """The page run ends here (raised by :func:`stop`, and by :func:`rest` in a first run; caught by the entry script).
 
     A ``BaseException``, as Streamlit's own stop: a page's ``except Exception`` does not swallow it.
     """
-
-
-class Later(Stop):
-    """A first run stops after the page's headline (raised by :func:`rest`, caught by the entry script)."""
 
 
 def _browser() -> bool:
@@ -91,18 +87,19 @@ def rest(*, height: int) -> None:
 
     The rest's place (a box of ``height`` pixels, about what it fills of the first screen) says it is
     coming. Nothing is dropped: the next run, which the browser asks for as for the charts, draws the
-    whole page. A page calls it at its top level, never inside a ``try`` that catches ``Exception``.
+    whole page.
 
     Raises
     ------
-    Later
-        In a first run; the entry script catches it, and the run ends as at the page's end.
+    Stop
+        In a first run (through :func:`stop`); the entry script catches it, and the run ends as at
+        the page's end.
     """
     if charts_now():
         return
     with st.container(height=height, border=False, key=f"paint_rest{PLACE_SUFFIX}"):
         st.caption(":material/hourglass_top: Loading the rest of the page…")
-    raise Later
+    stop()
 
 
 def stop() -> NoReturn:
