@@ -108,6 +108,18 @@ def test_every_page_file_is_in_the_navigation():
     assert "exists()" not in entry
 
 
+def test_every_page_address_is_served_with_its_base():
+    # app.ui.page_shell serves each page's own address (all but the default page's, "/") with the
+    # script that tells Streamlit where its server is; a page left out would pay a 404 on a direct visit.
+    from app.ui import page_shell
+
+    calls = [n for n in ast.walk(ast.parse((APP_DIR / "streamlit_app.py").read_text()))
+             if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "_page"]
+    paths = {c.args[3].value for c in calls if not any(k.arg == "default" for k in c.keywords)}
+    assert len(calls) == len(paths) + 1
+    assert sorted(page_shell.PAGE_PATHS) == sorted(paths)
+
+
 def test_a_missing_page_file_fails_the_app(engine, tmp_path):
     # A copy of the app whose pages folder lacks trial.py: the navigation must raise, not leave it out.
     app = tmp_path / "app"
