@@ -84,7 +84,7 @@ def _run() -> None:
     page = st.navigation(navigation(who), position="sidebar")
     st.logo(str(LOGO), size="large")
     paint.begin()  # whether this run is the session's first, before the page can end it
-    paint.preload()  # the tiles' code, before the page's tiles
+    paint.preload(page)  # the tiles' code, before the page's tiles
     try:
         ctx = sidebar(pickers_as_text=(page.url_path or "overview") in paint.FIGURES_FIRST)
         user_panel(who)  # below the account picker, which matters more on every page

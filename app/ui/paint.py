@@ -17,9 +17,9 @@ later run draws it whole in line).
 - :func:`begin` — called by the entry script first, in every run: whether this run is the
   session's first, and that the session has run (written before the page can end the run);
 - :func:`preload` — called by the entry script next: in a first run it loads the tiles'
-  code before anything else and arms the fragment, so every first run asks for the next
-  one without each thing it leaves having to say so (a page that stops too: the fragment is
-  armed before the page runs).
+  code (and the Overview's page link's) before anything else and arms the fragment, so every
+  first run asks for the next one without each thing it leaves having to say so (a page that
+  stops too: the fragment is armed before the page runs).
 
 The sidebar's pickers are left too: a first run shows what they hold as text
 (:func:`app.ui.frame.picker_as_text`).
@@ -50,6 +50,10 @@ _ASKED = "_paint_charts_asked"  # the fragment is waiting for the browser's tick
 #: The pages whose first run is figures first (each calls :func:`rest`): their sidebar shows what its
 #: pickers hold as text. On any other page the pickers are drawn at once.
 FIGURES_FIRST = ("overview", "outcomes", "job-map", "billing", "portfolio")
+#: The pages whose headline holds an ``st.page_link`` (the Overview's weakest step): its code is
+#: loaded with the tiles'. Asked for when the link arrived, after the tiles, it held them back
+#: (Chromium shows a run's elements once all their code is in).
+LINK_FIRST = ("overview",)
 
 
 class Stop(BaseException):
@@ -132,15 +136,16 @@ def begin() -> None:
     st.session_state[_RAN] = True
 
 
-def preload() -> None:
-    """Start a browser session's first run: load the tiles' code before anything else, and arm the next run.
+def preload(page: st.Page) -> None:
+    """Start a browser session's first run of ``page``: load the tiles' code before anything else, and arm the next run.
 
     Streamlit loads each element's code when the first such element arrives, and React shows an
     element whose code arrived only once the page's stream of elements quiets down. A hidden
     ``st.metric`` at the top of the sidebar, the run's first element, has the tiles' code loaded
     before the page's own tiles arrive. The fragment that asks for the next run is armed beside it,
     before the page runs, so every first run asks for the next one, whatever it left (charts, the
-    rest, the pickers) and however it ended (its end, :func:`rest` or :func:`stop`).
+    rest, the pickers) and however it ended (its end, :func:`rest` or :func:`stop`). On the
+    pages of :data:`LINK_FIRST`, a hidden ``st.page_link`` loads the link's code beside the tiles'.
     """
     if charts_now():
         return
@@ -148,6 +153,8 @@ def preload() -> None:
         st.html("<style>.st-key-paint_preload{display:none}</style>")
         with st.container(key="paint_preload"):
             st.metric("Loading", "…", label_visibility="collapsed")
+            if (page.url_path or "overview") in LINK_FIRST:
+                st.page_link(page, label=page.title)
             _ask_for_next_run()
 
 

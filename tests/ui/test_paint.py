@@ -89,6 +89,39 @@ def test_the_first_run_loads_the_tiles_code_first_and_only_then(demo_engine, bro
     assert not at.sidebar.metric
 
 
+def test_the_overviews_first_run_loads_its_page_links_code_with_the_tiles(demo_engine, browser):
+    at = make_app()
+    at.run()
+    assert [link.proto.label for link in at.main.get("page_link")] == ["Open the Job map"]  # the weakest step's
+    assert [link.proto.label for link in at.sidebar.get("page_link")] == ["Overview"]  # hidden, beside the tile
+    at.run()
+    assert not at.sidebar.get("page_link")
+    at.switch_page("ui/pages/billing.py").run()
+    _as_a_new_session(at)
+    at.run()
+    assert [m.label for m in at.sidebar.metric] == ["Loading"] and not at.sidebar.get("page_link")
+
+
+def test_the_link_first_pages_are_those_whose_headline_holds_a_page_link():
+    # paint.LINK_FIRST names by URL the pages with an st.page_link before paint.rest(): a link added to
+    # another page's headline would hold its tiles back until the link's code arrived.
+    import ast
+
+    from app.ui.warm import ENTRY, PAGES
+
+    by_file = {}
+    for node in ast.walk(ast.parse(ENTRY.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_page":
+            file, _title, _icon, url = (a.value for a in node.args[:4])
+            by_file[file] = url
+    linking = set()
+    for p in PAGES.glob("*.py"):
+        text = p.read_text(encoding="utf-8")
+        if "paint.rest(" in text and "page_link(" in text.split("paint.rest(")[0]:
+            linking.add(by_file[p.name])
+    assert linking == set(paint.LINK_FIRST)
+
+
 # Each page's headline tile, and something only the rest of the page has.
 def _subheader(text):
     return lambda at: text in [h.value for h in at.subheader]
