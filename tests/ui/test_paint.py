@@ -8,12 +8,14 @@ a session without one gets whole pages). The figures are the same in both runs.
 
 from __future__ import annotations
 
+import ast
 import json
 from datetime import date
 
 import pytest
 
 from app.ui import paint, warm
+from app.ui.warm import ENTRY, PAGES
 from tests.ui.conftest import make_app, no_errors
 
 REST = "Loading the rest of the page"
@@ -102,18 +104,20 @@ def test_the_overviews_first_run_loads_its_page_links_code_with_the_tiles(demo_e
     assert [m.label for m in at.sidebar.metric] == ["Loading"] and not at.sidebar.get("page_link")
 
 
-def test_the_link_first_pages_are_those_whose_headline_holds_a_page_link():
-    # paint.LINK_FIRST names by URL the pages with an st.page_link before paint.rest(): a link added to
-    # another page's headline would hold its tiles back until the link's code arrived.
-    import ast
-
-    from app.ui.warm import ENTRY, PAGES
-
+def _url_paths() -> dict[str, str]:
+    """Page file name → its URL path, as the entry script's navigation lists them."""
     by_file = {}
     for node in ast.walk(ast.parse(ENTRY.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_page":
             file, _title, _icon, url = (a.value for a in node.args[:4])
             by_file[file] = url
+    return by_file
+
+
+def test_the_link_first_pages_are_those_whose_headline_holds_a_page_link():
+    # paint.LINK_FIRST names by URL the pages with an st.page_link before paint.rest(): a link added to
+    # another page's headline would hold its tiles back until the link's code arrived.
+    by_file = _url_paths()
     linking = set()
     for p in PAGES.glob("*.py"):
         text = p.read_text(encoding="utf-8")
@@ -230,15 +234,7 @@ def test_only_the_figures_first_pages_show_the_pickers_as_text(demo_engine, brow
 def test_the_figures_first_pages_are_those_that_end_their_headline():
     # paint.FIGURES_FIRST (read by the entry script before the page runs) names by URL the pages that call
     # paint.rest(); a page added to one and not the other would keep text pickers or stop its first run.
-    import ast
-
-    from app.ui.warm import ENTRY, PAGES
-
-    by_file = {}
-    for node in ast.walk(ast.parse(ENTRY.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_page":
-            file, _title, _icon, url = (a.value for a in node.args[:4])
-            by_file[file] = url
+    by_file = _url_paths()
     calling_rest = {by_file[p.name] for p in PAGES.glob("*.py") if "paint.rest(" in p.read_text(encoding="utf-8")}
     assert calling_rest == set(paint.FIGURES_FIRST)
 
