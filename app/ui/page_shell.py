@@ -38,11 +38,14 @@ _BASE_SCRIPT = (
 
 @cache
 def html() -> str:
-    """Streamlit's ``index.html`` with the base script first in its ``<head>``."""
+    """Streamlit's ``index.html`` with the base script first in its ``<head>`` (unchanged if it has none)."""
     from streamlit import file_util
 
     index = (Path(file_util.get_static_dir()) / "index.html").read_text(encoding="utf-8")
-    head = index.index("<head>") + len("<head>")
+    head = index.find("<head>")
+    if head < 0:  # another Streamlit's page: it still works, with the wrong guess first
+        return index
+    head += len("<head>")
     return f"{index[:head]}\n    {_BASE_SCRIPT}{index[head:]}"
 
 

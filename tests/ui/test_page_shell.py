@@ -43,3 +43,16 @@ def test_head_is_answered_too(client):
 def test_every_other_address_is_left_to_streamlit(client, path):
     # Only the pages' own addresses: Streamlit answers the rest (here, with no Streamlit behind, a 404).
     assert client.get(path).status_code == 404
+
+
+def test_an_index_without_a_head_is_served_unchanged(monkeypatch, tmp_path):
+    from streamlit import file_util
+
+    (tmp_path / "index.html").write_text("<html><body>app</body></html>", encoding="utf-8")
+    monkeypatch.setattr(file_util, "get_static_dir", lambda: str(tmp_path))
+    page_shell.html.cache_clear()
+    try:
+        with TestClient(Starlette(routes=page_shell.ROUTES)) as c:
+            assert c.get("/billing").text == "<html><body>app</body></html>"
+    finally:
+        page_shell.html.cache_clear()
