@@ -86,7 +86,7 @@ def _run() -> None:
     paint.begin()  # whether this run is the session's first, before the page can end it
     paint.preload(page)  # the tiles' code, before the page's tiles
     try:
-        ctx = sidebar(pickers_as_text=(page.url_path or "overview") in paint.FIGURES_FIRST)
+        ctx = sidebar(pickers_as_text=paint.url_path(page) in paint.FIGURES_FIRST)
         user_panel(who)  # below the account picker, which matters more on every page
         tour.bar(page.url_path, account_labels(data.accounts()), ctx)  # "Next: …" on the demo's guided path
         page.run()

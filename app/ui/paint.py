@@ -68,6 +68,11 @@ def _browser() -> bool:
     return bool(st.context.headers)
 
 
+def url_path(page: st.Page) -> str:
+    """The name :data:`FIGURES_FIRST` and :data:`LINK_FIRST` know ``page`` by (the default page's address is the root's empty path)."""
+    return page.url_path or "overview"
+
+
 def charts_now() -> bool:
     """Whether this run draws the whole page (every run but a browser session's first)."""
     return not st.session_state.get(_FIRST) or not _browser()
@@ -153,7 +158,7 @@ def preload(page: st.Page) -> None:
         st.html("<style>.st-key-paint_preload{display:none}</style>")
         with st.container(key="paint_preload"):
             st.metric("Loading", "…", label_visibility="collapsed")
-            if (page.url_path or "overview") in LINK_FIRST:
+            if url_path(page) in LINK_FIRST:
                 st.page_link(page, label=page.title)
             _ask_for_next_run()
 

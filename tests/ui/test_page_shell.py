@@ -46,8 +46,6 @@ def test_every_other_address_is_left_to_streamlit(client, path):
 
 
 def test_an_index_without_a_head_is_served_unchanged(monkeypatch, tmp_path):
-    from streamlit import file_util
-
     (tmp_path / "index.html").write_text("<html><body>app</body></html>", encoding="utf-8")
     monkeypatch.setattr(file_util, "get_static_dir", lambda: str(tmp_path))
     page_shell.html.cache_clear()
