@@ -33,7 +33,8 @@ def handoff_bars_height(bars: int) -> int:
     """The handoff chart's height for ``bars`` steps."""
     return max(260, 90 + 30 * bars)
 
-FONT = dict(family="Source Sans Pro, Helvetica, Arial, sans-serif", size=13, color=theme.TARGET)
+#: Streamlit's own font ("Source Sans", which the page has loaded), then what stands in for it.
+FONT = dict(family='"Source Sans", "Source Sans Pro", Helvetica, Arial, sans-serif', size=13, color=theme.TARGET)
 
 
 def _layout(fig: go.Figure, title: str, *, height: int = HEIGHT, xtitle: str | None = None, ytitle: str | None = None) -> go.Figure:
@@ -77,76 +78,6 @@ def _day_axis(fig: go.Figure, days) -> None:
     if len(every) == 1:
         one = pd.Timestamp(every[0])
         fig.update_xaxes(range=[one - pd.Timedelta(hours=18), one + pd.Timedelta(hours=18)])
-
-
-def daily_outcomes(frame: pd.DataFrame, unit: str = "outcomes") -> go.Figure:
-    """Stacked bars: outcomes per day by status (``metrics.daily`` columns)."""
-    fig = go.Figure()
-    labels = _days(frame["day"])
-    for status in ("completed", "escalated", "failed", "open"):
-        fig.add_bar(
-            x=list(frame["day"]),
-            y=list(frame[status]),
-            name=theme.STATUS_LABELS[status],
-            marker_color=theme.STATUS_COLORS[status],
-            customdata=labels,
-            hovertemplate="%{customdata}<br>" + theme.STATUS_LABELS[status] + ": %{y:,}<extra></extra>",
-        )
-    fig.update_layout(barmode="stack", bargap=0.15, legend_traceorder="normal")
-    fig.update_xaxes(tickformat="%d %b", showgrid=False)
-    _day_axis(fig, frame["day"])
-    fig.update_yaxes(rangemode="tozero", tickformat=",d")
-    return _layout(fig, "Outcomes per day, by status", xtitle="Day (UTC)", ytitle="Outcomes")
-
-
-def rates_over_time(rates: pd.DataFrame, target_completion: Decimal | None, target_accuracy: Decimal | None) -> go.Figure:
-    """Completion rate and accuracy per period, with the account's targets as dashed lines."""
-    weekly = bool(len(rates) and rates["weekly"].iloc[0])
-    period = "Week starting" if weekly else "Day"
-    fig = go.Figure()
-    series = (
-        ("completion", "Completion rate", theme.STATUS_COLORS["completed"], "completed of", "closed"),
-        ("accuracy", "Accuracy", theme.PRIMARY, "correct of", "reviewed"),
-    )
-    for col, name, colour, k_word, n_word in series:
-        sub = rates[rates[col].notna()] if len(rates) else rates
-        fig.add_scatter(
-            x=list(sub["period"]) if len(sub) else [],
-            y=[float(v) for v in sub[col]] if len(sub) else [],
-            name=name,
-            mode="lines+markers",
-            line=dict(color=colour, width=2),
-            marker=dict(size=6),
-            customdata=[
-                [fmt.day(p), fmt.share(v), int(k), int(n)]
-                for p, v, k, n in zip(sub["period"], sub[col], sub[f"{col}_k"], sub[f"{col}_n"], strict=True)
-            ]
-            if len(sub)
-            else [],
-            hovertemplate=f"{period} %{{customdata[0]}}<br>{name}: %{{customdata[1]}}"
-            f"<br>%{{customdata[2]:,}} {k_word} %{{customdata[3]:,}} {n_word}<extra></extra>",
-        )
-    for target, name, colour, where in (
-        (target_completion, "Completion target", theme.STATUS_COLORS["completed"], "bottom left"),
-        (target_accuracy, "Accuracy target", theme.PRIMARY, "top right"),
-    ):
-        if target is not None:
-            fig.add_hline(
-                y=float(target),
-                line=dict(color=colour, dash="dash", width=1),
-                annotation_text=f"{name} {fmt.share(target)}",
-                annotation_position=where,
-                annotation_font=dict(size=11, color=colour),
-            )
-    fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
-    fig.update_xaxes(tickformat="%d %b", showgrid=False)
-    if not weekly and len(rates):
-        _day_axis(fig, rates["period"])
-    if weekly and len(rates):
-        periods = list(rates["period"])
-        fig.update_xaxes(tickvals=periods, ticktext=[f"{p.day} {p.strftime('%b')}" for p in periods])
-    title = "Completion rate and accuracy per " + ("week" if weekly else "day") + ", against targets"
-    return _layout(fig, title, xtitle=f"{period} (UTC)", ytitle="Share of outcomes")
 
 
 def job_map(steps: Sequence, stats: Sequence, *, title: str = "Job map") -> go.Figure:

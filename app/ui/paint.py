@@ -10,7 +10,7 @@ figures and, for everything else, its place; a fragment, :func:`_ask_for_next_ru
 lets the browser's own timer ask for the next run, which draws the whole page (every
 later run draws it whole in line).
 
-- :func:`chart` — a plotly chart, or its place (a box of its height) in a first run;
+- :func:`chart` — a chart (plotly or Altair), or its place (a box of its height) in a first run;
 - :func:`rest` — called by a page where its headline ends: a first run stops there,
   leaving the rest of the page (tables, forms, the review card) in one place;
 - :func:`stop` — ``st.stop()`` for every page: the run ends there as a run that reached its end;
@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NoReturn
 
+import altair as alt
 import streamlit as st
 
 from app.ui.charts import PLOTLY_CONFIG
@@ -79,13 +80,19 @@ def charts_now() -> bool:
 
 
 def chart(build: Callable[[], object], *, key: str, height: int) -> None:
-    """Draw the plotly figure ``build()`` returns (full width), or, in a session's first run, its place.
+    """Draw the chart ``build()`` returns (full width), or, in a session's first run, its place.
 
-    ``height`` is the figure's height in pixels (its layout's), so the page does not move when the
-    chart replaces its place; the figure is not built in a run that leaves it.
+    ``build()`` returns a plotly figure or an Altair chart (:mod:`app.ui.overview_charts`), drawn as
+    built (an Altair chart with its own configuration, not Streamlit's theme). ``height`` is the
+    chart's height in pixels, so the page does not move when the chart replaces its place; the chart
+    is not built in a run that leaves it.
     """
     if charts_now():
-        st.plotly_chart(build(), width="stretch", key=key, config=PLOTLY_CONFIG)
+        figure = build()
+        if isinstance(figure, alt.TopLevelMixin):
+            st.altair_chart(figure, width="stretch", key=key, theme=None)
+        else:
+            st.plotly_chart(figure, width="stretch", key=key, config=PLOTLY_CONFIG)
         return
     with st.container(height=height, border=False, key=f"{key}{PLACE_SUFFIX}"):
         st.caption(":material/bar_chart: Drawing the chart…")

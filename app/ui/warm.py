@@ -1,8 +1,8 @@
-"""A warm process before the first visitor: the pages' imports, plotly's first figure, the first connection.
+"""A warm process before the first visitor: the pages' imports, the first chart of each kind, the first connection.
 
 A server just started would otherwise make its first visitor wait for all of it (the
 benchmark's "first open"): importing pandas, plotly and the data layer, plotly loading
-its templates and validators for the first figure, pyarrow for the first table,
+its templates and validators for the first figure (Altair its schema), pyarrow for the first table,
 migrating and opening the database. :func:`lifespan` is one of
 :data:`app.background.STARTERS`: the server says it is healthy only once it has run.
 """
@@ -38,7 +38,7 @@ def page_imports() -> list[str]:
 
 
 def warm() -> float:
-    """Import what the pages import, draw one figure and one table off screen, open the database; returns seconds."""
+    """Import what the pages import, build one chart of each kind and one table off screen, open the database; returns seconds."""
     began = time.perf_counter()
     for name in page_imports():
         try:
@@ -51,11 +51,12 @@ def warm() -> float:
     import plotly.io as pio
     import pyarrow as pa
 
-    from app.ui import charts, data
+    from app.ui import charts, data, overview_charts
 
     day = pd.Timestamp("2026-01-01").date()
     frame = pd.DataFrame({"day": [day], "completed": [1], "escalated": [0], "failed": [0], "open": [0]})
-    pio.to_json(charts.daily_outcomes(frame))  # plotly's templates and validators, as the first chart needs them
+    overview_charts.daily_outcomes(frame).to_dict()  # Altair's schema, as the Overview's first chart needs it
+    pio.to_json(charts.allowance_gauge(1, 30))  # plotly's templates and validators, as the other pages' first chart
     pa.Table.from_pandas(frame)  # the first st.dataframe converts through Arrow
     data.data_version()  # the process's engine: migrated (once a process), connected, one read
     took = time.perf_counter() - began

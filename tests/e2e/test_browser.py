@@ -43,6 +43,30 @@ def test_every_demo_account_overview_opens(page, app_server):
         assert name in page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first.inner_text()
 
 
+def test_the_overview_charts_are_drawn_with_their_days_legend_and_targets(page, app_server):
+    # The Overview's charts are Vega-Lite (app/ui/overview_charts.py), drawn as SVG: what a user reads on
+    # them is text in the page. Streamlit's Vega once read the day axis's tick times as years, and the
+    # axis was drawn with no label at all: only a real browser shows that.
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type in ("warning", "error") else None)
+    open_page(page, app_server)
+    charts = page.locator("[data-testid='stVegaLiteChart'] svg.marks")
+    charts.nth(1).wait_for()
+    assert charts.count() == 2
+    daily, rates = (charts.nth(i).locator("text").all_text_contents() for i in range(2))
+    assert "Outcomes per day, by status" in daily and "Day (UTC)" in daily
+    assert {"Completed", "Escalated", "Failed", "Open"} <= set(daily)
+    days = [t for t in daily if re.fullmatch(r"\d\d (Oct|Nov)", t)]
+    assert "01 Nov" in days and len(days) >= 4, daily  # the range is 1-24 Nov: a tick a week
+    assert charts.nth(0).locator(".role-mark path").count() >= 24  # a bar (or part of one) a day at least
+    assert "Completion rate and accuracy per week" in rates and "Week starting (UTC)" in rates
+    assert any(t.startswith("Completion target ") for t in rates) and any(t.startswith("Accuracy target ") for t in rates)
+    assert {"0%", "100%"} <= set(rates) and len([t for t in rates if re.fullmatch(r"\d\d (Oct|Nov)", t)]) >= 4
+    box = charts.nth(0).bounding_box()
+    assert box and box["height"] == pytest.approx(340, abs=2)  # as high as the place the first run kept
+    assert not [w for w in warnings if "vega" in w.lower() or "WARN" in w], warnings
+
+
 def _accuracy(pg) -> str:
     return pg.locator(".st-key-kpi_accuracy [data-testid='stMetricValue']").inner_text().strip()
 

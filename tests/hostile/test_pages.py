@@ -137,7 +137,7 @@ def chart_strings(at) -> list[str]:
             for v in value:
                 walk(v)
 
-    for chart in at.get("plotly_chart"):
+    for chart in [*at.get("plotly_chart"), *at.get("vega_lite_chart")]:
         walk(json.loads(chart.proto.spec))
     return out
 

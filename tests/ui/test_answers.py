@@ -94,9 +94,6 @@ def test_charts_of_one_day_have_one_tick_a_day():
     two = pd.DataFrame({"day": [date(2026, 11, 19), date(2026, 11, 20)], "remaining": [30, 28], "used": [0, 2]})
     fig = charts.allowance_burndown(two, 30, date(2026, 11, 23), date(2026, 11, 20))
     assert list(fig.layout.xaxis.ticktext) == ["19 Nov", "20 Nov", "21 Nov", "22 Nov", "23 Nov"]
-    daily = pd.DataFrame({"day": [date(2026, 11, 19)], "completed": [3], "escalated": [1], "failed": [0], "open": [0]})
-    fig = charts.daily_outcomes(daily)
-    assert list(fig.layout.xaxis.ticktext) == ["19 Nov"]
     # A month of days keeps plotly's own ticks (a day apart or more).
     month = pd.DataFrame({"day": pd.date_range("2026-11-01", periods=30).date, "remaining": 30, "used": 0})
     assert charts.allowance_burndown(month, 30, None, date(2026, 11, 30)).layout.xaxis.ticktext is None

@@ -21,6 +21,11 @@ from tests.ui.conftest import make_app, no_errors
 REST = "Loading the rest of the page"
 
 
+def _charts(at) -> list:
+    """Every chart the run drew: plotly's, and the Overview's Altair charts (Vega-Lite)."""
+    return [*at.get("plotly_chart"), *at.get("vega_lite_chart")]
+
+
 def _as_a_new_session(at) -> None:
     """The next ``at.run()`` as a new session's first run of the page open now (AppTest opens the default
     page first): its "has run" and the first page's pending ask for the next run (AppTest never ticks)
@@ -43,15 +48,17 @@ def test_the_first_run_draws_the_figures_and_keeps_the_charts_places(demo_engine
     at = make_app()
     at.run()
     no_errors(at)
-    assert not at.get("plotly_chart")
+    assert not _charts(at)
     assert sum("Drawing the chart" in c.value for c in at.caption) == 2  # the daily chart and the rates
     first = _metrics(at)
     assert first and all(value for _, value in first)
 
     at.run()  # the run the browser asks for
     no_errors(at)
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(charts) == 2 and all(c["data"] for c in charts)
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2 and all(c.proto.datasets for c in charts)
+    assert [json.loads(c.proto.spec)["title"]["text"] for c in charts] == [
+        "Outcomes per day, by status", "Completion rate and accuracy per week"]
     assert not any("Drawing the chart" in c.value for c in at.caption)
     assert _metrics(at) == first
 
@@ -61,7 +68,7 @@ def test_after_the_first_run_every_page_draws_its_charts_in_line(demo_engine):
     at.run()
     at.switch_page("ui/pages/billing.py").run()
     no_errors(at)
-    assert at.get("plotly_chart")
+    assert _charts(at)
     assert not any("Drawing the chart" in c.value for c in at.caption)
     assert at.session_state[paint._RAN]
 
@@ -152,7 +159,7 @@ def test_a_first_run_stops_after_the_headline_and_the_next_draws_the_rest(demo_e
     first = [(m.label, m.value) for m in at.main.metric]
     assert tile in [label for label, _ in first] and all(value for _, value in first)
     assert sum(REST in c.value for c in at.caption) == 1
-    assert not at.get("arrow_data_frame") and not at.get("plotly_chart") and not has_rest(at)
+    assert not at.get("arrow_data_frame") and not _charts(at) and not has_rest(at)
 
     at.run()  # the run the browser asks for
     no_errors(at)
@@ -166,7 +173,7 @@ def test_without_a_browser_the_first_run_draws_the_whole_page(demo_engine):
     at = make_app()
     at.run()
     no_errors(at)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(_charts(at)) == 2
     assert not any("Drawing the chart" in c.value or REST in c.value for c in at.caption)
 
 

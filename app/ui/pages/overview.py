@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.ui import charts, components, data
 from app.ui import live, paint
+from app.ui import overview_charts
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
 
@@ -19,7 +20,6 @@ components.alerts(figures.alerts)
 
 summ = figures.summary
 jobs = data.jobs(slug)
-unit = jobs[0].outcome_unit if len(jobs) == 1 else "outcomes"
 
 acc_rate = summ.accuracy
 components.kpi_row(
@@ -128,12 +128,12 @@ if summ.outcomes == 0:
 else:
     left, right = st.columns(2)
     with left:
-        paint.chart(lambda: charts.daily_outcomes(frame, unit), key="chart_daily", height=charts.HEIGHT)
+        paint.chart(lambda: overview_charts.daily_outcomes(frame), key="chart_daily", height=charts.HEIGHT)
     with right:
         rates = figures.trends
         if rates["completion"].notna().any() or rates["accuracy"].notna().any():
             paint.chart(
-                lambda: charts.rates_over_time(rates, acc.target_completion_rate, acc.target_accuracy),
+                lambda: overview_charts.rates_over_time(rates, acc.target_completion_rate, acc.target_accuracy),
                 key="chart_rates",
                 height=charts.HEIGHT,
             )
