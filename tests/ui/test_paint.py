@@ -84,6 +84,14 @@ def test_the_warm_up_imports_what_the_pages_import():
     assert {"plotly.graph_objects", "app.ui.data", "app.ui.charts", "app.ui.paint"} <= set(names)
 
 
+def test_the_warm_up_builds_a_chart_of_each_kind_and_reads_the_database(engine, caplog):
+    # lifespan() logs a failed warm-up and carries on, so nothing else would notice one that broke.
+    assert "app.ui.overview_charts" in warm.page_imports()
+    with caplog.at_level("INFO", logger="overseer.ui"):
+        took = warm.warm()
+    assert took > 0 and any("warmed the process" in r.getMessage() for r in caplog.records)
+
+
 def test_the_server_warms_the_process_before_its_first_visitor():
     from app import background
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.ui import charts, components, data
-from app.ui import live, paint
-from app.ui import overview_charts
+from app.ui import live, overview_charts, paint
 from app.ui import format as fmt
 from app.ui.frame import page_header, require_account
 
