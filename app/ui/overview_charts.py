@@ -25,11 +25,11 @@ import pandas as pd
 
 from app.ui import format as fmt
 from app.ui import theme
-from app.ui import charts
 from app.ui.charts import DAY_TICKS_UP_TO, HEIGHT
+from app.ui.charts import FONT as PLOTLY_FONT
 
 BAR_SHARE = 0.85  # of its day that a bar fills (plotly's bargap 0.15)
-FONT = charts.FONT["family"]  # the app's own font, as every chart
+FONT = PLOTLY_FONT["family"]  # the app's own font, as every chart
 
 
 def _utc(d: date, hours: int = 0) -> alt.DateTime:
@@ -181,7 +181,7 @@ def rates_over_time(rates: pd.DataFrame, target_completion: Decimal | None, targ
                 axis=alt.Axis(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0])),
         color=alt.Color("series:N", scale=alt.Scale(domain=[s[1] for s in SERIES], range=[s[2] for s in SERIES])),
         tooltip=[alt.Tooltip("period_label:N", title=period_word), alt.Tooltip("series:N", title="Rate"),
-                 alt.Tooltip("rate_label:N", title="Value"), alt.Tooltip("counts:N", title="Of")],
+                 alt.Tooltip("rate_label:N", title="Value"), alt.Tooltip("counts:N", title="Outcomes")],
     )
     layers = [lines]
     for target, name, colour, below in (

@@ -6,11 +6,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.ui import charts, overview_charts, theme
+from app.ui import charts, data, overview_charts, theme
+from tests.ui.conftest import make_app, no_errors
 
 STATUSES = ["Completed", "Escalated", "Failed", "Open"]
 
@@ -121,7 +123,7 @@ def test_rates_over_time_draws_each_rate_with_its_counts_and_skips_periods_witho
     assert accuracy[0]["counts"] == "3 correct of 4 reviewed" and accuracy[0]["rate_label"] == "75.0%"
     assert lines["encoding"]["color"]["scale"] == {
         "domain": ["Completion rate", "Accuracy"], "range": [theme.STATUS_COLORS["completed"], theme.PRIMARY]}
-    assert [t["title"] for t in lines["encoding"]["tooltip"]] == ["Week starting", "Rate", "Value", "Of"]
+    assert [t["title"] for t in lines["encoding"]["tooltip"]] == ["Week starting", "Rate", "Value", "Outcomes"]
     assert spec["title"]["text"] == "Completion rate and accuracy per week"
     assert lines["encoding"]["x"]["title"] == "Week starting (UTC)"
     assert [d for d, _ in _tick_days(lines["encoding"]["x"]["axis"])] == [
@@ -182,14 +184,10 @@ def test_every_chart_is_as_high_as_its_place():
 
 def _chart_rows(element) -> list[pd.DataFrame]:
     """A page's Vega-Lite chart's data as the browser gets it: Arrow, one dataset per view."""
-    import pyarrow as pa
-
     return [pa.ipc.open_stream(d.data.data).read_pandas() for d in element.proto.datasets]
 
 
 def test_the_overview_charts_draw_the_figures_its_tiles_show(demo_engine):
-    from tests.ui.conftest import make_app, no_errors
-
     at = make_app(account="Globex Helpdesk")
     at.run()
     no_errors(at)
@@ -203,11 +201,16 @@ def test_the_overview_charts_draw_the_figures_its_tiles_show(demo_engine):
     caption = next(c.value for c in at.main.caption if " completed · " in c.value)
     assert caption == " · ".join(f"{per_status[s]:,} {s.lower()}" for s in STATUSES)
 
-    lines = _chart_rows(rates)[0]
-    last = lines[lines["period"] == lines["period"].max()]
-    completion = last[last["series"] == "Completion rate"].iloc[0]
-    # The newest week's completion: k of n in the hover text, and the point's height is k / n.
-    k, rest = completion["counts"].split(" completed of ")
-    k, n = int(k.replace(",", "")), int(rest.removesuffix(" closed").replace(",", ""))
-    assert completion["rate"] == pytest.approx(k / n)
-    assert completion["rate_label"] == f"{k / n:.1%}"
+    # Each point is the data layer's rate for its period, and its hover text the counts behind it.
+    slug = next(a.slug for a in data.accounts() if a.name == "Globex Helpdesk")
+    as_of = data.as_of_key()
+    trends = data.overview(slug, as_of.date().replace(day=1), as_of.date(), as_of).trends  # the page's default range
+    lines = _chart_rows(rates)[0]  # the first layer's; the targets' come after
+    for col, name in (("completion", "Completion rate"), ("accuracy", "Accuracy")):
+        drawn = lines[lines["series"] == name]
+        expected = trends[trends[col].notna()]
+        assert list(drawn["rate"]) == pytest.approx([float(v) for v in expected[col]])
+        k_word, n_word = ("completed of", "closed") if col == "completion" else ("correct of", "reviewed")
+        assert list(drawn["counts"]) == [
+            f"{int(k):,} {k_word} {int(n):,} {n_word}" for k, n in zip(expected[f"{col}_k"], expected[f"{col}_n"], strict=True)]
+    assert len(lines) > 2
