@@ -57,7 +57,9 @@ def _days(values) -> list[str]:
     return [fmt.day(d) for d in values]
 
 
-DAY_TICKS_UP_TO = 10  # days shown; above it plotly's own ticks are a day apart or more
+#: Days that each get a tick; above it plotly's own ticks are a day apart or more (the Overview's Vega-Lite
+#: charts: app.ui.overview_charts.tick_step).
+DAY_TICKS_UP_TO = 10
 
 
 def _day_axis(fig: go.Figure, days) -> None:

@@ -40,12 +40,9 @@ def _utc(d: date, hours: int = 0) -> alt.DateTime:
     return alt.DateTime(year=d.year, month=d.month, date=d.day, hours=hours, utc=True)
 
 
-def _iso(d: date) -> str:
-    # A date-only ISO string: Vega-Lite parses it as midnight UTC, whatever the browser's time zone.
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
-
-
 def _date(value) -> date:
+    # A date, so its isoformat() is date-only ("2026-11-01"): Vega-Lite parses that as midnight UTC,
+    # whatever the browser's time zone.
     return pd.Timestamp(value).date()
 
 
@@ -90,7 +87,7 @@ def daily_outcomes(frame: pd.DataFrame) -> alt.TopLevelMixin:
     days = [_date(d) for d in frame["day"]]
     rows = [
         {
-            "day": _iso(d),
+            "day": d.isoformat(),
             "day_label": fmt.day(d),
             "status": theme.STATUS_LABELS[status],
             "order": statuses.index(status),
@@ -160,7 +157,7 @@ def rates_over_time(rates: pd.DataFrame, target_completion: Decimal | None, targ
                 continue
             period = _date(row["period"])
             rows.append({
-                "period": _iso(period),
+                "period": period.isoformat(),
                 "period_label": fmt.day(period),
                 "series": name,
                 "rate": float(value),
